@@ -1,0 +1,50 @@
+/* The one wrapper around cJSON: listing parse, state file parse/serialize,
+ * and JSON string quoting for the status page. Nothing else includes cJSON. */
+#ifndef ZDDC_JSON_H
+#define ZDDC_JSON_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+#include <apr_hash.h>
+
+#define ZDDC_LISTING_MAX (16 * 1024 * 1024)
+
+typedef struct {
+    const char *name;     /* trailing "/" of directory names stripped */
+    int is_dir;
+    apr_off_t size;       /* -1 when absent */
+    apr_time_t mod_time;  /* 0 when absent or unparsable (RFC 3339) */
+} zddc_listing_entry;
+
+/* Parse a ZDDC JSON listing (an array of objects with at least "name"
+ * (string) and "is_dir" (bool); unknown fields ignored). On any malformed
+ * input returns APR_EGENERAL with *err set; entries with a missing/non-string
+ * name are a parse error. *entries is an array of zddc_listing_entry. */
+apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
+                                apr_array_header_t **entries,
+                                const char **err, apr_pool_t *p);
+
+/* State file (SPEC §4): {"subtrees": {"/path": {"last_walk_at": RFC3339,...}}}
+ * Parse into a hash subtree -> zddc_state_rec *. Corrupt -> APR_EGENERAL. */
+typedef struct {
+    apr_time_t last_walk_at;     /* 0 = never */
+    apr_interval_time_t duration;
+    apr_uint64_t dirs, files, fetched, skipped, purged, errors, bytes;
+} zddc_state_rec;
+
+apr_status_t zddc_state_parse(const char *json, apr_size_t len,
+                              apr_hash_t **subtrees, const char **err,
+                              apr_pool_t *p);
+/* Serialize (pretty, stable key order) the same structure. */
+char *zddc_state_serialize(apr_hash_t *subtrees, apr_pool_t *p);
+
+/* RFC 3339 helpers (UTC, "2025-10-31T12:00:00Z"; parse accepts offsets and
+ * fractional seconds). Parse returns 0 on failure. */
+apr_time_t zddc_rfc3339_parse(const char *s);
+const char *zddc_rfc3339_format(apr_pool_t *p, apr_time_t t);
+
+/* A JSON string literal, quotes included. */
+const char *zddc_json_quote(apr_pool_t *p, const char *s);
+
+#endif

@@ -1,0 +1,102 @@
+/* The storage provider interface (SPEC §4), modelled on mod_cache's
+ * cache_provider: a struct of operations registered as zddc_store/disk. */
+#ifndef ZDDC_STORE_H
+#define ZDDC_STORE_H
+
+#include <apr_pools.h>
+#include <apr_file_info.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+#define ZDDC_STORE_GROUP     "zddc_store"
+#define ZDDC_STORE_VERSION   "0"
+#define ZDDC_MARKER          ".zddc-cache"
+#define ZDDC_TMP_PREFIX      ".zddc-cache-tmp-"
+#define ZDDC_SIDECAR_JSON    ".zddc-listing.json"
+#define ZDDC_SIDECAR_HTML    ".zddc-listing.html"
+#define ZDDC_STATE_FILE      ".zddc-mirror-state.json"
+
+typedef struct zddc_store zddc_store;
+typedef struct zddc_store_tmp zddc_store_tmp;
+
+typedef enum {
+    ZDDC_OBJ_FILE,          /* url path of a file -> <root>/<path> */
+    ZDDC_OBJ_DIR,           /* url path of a directory -> <root>/<path> */
+    ZDDC_OBJ_LISTING_JSON,  /* url dir -> <root>/<dir>/.zddc-listing.json */
+    ZDDC_OBJ_LISTING_HTML   /* url dir -> <root>/<dir>/.zddc-listing.html */
+} zddc_obj_kind;
+
+typedef struct {
+    const char *name;
+    int is_dir;             /* a real directory (symlinks count as files) */
+} zddc_store_entry;
+
+typedef enum {
+    ZDDC_FOLLOW_MORE,       /* *len bytes returned; the download goes on */
+    ZDDC_FOLLOW_WAIT,       /* nothing new yet; poll again shortly */
+    ZDDC_FOLLOW_PUBLISHED,  /* leader finished and published; all bytes read */
+    ZDDC_FOLLOW_FAILED      /* leader finished without publishing */
+} zddc_follow_e;
+
+typedef struct {
+    /* Open (and create when missing, chowned to uid/gid when they are not -1)
+     * the store at root. A non-empty root without the marker is refused with
+     * APR_EEXIST and *err explaining it. Writes the marker, and removes
+     * leftover temp files older than a minute at the top level. */
+    apr_status_t (*open)(zddc_store **st, const char *root,
+                         const char *access_file_name, apr_uid_t uid,
+                         apr_gid_t gid, const char **err, apr_pool_t *p);
+
+    /* Path of an object on disk; APR_EINVAL when the url path is unsafe
+     * (outside the root, reserved or AccessFileName segment). */
+    apr_status_t (*map)(zddc_store *st, const char *url_path,
+                        zddc_obj_kind kind, const char **fs_path,
+                        apr_pool_t *p);
+
+    /* lstat: a symlink is reported as APR_ENOENT (never followed). */
+    apr_status_t (*stat)(zddc_store *st, const char *fs_path,
+                         apr_finfo_t *fi, apr_pool_t *p);
+
+    /* Begin writing fs_path. Parent directories are created. Exactly one
+     * writer per target across threads and processes: *leader = 1 means the
+     * caller writes (write/commit/discard); *leader = 0 means another writer
+     * is in flight and tmp follows its bytes (follow). */
+    apr_status_t (*begin)(zddc_store *st, const char *fs_path,
+                          zddc_store_tmp **tmp, int *leader, apr_pool_t *p);
+    apr_status_t (*write)(zddc_store_tmp *t, const void *buf, apr_size_t len);
+    /* Set mtime (0 = now), rename over the target, release. */
+    apr_status_t (*commit)(zddc_store_tmp *t, apr_time_t mtime);
+    /* Remove the temp, release; the previous target stays. */
+    void (*discard)(zddc_store_tmp *t);
+    /* Follower: read up to *len new bytes. */
+    zddc_follow_e (*follow)(zddc_store_tmp *t, char *buf, apr_size_t *len);
+    /* Follower: stop following. */
+    void (*unfollow)(zddc_store_tmp *t);
+
+    /* Write a small object whole and atomically (sidecars, state file). */
+    apr_status_t (*put)(zddc_store *st, const char *fs_path, const void *data,
+                        apr_size_t len, apr_time_t mtime, apr_pool_t *p);
+    /* Record that fs_path was validated now (mtime unchanged). */
+    apr_status_t (*touch)(zddc_store *st, const char *fs_path);
+    /* When fs_path was last validated or written. */
+    apr_time_t (*validated_at)(const apr_finfo_t *fi);
+
+    /* Remove the object at url_path: a file, or a directory with all below
+     * it. Never follows symlinks, never leaves the root, never removes the
+     * root itself. APR_ENOENT when nothing was there. *count (may be NULL)
+     * gets the number of entries removed. */
+    apr_status_t (*purge)(zddc_store *st, const char *url_path, int *count,
+                          apr_pool_t *p);
+    /* Remove the listing sidecars of url dir. */
+    apr_status_t (*drop_listing)(zddc_store *st, const char *url_dir,
+                                 apr_pool_t *p);
+    /* Entries of the local directory url_dir, without .zddc-* names. */
+    apr_status_t (*list)(zddc_store *st, const char *url_dir,
+                         apr_array_header_t **entries, apr_pool_t *p);
+    const char *(*root)(zddc_store *st);
+} zddc_store_provider;
+
+/* Registers the disk provider (called from register_hooks). */
+void zddc_store_disk_register(apr_pool_t *p);
+
+#endif

@@ -1,0 +1,91 @@
+/* The HTTP client towards the ZDDC master. zddc_upstream.c is the only file
+ * that includes curl; connections are pooled per process (keep-alive). */
+#ifndef ZDDC_UPSTREAM_H
+#define ZDDC_UPSTREAM_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+#include <apr_errno.h>
+
+/* Errors besides APR_SUCCESS (a complete response of any status). */
+#define ZDDC_UP_ECONNECT (APR_OS_START_USERERR + 101) /* no response: refused, DNS, TLS, connect timeout */
+#define ZDDC_UP_ETIMEOUT (APR_OS_START_USERERR + 102) /* transfer stalled ZddcUpstreamTimeout */
+#define ZDDC_UP_EBROKEN  (APR_OS_START_USERERR + 103) /* body ended early / malformed */
+#define ZDDC_UP_EABORT   (APR_OS_START_USERERR + 104) /* a callback or the cancel flag stopped it */
+#define ZDDC_UP_ETOOBIG  (APR_OS_START_USERERR + 105) /* buffered body over the limit */
+
+typedef struct zddc_upstream zddc_upstream;
+
+typedef struct {
+    int status;                 /* 0 until a status line arrived */
+    apr_table_t *headers;       /* response headers (last response only) */
+    apr_time_t last_modified;   /* 0 when absent or unparsable */
+    apr_off_t content_length;   /* -1 when absent */
+    int no_store;               /* Cache-Control: no-store */
+    apr_off_t bytes;            /* body bytes received */
+} zddc_upstream_resp;
+
+/* Called once the status line and headers are complete, before any body.
+ * Return non-APR_SUCCESS to abort the transfer (perform returns ZDDC_UP_EABORT). */
+typedef apr_status_t zddc_upstream_headers_fn(void *baton,
+                                              const zddc_upstream_resp *resp);
+/* Called for each piece of body, in order. */
+typedef apr_status_t zddc_upstream_body_fn(void *baton, const char *data,
+                                           apr_size_t len);
+/* Request body source for forwarded writes: fill up to *len bytes, set *len
+ * to what was filled; *len = 0 means end of body. */
+typedef apr_status_t zddc_upstream_read_fn(void *baton, char *buf,
+                                           apr_size_t *len);
+
+typedef struct {
+    const char *method;          /* NULL = "GET" */
+    const char *path;            /* decoded local URL path, starting "/" */
+    const char *query;           /* raw query string without '?', or NULL */
+    const char *accept;          /* Accept header or NULL */
+    apr_time_t if_modified_since;/* 0 = unconditional */
+    apr_table_t *headers;        /* extra request headers or NULL; Authorization,
+                                    Cookie, Host, Connection are never sent */
+    apr_off_t body_length;       /* request body length, -1 = chunked */
+    zddc_upstream_read_fn *read_body; /* NULL = no request body */
+    zddc_upstream_headers_fn *on_headers; /* may be NULL */
+    zddc_upstream_body_fn *on_body;       /* may be NULL (body discarded) */
+    void *baton;
+    volatile apr_uint32_t *cancel; /* nonzero aborts the transfer; may be NULL */
+} zddc_upstream_req;
+
+/* Once per process before any thread uses curl (post_config). */
+void zddc_upstream_global_init(void);
+
+/* base_url: http(s)://host[:port][/prefix] (trailing '/' trimmed).
+ * bearer and ca_file may be NULL. The object lives in p and keeps a
+ * per-process pool of reusable connections; it is thread-safe. */
+apr_status_t zddc_upstream_create(zddc_upstream **up, const char *base_url,
+                                  const char *bearer, const char *ca_file,
+                                  apr_interval_time_t timeout, apr_pool_t *p);
+
+/* Validate a base URL for ZddcUpstream: NULL if fine, else a message. */
+const char *zddc_upstream_check_url(const char *url);
+
+/* Perform one request; resp is filled (resp->headers allocated from p).
+ * The caller's thread blocks until the transfer ends. Redirects are not
+ * followed. */
+apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
+                                   zddc_upstream_resp *resp, apr_pool_t *p);
+
+/* Convenience: GET path and collect the body (at most max bytes, else
+ * ZDDC_UP_ETOOBIG) into *body/*len (NUL-terminated). */
+apr_status_t zddc_upstream_get(zddc_upstream *up, const char *path,
+                               const char *accept, apr_time_t ims,
+                               apr_size_t max, volatile apr_uint32_t *cancel,
+                               zddc_upstream_resp *resp, char **body,
+                               apr_size_t *len, apr_pool_t *p);
+
+/* The full upstream URL of path, for log lines (never contains the token). */
+const char *zddc_upstream_url(zddc_upstream *up, apr_pool_t *p,
+                              const char *path);
+
+/* A short human phrase for an error code above, or the APR string. */
+const char *zddc_upstream_strerror(apr_status_t rv, apr_pool_t *p);
+
+#endif
