@@ -96,7 +96,9 @@ typedef struct {
     const char *(*root)(zddc_store *st);
 } zddc_store_provider;
 
-/* Registers the disk provider (called from register_hooks). */
-void zddc_store_disk_register(apr_pool_t *p);
+/* The disk provider; mod_zddc_mirror.c registers it with
+ * ap_register_provider(p, ZDDC_STORE_GROUP, "disk", ZDDC_STORE_VERSION, ...).
+ * It needs APR only, so the unit tests link it directly. */
+extern const zddc_store_provider zddc_store_disk_provider;
 
 #endif

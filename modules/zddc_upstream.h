@@ -74,7 +74,7 @@ apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
                                    zddc_upstream_resp *resp, apr_pool_t *p);
 
 /* Convenience: GET path and collect the body (at most max bytes, else
- * ZDDC_UP_ETOOBIG) into *body/*len (NUL-terminated). */
+ * ZDDC_UP_ETOOBIG) into *body and *len (NUL-terminated). */
 apr_status_t zddc_upstream_get(zddc_upstream *up, const char *path,
                                const char *accept, apr_time_t ims,
                                apr_size_t max, volatile apr_uint32_t *cancel,

@@ -15,7 +15,7 @@ const char *zddc_duration_parse(const char *s, apr_interval_time_t *out);
  * "1h30m", "90ms", "0s"). */
 const char *zddc_duration_format(apr_pool_t *p, apr_interval_time_t d);
 
-/* True when the Accept header names application/json (or application/*)
+/* True when the Accept header names application/json (or the application/ wildcard)
  * with a non-zero q, and that q is at least the q given to text/html. */
 int zddc_accept_wants_json(const char *accept);
 

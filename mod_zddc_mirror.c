@@ -1,0 +1,519 @@
+/* mod_zddc_mirror: makes a virtual host a caching mirror of a ZDDC master.
+ * This file wires directives and hooks; the logic lives in modules/. */
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <ap_provider.h>
+#include <mod_status.h>
+#include <unixd.h>
+#include <apr_strings.h>
+#include <apr_file_io.h>
+#include <unistd.h>
+
+#include "zddc_config.h"
+#include "zddc_pipeline.h"
+#include "zddc_sched.h"
+#include "zddc_status.h"
+#include "zddc_store.h"
+#include "zddc_upstream.h"
+#include "zddc_util.h"
+
+APLOG_USE_MODULE(zddc_mirror);
+
+/* ---- directives ---------------------------------------------------- */
+
+static zddc_server_conf *cmd_conf(cmd_parms *cmd)
+{
+    return zddc_config_get(cmd->server);
+}
+
+static const char *set_mode(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+
+    if (!strcasecmp(v, "Off")) {
+        c->mode = ZDDC_MODE_OFF;
+    }
+    else if (!strcasecmp(v, "Cache")) {
+        c->mode = ZDDC_MODE_CACHE;
+    }
+    else if (!strcasecmp(v, "Mirror")) {
+        c->mode = ZDDC_MODE_MIRROR;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "ZddcMode: unknown mode '%s' "
+                            "(expected Off, Cache or Mirror)", v);
+    }
+    c->mode_set = 1;
+    return NULL;
+}
+
+static const char *set_upstream(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    const char *err = zddc_upstream_check_url(v);
+
+    if (err) {
+        return apr_psprintf(cmd->pool, "ZddcUpstream: invalid URL '%s': %s",
+                            v, err);
+    }
+    c->upstream = apr_pstrdup(cmd->pool, v);
+    while (strlen(c->upstream) > 0
+           && c->upstream[strlen(c->upstream) - 1] == '/') {
+        ((char *)c->upstream)[strlen(c->upstream) - 1] = '\0';
+    }
+    c->upstream_set = 1;
+    return NULL;
+}
+
+static const char *set_bearer(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+
+    if (!*v) {
+        return "ZddcUpstreamBearer: empty token";
+    }
+    c->bearer = v;
+    c->bearer_set = 1;
+    return NULL;
+}
+
+static const char *set_path(cmd_parms *cmd, const char *name, const char *v,
+                            const char **field, int *set)
+{
+    const char *abs = ap_server_root_relative(cmd->pool, v);
+
+    if (!abs || !*v) {
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", name, v);
+    }
+    *field = abs;
+    *set = 1;
+    return NULL;
+}
+
+static const char *set_bearer_file(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    return set_path(cmd, "ZddcUpstreamBearerFile", v, &c->bearer_file,
+                    &c->bearer_file_set);
+}
+
+static const char *set_ca_file(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    return set_path(cmd, "ZddcUpstreamCAFile", v, &c->ca_file,
+                    &c->ca_file_set);
+}
+
+static const char *set_cache_root(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    const char *err = set_path(cmd, "ZddcCacheRoot", v, &c->cache_root,
+                               &c->cache_root_set);
+    char *root;
+    apr_size_t n;
+
+    if (err) {
+        return err;
+    }
+    root = apr_pstrdup(cmd->pool, c->cache_root);
+    n = strlen(root);
+    while (n > 1 && root[n - 1] == '/') {
+        root[--n] = '\0';
+    }
+    if (!strcmp(root, "/")) {
+        return "ZddcCacheRoot: refusing '/' as a cache root";
+    }
+    c->cache_root = root;
+    return NULL;
+}
+
+static const char *parse_duration(cmd_parms *cmd, const char *name,
+                                  const char *v, apr_interval_time_t *out,
+                                  int *set, int allow_zero)
+{
+    const char *err = zddc_duration_parse(v, out);
+
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: %s", name, err);
+    }
+    if (!allow_zero && *out <= 0) {
+        return apr_psprintf(cmd->pool, "%s: duration '%s' must be greater "
+                            "than zero", name, v);
+    }
+    *set = 1;
+    return NULL;
+}
+
+static const char *set_timeout(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    return parse_duration(cmd, "ZddcUpstreamTimeout", v, &c->timeout,
+                          &c->timeout_set, 0);
+}
+
+static const char *set_freshness(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    return parse_duration(cmd, "ZddcCacheFreshness", v, &c->freshness,
+                          &c->freshness_set, 1);
+}
+
+static const char *set_min_interval(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    return parse_duration(cmd, "ZddcMirrorMinInterval", v, &c->min_interval,
+                          &c->min_interval_set, 1);
+}
+
+static const char *set_walk_timeout(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    return parse_duration(cmd, "ZddcMirrorWalkTimeout", v, &c->walk_timeout,
+                          &c->walk_timeout_set, 0);
+}
+
+static const char *set_subtree(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    char *list = apr_pstrdup(cmd->pool, v);
+    char *state = NULL, *tok;
+
+    if (!c->subtrees_set) {
+        c->subtrees = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    for (tok = apr_strtok(list, ",", &state); tok;
+         tok = apr_strtok(NULL, ",", &state)) {
+        const char *norm;
+        while (apr_isspace(*tok)) {
+            tok++;
+        }
+        norm = zddc_subtree_normalize(cmd->pool, tok);
+        if (ap_strstr_c(norm, "/../") || !strcmp(norm, "/..")
+            || ap_strstr_c(norm, "/./")) {
+            return apr_psprintf(cmd->pool, "ZddcMirrorSubtree: invalid "
+                                "subtree '%s'", tok);
+        }
+        APR_ARRAY_PUSH(c->subtrees, const char *) = norm;
+    }
+    c->subtrees_set = 1;
+    return NULL;
+}
+
+static const char *parse_count(cmd_parms *cmd, const char *name,
+                               const char *v, apr_int64_t lo, apr_int64_t hi,
+                               apr_int64_t *out)
+{
+    char *end;
+    apr_int64_t n;
+
+    errno = 0;
+    n = apr_strtoi64(v, &end, 10);
+    if (!*v || *end || errno || n < lo || n > hi) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a whole number "
+                            "from %" APR_INT64_T_FMT " to %" APR_INT64_T_FMT,
+                            name, v, lo, hi);
+    }
+    *out = n;
+    return NULL;
+}
+
+static const char *set_parallelism(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    apr_int64_t n;
+    const char *err = parse_count(cmd, "ZddcMirrorParallelism", v, 1,
+                                  ZDDC_MAX_PARALLELISM, &n);
+    if (err) {
+        return err;
+    }
+    c->parallelism = (int)n;
+    c->parallelism_set = 1;
+    return NULL;
+}
+
+static const char *set_max_purge(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    const char *err;
+
+    if (!strcasecmp(v, "unlimited")) {
+        c->max_purge = ZDDC_UNLIMITED;
+    }
+    else if ((err = parse_count(cmd, "ZddcMirrorMaxPurge", v, 0,
+                                APR_INT64_MAX, &c->max_purge))) {
+        return err;
+    }
+    c->max_purge_set = 1;
+    return NULL;
+}
+
+static const command_rec zddc_cmds[] = {
+    AP_INIT_TAKE1("ZddcMode", set_mode, NULL, RSRC_CONF,
+                  "Off, Cache or Mirror"),
+    AP_INIT_TAKE1("ZddcUpstream", set_upstream, NULL, RSRC_CONF,
+                  "base URL of the ZDDC master"),
+    AP_INIT_TAKE1("ZddcUpstreamBearer", set_bearer, NULL, RSRC_CONF,
+                  "bearer token sent upstream"),
+    AP_INIT_TAKE1("ZddcUpstreamBearerFile", set_bearer_file, NULL, RSRC_CONF,
+                  "file whose first line is the bearer token"),
+    AP_INIT_TAKE1("ZddcUpstreamCAFile", set_ca_file, NULL, RSRC_CONF,
+                  "CA bundle to verify an https upstream"),
+    AP_INIT_TAKE1("ZddcUpstreamTimeout", set_timeout, NULL, RSRC_CONF,
+                  "connect timeout and stall limit (e.g. 30s)"),
+    AP_INIT_TAKE1("ZddcCacheRoot", set_cache_root, NULL, RSRC_CONF,
+                  "directory holding the mirror tree"),
+    AP_INIT_TAKE1("ZddcCacheFreshness", set_freshness, NULL, RSRC_CONF,
+                  "serve without revalidating when validated this recently"),
+    AP_INIT_TAKE1("ZddcMirrorSubtree", set_subtree, NULL, RSRC_CONF,
+                  "subtrees the walker keeps (comma-separated, repeatable)"),
+    AP_INIT_TAKE1("ZddcMirrorMinInterval", set_min_interval, NULL, RSRC_CONF,
+                  "least time between walks of a subtree"),
+    AP_INIT_TAKE1("ZddcMirrorParallelism", set_parallelism, NULL, RSRC_CONF,
+                  "concurrent upstream requests of one walk (1-64)"),
+    AP_INIT_TAKE1("ZddcMirrorWalkTimeout", set_walk_timeout, NULL, RSRC_CONF,
+                  "a walk that runs longer is stopped"),
+    AP_INIT_TAKE1("ZddcMirrorMaxPurge", set_max_purge, NULL, RSRC_CONF,
+                  "most entries one walk may purge (or 'unlimited')"),
+    { NULL }
+};
+
+/* ---- start-up ------------------------------------------------------ */
+
+static const char *read_bearer_file(apr_pool_t *p, const char *path,
+                                    const char **token)
+{
+    apr_file_t *f;
+    char line[4096];
+    apr_size_t n;
+    apr_status_t rv;
+
+    rv = apr_file_open(&f, path, APR_READ, 0, p);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_gets(line, sizeof(line), f);
+        apr_file_close(f);
+    }
+    if (rv != APR_SUCCESS && rv != APR_EOF) {
+        char buf[128];
+        return apr_psprintf(p, "cannot read '%s': %s", path,
+                            apr_strerror(rv, buf, sizeof(buf)));
+    }
+    if (rv == APR_EOF) {
+        line[0] = '\0';
+    }
+    n = strlen(line);
+    while (n > 0 && apr_isspace(line[n - 1])) {
+        line[--n] = '\0';
+    }
+    if (n == 0) {
+        return apr_psprintf(p, "'%s' has no token on its first line", path);
+    }
+    *token = apr_pstrdup(p, line);
+    return NULL;
+}
+
+/* Validation that needs the merged configuration; runs for configtest too. */
+static int zddc_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    int failed = 0;
+
+    for (; s; s = s->next) {
+        zddc_server_conf *c = zddc_config_get(s);
+        const char *err = NULL;
+        const char *where = apr_psprintf(ptemp, "%s:%u",
+                                         s->server_hostname
+                                         ? s->server_hostname : "*",
+                                         s->port);
+        apr_finfo_t fi;
+
+        if (c->mode == ZDDC_MODE_OFF) {
+            continue;
+        }
+        if (!c->upstream) {
+            err = "ZddcUpstream is required when ZddcMode is Cache or Mirror";
+        }
+        else if (!c->cache_root) {
+            err = "ZddcCacheRoot is required when ZddcMode is Cache or Mirror";
+        }
+        else if (c->bearer_file) {
+            const char *token;
+            const char *e = read_bearer_file(ptemp, c->bearer_file, &token);
+            if (e) {
+                err = apr_pstrcat(ptemp, "ZddcUpstreamBearerFile: ", e, NULL);
+            }
+        }
+        if (!err && c->ca_file
+            && (apr_stat(&fi, c->ca_file, APR_FINFO_TYPE, ptemp) != APR_SUCCESS
+                || fi.filetype != APR_REG)) {
+            err = apr_psprintf(ptemp, "ZddcUpstreamCAFile: cannot read '%s'",
+                               c->ca_file);
+        }
+        if (err) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
+                         "zddc_mirror (%s): %s", where, err);
+            failed = 1;
+        }
+    }
+    return failed ? HTTP_INTERNAL_SERVER_ERROR : OK;
+}
+
+static int zddc_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                           apr_pool_t *ptemp)
+{
+    zddc_upstream_global_init();
+    return zddc_sched_pre_config(pconf) == APR_SUCCESS
+           ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s)
+{
+    server_rec *vs;
+    apr_uid_t uid = (apr_uid_t)-1;
+    apr_gid_t gid = (apr_gid_t)-1;
+
+    if (geteuid() == 0) {
+        uid = ap_unixd_config.user_id;
+        gid = ap_unixd_config.group_id;
+    }
+    for (vs = s; vs; vs = vs->next) {
+        zddc_server_conf *c = zddc_config_get(vs);
+        core_server_config *core = ap_get_core_module_config(vs->module_config);
+        const char *err = NULL;
+        apr_status_t rv;
+
+        c->server = vs;
+        c->access_file_name = core->access_name;
+        if (c->mode == ZDDC_MODE_OFF) {
+            continue;
+        }
+        if (c->mode == ZDDC_MODE_MIRROR && c->subtrees->nelts == 0) {
+            c->subtrees = apr_array_make(pconf, 1, sizeof(const char *));
+            APR_ARRAY_PUSH(c->subtrees, const char *) = "/";
+        }
+        c->bearer_value = c->bearer;
+        if (c->bearer_file
+            && (err = read_bearer_file(pconf, c->bearer_file,
+                                       &c->bearer_value))) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, vs,
+                         "ZddcUpstreamBearerFile: %s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        c->store_provider = ap_lookup_provider(ZDDC_STORE_GROUP, "disk",
+                                               ZDDC_STORE_VERSION);
+        if (!c->store_provider) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, vs,
+                         "zddc_mirror: storage provider %s/disk missing",
+                         ZDDC_STORE_GROUP);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        rv = c->store_provider->open(&c->store, c->cache_root,
+                                     c->access_file_name, uid, gid, &err,
+                                     pconf);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, rv, vs,
+                         "ZddcCacheRoot %s: %s", c->cache_root,
+                         err ? err : "cannot open the cache root");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        rv = zddc_upstream_create(&c->up, c->upstream, c->bearer_value,
+                                  c->ca_file, c->timeout, pconf);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, vs,
+                         "ZddcUpstream %s: cannot set up the client",
+                         c->upstream);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    return zddc_sched_post_config(pconf, plog, ptemp, s) == APR_SUCCESS
+           ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static void zddc_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    zddc_sched_child_init(pchild, s);
+}
+
+/* ---- request hooks -------------------------------------------------- */
+
+/* Own every URL of a host in Cache or Mirror mode, as mod_proxy does. */
+static int zddc_translate(request_rec *r)
+{
+    zddc_server_conf *c = zddc_config_get(r->server);
+    const char *fs;
+
+    if (c->mode == ZDDC_MODE_OFF || !c->store || !r->uri
+        || r->uri[0] != '/' || r->proxyreq) {
+        return DECLINED;
+    }
+    apr_table_setn(r->notes, ZDDC_NOTE_OWNED, "1");
+    if (c->store_provider->map(c->store, r->uri, ZDDC_OBJ_FILE, &fs,
+                               r->pool) != APR_SUCCESS) {
+        apr_table_setn(r->notes, ZDDC_NOTE_UNSAFE, "1");
+        fs = c->store_provider->root(c->store);
+    }
+    r->filename = apr_pstrdup(r->pool, fs);
+    return OK;
+}
+
+/* Skip the directory walk: the cache root is never read for .htaccess
+ * files and <Directory> sections do not apply to mirrored content. */
+static int zddc_map_to_storage(request_rec *r)
+{
+    return apr_table_get(r->notes, ZDDC_NOTE_OWNED) ? OK : DECLINED;
+}
+
+static int has_own_handler(request_rec *r)
+{
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+
+    return d->expr_handler != NULL
+           && r->handler && strcasecmp(r->handler, "none") != 0
+           && strcmp(r->handler, ZDDC_HANDLER) != 0;
+}
+
+static int zddc_fixups(request_rec *r)
+{
+    zddc_server_conf *c = zddc_config_get(r->server);
+
+    if (!apr_table_get(r->notes, ZDDC_NOTE_OWNED) || has_own_handler(r)) {
+        return DECLINED;
+    }
+    /* Mirrored content is never a script or another module's input. */
+    r->handler = ZDDC_HANDLER;
+    if (c->mode == ZDDC_MODE_MIRROR && !r->main && !r->prev) {
+        zddc_sched_trigger(r, c);
+    }
+    return DECLINED;
+}
+
+static void zddc_register_hooks(apr_pool_t *p)
+{
+    ap_register_provider(p, ZDDC_STORE_GROUP, "disk", ZDDC_STORE_VERSION,
+                         &zddc_store_disk_provider);
+    ap_hook_pre_config(zddc_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(zddc_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(zddc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(zddc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(zddc_translate, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(zddc_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_fixups(zddc_fixups, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_handler(zddc_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(zddc_pipeline_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, zddc_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(zddc_mirror) = {
+    STANDARD20_MODULE_STUFF,
+    NULL,                 /* per-directory config creator */
+    NULL,                 /* per-directory config merger */
+    zddc_config_create,   /* per-server config creator */
+    zddc_config_merge,    /* per-server config merger */
+    zddc_cmds,            /* directives */
+    zddc_register_hooks
+};

@@ -1,0 +1,48 @@
+/* Per-server configuration: creation with nothing set, and the merge that
+ * lets a virtual host inherit every directive it does not set (SPEC §3). */
+#include "zddc_config.h"
+
+void *zddc_config_create(apr_pool_t *p, server_rec *s)
+{
+    zddc_server_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->mode = ZDDC_MODE_OFF;
+    c->timeout = ZDDC_DEFAULT_TIMEOUT;
+    c->freshness = ZDDC_DEFAULT_FRESHNESS;
+    c->subtrees = apr_array_make(p, 2, sizeof(const char *));
+    c->min_interval = ZDDC_DEFAULT_MIN_INTERVAL;
+    c->parallelism = ZDDC_DEFAULT_PARALLELISM;
+    c->walk_timeout = ZDDC_DEFAULT_WALK_TIMEOUT;
+    c->max_purge = ZDDC_UNLIMITED;
+    c->vhost_index = -1;
+    c->server = s;
+    return c;
+}
+
+#define ZDDC_MERGE(field) do {                                  \
+        c->field = add->field##_set ? add->field : base->field; \
+        c->field##_set = add->field##_set || base->field##_set; \
+    } while (0)
+
+void *zddc_config_merge(apr_pool_t *p, void *basev, void *addv)
+{
+    zddc_server_conf *base = basev, *add = addv;
+    zddc_server_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    ZDDC_MERGE(mode);
+    ZDDC_MERGE(upstream);
+    ZDDC_MERGE(bearer);
+    ZDDC_MERGE(bearer_file);
+    ZDDC_MERGE(ca_file);
+    ZDDC_MERGE(timeout);
+    ZDDC_MERGE(cache_root);
+    ZDDC_MERGE(freshness);
+    ZDDC_MERGE(subtrees);
+    ZDDC_MERGE(min_interval);
+    ZDDC_MERGE(parallelism);
+    ZDDC_MERGE(walk_timeout);
+    ZDDC_MERGE(max_purge);
+    c->vhost_index = -1;
+    c->server = add->server;
+    return c;
+}

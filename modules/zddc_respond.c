@@ -1,0 +1,160 @@
+/* Building client responses: the X-Zddc-Cache verdict, handing a cached
+ * file to httpd's default handler, streaming bodies, aborting broken ones. */
+#include <httpd.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <http_core.h>
+#include <util_filter.h>
+#include <apr_strings.h>
+#include "zddc_respond.h"
+
+APLOG_USE_MODULE(zddc_mirror);
+
+void zddc_respond_verdict(request_rec *r, const char *verdict)
+{
+    apr_table_setn(r->err_headers_out, "X-Zddc-Cache", verdict);
+    apr_table_setn(r->subprocess_env, "ZDDC_CACHE_STATUS", verdict);
+}
+
+int zddc_respond_cached(request_rec *r, const char *fs_path,
+                        const char *content_type, const char *verdict)
+{
+    apr_status_t rv;
+
+    rv = apr_stat(&r->finfo, fs_path, APR_FINFO_MIN, r->pool);
+    if (rv != APR_SUCCESS || r->finfo.filetype != APR_REG) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                      "cached copy %s vanished while serving it", fs_path);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    r->filename = apr_pstrdup(r->pool, fs_path);
+    r->canonical_filename = r->filename;
+    if (content_type) {
+        ap_set_content_type(r, content_type);
+    }
+    zddc_respond_verdict(r, verdict);
+    return DECLINED;
+}
+
+void zddc_stream_init(zddc_stream *st, request_rec *r)
+{
+    st->r = r;
+    st->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    st->sent = 0;
+    st->client_gone = 0;
+}
+
+apr_status_t zddc_stream_write(zddc_stream *st, const char *data,
+                               apr_size_t len)
+{
+    apr_bucket_alloc_t *ba = st->r->connection->bucket_alloc;
+    apr_status_t rv;
+
+    if (st->client_gone || len == 0) {
+        return APR_SUCCESS;
+    }
+    APR_BRIGADE_INSERT_TAIL(st->bb,
+                            apr_bucket_transient_create(data, len, ba));
+    if (st->sent == 0) {
+        APR_BRIGADE_INSERT_TAIL(st->bb, apr_bucket_flush_create(ba));
+    }
+    rv = ap_pass_brigade(st->r->output_filters, st->bb);
+    apr_brigade_cleanup(st->bb);
+    if (rv != APR_SUCCESS || st->r->connection->aborted) {
+        st->client_gone = 1;
+        return rv != APR_SUCCESS ? rv : APR_ECONNABORTED;
+    }
+    st->sent += len;
+    return APR_SUCCESS;
+}
+
+int zddc_stream_finish(zddc_stream *st)
+{
+    apr_bucket_alloc_t *ba = st->r->connection->bucket_alloc;
+
+    if (st->client_gone) {
+        return OK;
+    }
+    APR_BRIGADE_INSERT_TAIL(st->bb, apr_bucket_eos_create(ba));
+    ap_pass_brigade(st->r->output_filters, st->bb);
+    apr_brigade_cleanup(st->bb);
+    return OK;
+}
+
+int zddc_stream_abort(zddc_stream *st)
+{
+    apr_bucket_alloc_t *ba = st->r->connection->bucket_alloc;
+
+    st->r->connection->keepalive = AP_CONN_CLOSE;
+    st->r->no_cache = 1;
+    if (!st->client_gone) {
+        APR_BRIGADE_INSERT_TAIL(st->bb,
+            ap_bucket_error_create(HTTP_BAD_GATEWAY, NULL, st->r->pool, ba));
+        APR_BRIGADE_INSERT_TAIL(st->bb, apr_bucket_eos_create(ba));
+        ap_pass_brigade(st->r->output_filters, st->bb);
+        apr_brigade_cleanup(st->bb);
+    }
+    st->r->connection->aborted = 1;
+    return OK;
+}
+
+void zddc_respond_copy_headers(request_rec *r, apr_table_t *upstream,
+                               apr_off_t content_length)
+{
+    static const char *const names[] = {
+        "Last-Modified", "ETag", "Content-Disposition", "Content-Language",
+        "Cache-Control", "Expires", NULL
+    };
+    const char *ct = apr_table_get(upstream, "Content-Type");
+    int i;
+
+    for (i = 0; names[i]; i++) {
+        const char *v = apr_table_get(upstream, names[i]);
+        if (v) {
+            apr_table_setn(r->headers_out, names[i], v);
+        }
+    }
+    if (ct) {
+        ap_set_content_type(r, ct);
+    }
+    if (content_length >= 0) {
+        ap_set_content_length(r, content_length);
+    }
+}
+
+const char *zddc_respond_local_location(request_rec *r,
+                                        const zddc_server_conf *conf,
+                                        const char *location)
+{
+    const char *base = conf->upstream;
+    apr_size_t blen = strlen(base);
+    const char *path = NULL;
+    const char *prefix;
+
+    if (strncmp(location, base, blen) == 0
+        && (location[blen] == '/' || location[blen] == '\0')) {
+        path = location + blen;
+    }
+    else if (location[0] == '/') {
+        /* A path-absolute Location: strip the upstream's own path prefix. */
+        prefix = ap_strchr_c(ap_strstr_c(base, "://") + 3, '/');
+        if (prefix && *prefix) {
+            apr_size_t plen = strlen(prefix);
+            if (strncmp(location, prefix, plen) != 0) {
+                return NULL;
+            }
+            path = location + plen;
+        }
+        else {
+            path = location;
+        }
+    }
+    if (!path) {
+        return NULL;
+    }
+    if (*path == '\0') {
+        path = "/";
+    }
+    return ap_construct_url(r->pool, path, r);
+}

@@ -1,0 +1,55 @@
+/* Building client responses: the X-Zddc-Cache verdict, handing a cached
+ * file to httpd's default handler, streaming bodies, aborting broken ones. */
+#ifndef ZDDC_RESPOND_H
+#define ZDDC_RESPOND_H
+
+#include <httpd.h>
+#include <apr_buckets.h>
+#include "zddc_config.h"
+
+#define ZDDC_HIT          "HIT"
+#define ZDDC_REVALIDATED  "REVALIDATED"
+#define ZDDC_MISS         "MISS"
+#define ZDDC_STALE        "STALE"
+#define ZDDC_BYPASS       "BYPASS"
+
+/* Sets X-Zddc-Cache and the ZDDC_CACHE_STATUS environment variable. */
+void zddc_respond_verdict(request_rec *r, const char *verdict);
+
+/* Point r at the cached file and DECLINE, so the default handler serves it
+ * (ranges, conditional requests, HEAD, sendfile). content_type may be NULL
+ * to keep what mod_mime chose. Returns the handler result. */
+int zddc_respond_cached(request_rec *r, const char *fs_path,
+                        const char *content_type, const char *verdict);
+
+/* A body being streamed to the client. */
+typedef struct {
+    request_rec *r;
+    apr_bucket_brigade *bb;
+    apr_off_t sent;          /* bytes handed to the output filters */
+    int client_gone;         /* the client went away: keep quiet */
+} zddc_stream;
+
+void zddc_stream_init(zddc_stream *st, request_rec *r);
+/* Pass len bytes on; the first piece is flushed so it arrives at once. */
+apr_status_t zddc_stream_write(zddc_stream *st, const char *data,
+                               apr_size_t len);
+/* End the body normally. */
+int zddc_stream_finish(zddc_stream *st);
+/* End the body as broken: the client sees a truncated response and the
+ * connection closes, so it cannot take part of the body for the whole. */
+int zddc_stream_abort(zddc_stream *st);
+
+/* Copy upstream response headers that describe the body (Content-Type,
+ * Last-Modified, ETag, Content-Disposition, Content-Language, Cache-Control,
+ * Expires) onto r; Content-Length when known. */
+void zddc_respond_copy_headers(request_rec *r, apr_table_t *upstream,
+                               apr_off_t content_length);
+
+/* Turn an upstream Location into a local absolute URL; NULL when it points
+ * somewhere other than the upstream. */
+const char *zddc_respond_local_location(request_rec *r,
+                                        const zddc_server_conf *conf,
+                                        const char *location);
+
+#endif
