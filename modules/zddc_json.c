@@ -1,0 +1,452 @@
+/* The one wrapper around cJSON: ZDDC listing parse, mirror state file
+ * parse/serialize, RFC 3339 times and JSON string quoting. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "zddc_json.h"
+
+/* Largest double below 2^63 and 2^64: casts beyond these are undefined. */
+#define DBL_INT64_LIMIT 9223372036854775807.0
+#define DBL_UINT64_LIMIT 18446744073709551615.0
+
+static int is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int is_json_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* cJSON decodes the escape \u0000 into a NUL that silently truncates the
+ * string, so a name "evil\u0000.pdf" would come back as "evil". Spot it in
+ * the raw text (outside strings a backslash cannot occur in valid JSON). */
+static int has_escaped_nul(const char *json, apr_size_t len)
+{
+    apr_size_t i;
+
+    for (i = 0; i + 1 < len; i++) {
+        if (json[i] != '\\') {
+            continue;
+        }
+        if (json[i + 1] == 'u' && i + 5 < len
+            && !memcmp(json + i + 2, "0000", 4)) {
+            return 1;
+        }
+        i++;    /* skip the escaped character */
+    }
+    return 0;
+}
+
+/* Parse len bytes; anything but blanks (or NUL padding) after the value
+ * is malformed input. */
+static cJSON *parse_all(const char *json, apr_size_t len)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+
+    if (!root) {
+        return NULL;
+    }
+    if (end) {
+        while (end < json + len
+               && (is_json_space((unsigned char)*end) || *end == '\0')) {
+            end++;
+        }
+        if (end < json + len) {
+            cJSON_Delete(root);
+            return NULL;
+        }
+    }
+    return root;
+}
+
+apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
+                                apr_array_header_t **entries,
+                                const char **err, apr_pool_t *p)
+{
+    apr_array_header_t *arr;
+    cJSON *root, *item;
+    int idx = 0;
+
+    *err = NULL;
+    if (!json) {
+        *err = "listing is empty";
+        return APR_EGENERAL;
+    }
+    if (len > ZDDC_LISTING_MAX) {
+        *err = apr_psprintf(p, "listing of %" APR_SIZE_T_FMT " bytes exceeds "
+                            "the %d byte limit", len, ZDDC_LISTING_MAX);
+        return APR_EGENERAL;
+    }
+    if (has_escaped_nul(json, len)) {
+        *err = "listing contains a NUL character";
+        return APR_EGENERAL;
+    }
+    root = parse_all(json, len);
+    if (!root) {
+        *err = "listing is not valid JSON";
+        return APR_EGENERAL;
+    }
+    if (!cJSON_IsArray(root)) {
+        cJSON_Delete(root);
+        *err = "listing is not a JSON array";
+        return APR_EGENERAL;
+    }
+
+    arr = apr_array_make(p, cJSON_GetArraySize(root) + 1,
+                         sizeof(zddc_listing_entry));
+    cJSON_ArrayForEach(item, root) {
+        zddc_listing_entry *e;
+        const cJSON *name, *is_dir, *size, *mtime;
+        apr_size_t nlen;
+        int slash = 0;
+
+        if (!cJSON_IsObject(item)) {
+            *err = apr_psprintf(p, "listing entry %d is not an object", idx);
+            break;
+        }
+        name = cJSON_GetObjectItemCaseSensitive(item, "name");
+        if (!cJSON_IsString(name) || !name->valuestring) {
+            *err = apr_psprintf(p, "listing entry %d has no string \"name\"",
+                                idx);
+            break;
+        }
+        is_dir = cJSON_GetObjectItemCaseSensitive(item, "is_dir");
+        if (is_dir && !cJSON_IsBool(is_dir)) {
+            *err = apr_psprintf(p, "listing entry %d has a non-boolean "
+                                "\"is_dir\"", idx);
+            break;
+        }
+
+        e = apr_array_push(arr);
+        nlen = strlen(name->valuestring);
+        if (nlen > 0 && name->valuestring[nlen - 1] == '/') {
+            nlen--;
+            slash = 1;
+        }
+        e->name = apr_pstrmemdup(p, name->valuestring, nlen);
+        e->is_dir = is_dir ? cJSON_IsTrue(is_dir) : slash;
+
+        size = cJSON_GetObjectItemCaseSensitive(item, "size");
+        e->size = -1;
+        if (cJSON_IsNumber(size) && size->valuedouble >= 0
+            && size->valuedouble < DBL_INT64_LIMIT) {
+            e->size = (apr_off_t)size->valuedouble;
+        }
+        mtime = cJSON_GetObjectItemCaseSensitive(item, "mod_time");
+        e->mod_time = cJSON_IsString(mtime)
+                      ? zddc_rfc3339_parse(mtime->valuestring) : 0;
+        idx++;
+    }
+    cJSON_Delete(root);
+    if (*err) {
+        return APR_EGENERAL;
+    }
+    *entries = arr;
+    return APR_SUCCESS;
+}
+
+static const char *const state_counters[] = {
+    "dirs", "files", "fetched", "skipped", "purged", "errors", "bytes"
+};
+
+static apr_uint64_t *state_counter(zddc_state_rec *rec, int i)
+{
+    apr_uint64_t *fields[] = {
+        &rec->dirs, &rec->files, &rec->fetched, &rec->skipped,
+        &rec->purged, &rec->errors, &rec->bytes
+    };
+    return fields[i];
+}
+
+#define NCOUNTERS ((int)(sizeof(state_counters) / sizeof(state_counters[0])))
+
+/* A present counter must be a non-negative number; absent means 0. */
+static int state_number(const cJSON *obj, const char *key, apr_uint64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+    *out = 0;
+    if (!v || cJSON_IsNull(v)) {
+        return 1;
+    }
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0)
+        || v->valuedouble >= DBL_UINT64_LIMIT) {
+        return 0;
+    }
+    *out = (apr_uint64_t)v->valuedouble;
+    return 1;
+}
+
+apr_status_t zddc_state_parse(const char *json, apr_size_t len,
+                              apr_hash_t **subtrees, const char **err,
+                              apr_pool_t *p)
+{
+    apr_hash_t *h;
+    cJSON *root, *st;
+    const cJSON *all;
+
+    *err = NULL;
+    if (!json || has_escaped_nul(json, len)) {
+        *err = "state file is empty or holds a NUL character";
+        return APR_EGENERAL;
+    }
+    root = parse_all(json, len);
+    if (!root) {
+        *err = "state file is not valid JSON";
+        return APR_EGENERAL;
+    }
+    all = cJSON_IsObject(root)
+          ? cJSON_GetObjectItemCaseSensitive(root, "subtrees") : NULL;
+    if (!cJSON_IsObject(all)) {
+        cJSON_Delete(root);
+        *err = "state file has no \"subtrees\" object";
+        return APR_EGENERAL;
+    }
+
+    h = apr_hash_make(p);
+    cJSON_ArrayForEach(st, all) {
+        zddc_state_rec *rec;
+        const cJSON *at;
+        apr_uint64_t ms;
+        int i;
+
+        if (!cJSON_IsObject(st) || !st->string) {
+            *err = apr_psprintf(p, "state of subtree '%s' is not an object",
+                                st->string ? st->string : "");
+            break;
+        }
+        rec = apr_pcalloc(p, sizeof(*rec));
+        at = cJSON_GetObjectItemCaseSensitive(st, "last_walk_at");
+        if (at && !cJSON_IsNull(at)) {
+            if (!cJSON_IsString(at)
+                || !(rec->last_walk_at = zddc_rfc3339_parse(at->valuestring))) {
+                *err = apr_psprintf(p, "state of subtree '%s' has an invalid "
+                                    "\"last_walk_at\"", st->string);
+                break;
+            }
+            if (rec->last_walk_at < 0) {
+                rec->last_walk_at = 0;  /* Go's zero time: never walked */
+            }
+        }
+        if (!state_number(st, "duration_ms", &ms)
+            || ms > APR_INT64_MAX / 1000) {
+            *err = apr_psprintf(p, "state of subtree '%s' has an invalid "
+                                "\"duration_ms\"", st->string);
+            break;
+        }
+        rec->duration = (apr_interval_time_t)(ms * 1000);
+        for (i = 0; i < NCOUNTERS; i++) {
+            if (!state_number(st, state_counters[i], state_counter(rec, i))) {
+                *err = apr_psprintf(p, "state of subtree '%s' has an invalid "
+                                    "\"%s\"", st->string, state_counters[i]);
+                break;
+            }
+        }
+        if (*err) {
+            break;
+        }
+        apr_hash_set(h, apr_pstrdup(p, st->string), APR_HASH_KEY_STRING, rec);
+    }
+    cJSON_Delete(root);
+    if (*err) {
+        return APR_EGENERAL;
+    }
+    *subtrees = h;
+    return APR_SUCCESS;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+char *zddc_state_serialize(apr_hash_t *subtrees, apr_pool_t *p)
+{
+    apr_array_header_t *keys = apr_array_make(p, 8, sizeof(const char *));
+    apr_array_header_t *out = apr_array_make(p, 64, sizeof(const char *));
+    apr_hash_index_t *hi;
+    int i, k;
+
+    if (subtrees) {
+        for (hi = apr_hash_first(p, subtrees); hi; hi = apr_hash_next(hi)) {
+            APR_ARRAY_PUSH(keys, const char *) = apr_hash_this_key(hi);
+        }
+    }
+    qsort(keys->elts, (size_t)keys->nelts, sizeof(const char *), cmp_str);
+
+    APR_ARRAY_PUSH(out, const char *) = "{\n  \"subtrees\": {";
+    for (i = 0; i < keys->nelts; i++) {
+        const char *key = APR_ARRAY_IDX(keys, i, const char *);
+        zddc_state_rec *rec = apr_hash_get(subtrees, key, APR_HASH_KEY_STRING);
+        zddc_state_rec zero = { 0 };
+
+        if (!rec) {
+            rec = &zero;
+        }
+        APR_ARRAY_PUSH(out, const char *) = apr_psprintf(p,
+            "%s\n    %s: {", i ? "," : "", zddc_json_quote(p, key));
+        if (rec->last_walk_at > 0) {
+            APR_ARRAY_PUSH(out, const char *) = apr_psprintf(p,
+                "\n      \"last_walk_at\": \"%s\",",
+                zddc_rfc3339_format(p, rec->last_walk_at));
+        }
+        APR_ARRAY_PUSH(out, const char *) = apr_psprintf(p,
+            "\n      \"duration_ms\": %" APR_INT64_T_FMT,
+            (apr_int64_t)(rec->duration > 0 ? rec->duration / 1000 : 0));
+        for (k = 0; k < NCOUNTERS; k++) {
+            APR_ARRAY_PUSH(out, const char *) = apr_psprintf(p,
+                ",\n      \"%s\": %" APR_UINT64_T_FMT, state_counters[k],
+                *state_counter(rec, k));
+        }
+        APR_ARRAY_PUSH(out, const char *) = "\n    }";
+    }
+    APR_ARRAY_PUSH(out, const char *) = keys->nelts ? "\n  }\n}\n" : "}\n}\n";
+    return apr_array_pstrcat(p, out, 0);
+}
+
+static int read_digits(const char *s, int n, int *out)
+{
+    int i, v = 0;
+
+    for (i = 0; i < n; i++) {
+        if (!is_digit((unsigned char)s[i])) {
+            return 0;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+static int is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, year >= 1. */
+static apr_int64_t days_since_epoch(int y, int m, int d)
+{
+    static const int before[12] = {
+        0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334
+    };
+    apr_int64_t py = y - 1;
+    apr_int64_t days = 365 * py + py / 4 - py / 100 + py / 400;
+
+    days += before[m - 1] + (m > 2 && is_leap(y)) + (d - 1);
+    return days - 719162;   /* days from 0001-01-01 to 1970-01-01 */
+}
+
+apr_time_t zddc_rfc3339_parse(const char *s)
+{
+    static const int mdays[12] = {
+        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
+    int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+    apr_int64_t usec = 0, scale = 100000, secs;
+
+    if (!s || strlen(s) < 20
+        || !read_digits(s, 4, &y) || s[4] != '-'
+        || !read_digits(s + 5, 2, &mo) || s[7] != '-'
+        || !read_digits(s + 8, 2, &d)
+        || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
+        || !read_digits(s + 11, 2, &h) || s[13] != ':'
+        || !read_digits(s + 14, 2, &mi) || s[16] != ':'
+        || !read_digits(s + 17, 2, &sec)) {
+        return 0;
+    }
+    if (y < 1 || mo < 1 || mo > 12 || d < 1
+        || d > mdays[mo - 1] + (mo == 2 && is_leap(y))
+        || h > 23 || mi > 59 || sec > 60) {
+        return 0;
+    }
+    s += 19;
+    if (*s == '.') {
+        s++;
+        if (!is_digit((unsigned char)*s)) {
+            return 0;
+        }
+        for (; is_digit((unsigned char)*s); s++) {
+            usec += (*s - '0') * scale;
+            scale /= 10;
+        }
+    }
+    if (*s == 'Z' || *s == 'z') {
+        s++;
+    }
+    else if (*s == '+' || *s == '-') {
+        sign = *s == '-' ? -1 : 1;
+        if (!read_digits(s + 1, 2, &oh) || s[3] != ':'
+            || !read_digits(s + 4, 2, &om) || oh > 23 || om > 59) {
+            return 0;
+        }
+        s += 6;
+    }
+    else {
+        return 0;
+    }
+    if (*s) {
+        return 0;
+    }
+    secs = days_since_epoch(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
+           - sign * (oh * 3600 + om * 60);
+    return (apr_time_t)(secs * APR_USEC_PER_SEC + usec);
+}
+
+const char *zddc_rfc3339_format(apr_pool_t *p, apr_time_t t)
+{
+    apr_time_exp_t tm;
+
+    if (apr_time_exp_gmt(&tm, t) != APR_SUCCESS) {
+        return "1970-01-01T00:00:00Z";
+    }
+    return apr_psprintf(p, "%04d-%02d-%02dT%02d:%02d:%02dZ",
+                        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                        tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+const char *zddc_json_quote(apr_pool_t *p, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *c;
+    char *out, *o;
+
+    if (!s) {
+        return "null";
+    }
+    out = o = apr_palloc(p, strlen(s) * 6 + 3);
+    *o++ = '"';
+    for (c = (const unsigned char *)s; *c; c++) {
+        switch (*c) {
+        case '"':  *o++ = '\\'; *o++ = '"';  break;
+        case '\\': *o++ = '\\'; *o++ = '\\'; break;
+        case '\b': *o++ = '\\'; *o++ = 'b';  break;
+        case '\f': *o++ = '\\'; *o++ = 'f';  break;
+        case '\n': *o++ = '\\'; *o++ = 'n';  break;
+        case '\r': *o++ = '\\'; *o++ = 'r';  break;
+        case '\t': *o++ = '\\'; *o++ = 't';  break;
+        default:
+            /* <, > and & too, so the text is safe inside an HTML page. */
+            if (*c < 0x20 || *c == 0x7f || *c == '<' || *c == '>'
+                || *c == '&') {
+                memcpy(o, "\\u00", 4);
+                o[4] = hex[*c >> 4];
+                o[5] = hex[*c & 0x0f];
+                o += 6;
+            }
+            else {
+                *o++ = (char)*c;
+            }
+        }
+    }
+    *o++ = '"';
+    *o = '\0';
+    return out;
+}

@@ -1,0 +1,670 @@
+/* The mirror scheduler: shared slots under a global mutex, the trigger that
+ * claims a due subtree, and each child's walker thread and its queue (SPEC §6). */
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <apr_strings.h>
+#include <apr_shm.h>
+#include <apr_global_mutex.h>
+#include <apr_thread_proc.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_cond.h>
+#include <apr_atomic.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+#include <util_mutex.h>
+
+#include "zddc_sched.h"
+#include "zddc_walker.h"
+#include "zddc_state.h"
+#include "zddc_util.h"
+
+APLOG_USE_MODULE(zddc_mirror);
+
+/* A claimed slot whose process still lives but has not reported an end
+ * this long after its walk timeout is taken to be stuck (or a reused pid). */
+#define ZDDC_STALE_GRACE apr_time_from_sec(60)
+
+#define ZDDC_SHM_MAGIC 0x7a646463u
+
+typedef struct {
+    apr_uint32_t magic;
+    apr_uint32_t nslots;
+} sched_shm_header;
+
+typedef struct {
+    server_rec *s;
+    zddc_server_conf *conf;
+    int first;                  /* first slot */
+    int count;                  /* one per subtree */
+} sched_vhost;
+
+/* Per server generation, set in post_config (pconf) and inherited by the
+ * children; reset when pconf is cleared. */
+static sched_vhost *sched_vhosts;
+static int sched_nvhosts;
+static int sched_nslots;
+static int sched_max_parallel;
+static apr_shm_t *sched_shm;
+static zddc_sched_slot *sched_slots;
+static apr_global_mutex_t *sched_mutex;
+
+/* Per child process, set in child_init (pchild). */
+typedef struct {
+    apr_pool_t *pool;
+    apr_thread_mutex_t *mutex;  /* guards the queue, current, stop, busy */
+    apr_thread_cond_t *cond;
+    zddc_walk_job *jobs;        /* one per slot */
+    zddc_walk_job *head, *tail;
+    zddc_walk_job *current;
+    int stop;
+    apr_thread_t *thread;
+    server_rec *s;
+} sched_child;
+
+static sched_child *sched_proc;
+
+static apr_status_t sched_pconf_cleanup(void *data)
+{
+    sched_vhosts = NULL;
+    sched_nvhosts = 0;
+    sched_nslots = 0;
+    sched_max_parallel = 0;
+    sched_shm = NULL;
+    sched_slots = NULL;
+    sched_mutex = NULL;
+    return APR_SUCCESS;
+}
+
+apr_status_t zddc_sched_pre_config(apr_pool_t *pconf)
+{
+    return ap_mutex_register(pconf, ZDDC_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+static int sched_lock(server_rec *s)
+{
+    apr_status_t rv = apr_global_mutex_lock(sched_mutex);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     "zddc_mirror: cannot lock the " ZDDC_MUTEX_TYPE " mutex");
+        return 0;
+    }
+    return 1;
+}
+
+static void sched_unlock(void)
+{
+    apr_global_mutex_unlock(sched_mutex);
+}
+
+static const char *vhost_name(server_rec *s, apr_pool_t *p)
+{
+    if (s->addrs && s->addrs->host_port) {
+        return apr_psprintf(p, "%s:%u", s->server_hostname ? s->server_hostname
+                            : "(unnamed)", (unsigned)s->addrs->host_port);
+    }
+    return s->server_hostname ? s->server_hostname : "(unnamed)";
+}
+
+/* Fill the vhost's slots from its state file and say what was found. */
+static void sched_load_state(sched_vhost *v, apr_pool_t *ptemp)
+{
+    apr_hash_t *recs;
+    const char *err = NULL;
+    const char *path = zddc_state_path(v->conf, ptemp);
+    const char *name = vhost_name(v->s, ptemp);
+    apr_status_t rv;
+    int i;
+
+    rv = zddc_state_load(v->conf, &recs, &err, ptemp);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, v->s,
+                     "zddc_mirror: %s: no mirror state file %s yet: every "
+                     "subtree counts as never walked", name, path);
+        return;
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v->s,
+                     "zddc_mirror: %s: mirror state file %s is unusable (%s): "
+                     "every subtree counts as never walked; the file is "
+                     "rewritten after the next walk", name, path,
+                     err ? err : "unknown error");
+        return;
+    }
+    for (i = 0; i < v->count; i++) {
+        const char *sub = APR_ARRAY_IDX(v->conf->subtrees, i, const char *);
+        zddc_state_rec *rec = apr_hash_get(recs, sub, APR_HASH_KEY_STRING);
+
+        if (rec && rec->last_walk_at) {
+            sched_slots[v->first + i].last = *rec;
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s,
+                         "zddc_mirror: %s: subtree %s last walked at %s",
+                         name, sub, zddc_rfc3339_format(ptemp,
+                                                        rec->last_walk_at));
+        }
+        else {
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, v->s,
+                         "zddc_mirror: %s: subtree %s never walked",
+                         name, sub);
+        }
+    }
+}
+
+apr_status_t zddc_sched_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                    apr_pool_t *ptemp, server_rec *s)
+{
+    server_rec *sv;
+    apr_size_t size;
+    apr_status_t rv;
+    int n = 0, slots = 0, i;
+
+    apr_pool_cleanup_register(pconf, NULL, sched_pconf_cleanup,
+                              apr_pool_cleanup_null);
+    sched_pconf_cleanup(NULL);
+
+    for (sv = s; sv; sv = sv->next) {
+        zddc_server_conf *conf = zddc_config_get(sv);
+
+        if (!conf) {
+            continue;
+        }
+        if (conf->mode != ZDDC_MODE_MIRROR) {
+            conf->vhost_index = -1;
+            continue;
+        }
+        if (!conf->subtrees || conf->subtrees->nelts == 0) {
+            apr_array_header_t *def = apr_array_make(pconf, 1,
+                                                     sizeof(const char *));
+            APR_ARRAY_PUSH(def, const char *) = "/";
+            conf->subtrees = def;
+        }
+        conf->vhost_index = n++;
+        slots += conf->subtrees->nelts;
+    }
+
+    /* The first pass only checks the configuration; set up for real in the
+     * second, whose pconf lives as long as the children. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG
+        || n == 0) {
+        return APR_SUCCESS;
+    }
+
+    sched_vhosts = apr_pcalloc(pconf, n * sizeof(*sched_vhosts));
+    for (sv = s, i = 0; sv; sv = sv->next) {
+        zddc_server_conf *conf = zddc_config_get(sv);
+
+        if (!conf || conf->mode != ZDDC_MODE_MIRROR) {
+            continue;
+        }
+        sched_vhosts[i].s = sv;
+        sched_vhosts[i].conf = conf;
+        sched_vhosts[i].count = conf->subtrees->nelts;
+        sched_vhosts[i].first = i ? sched_vhosts[i - 1].first
+                                    + sched_vhosts[i - 1].count : 0;
+        if (conf->parallelism > sched_max_parallel) {
+            sched_max_parallel = conf->parallelism;
+        }
+        i++;
+    }
+    if (sched_max_parallel < 1) {
+        sched_max_parallel = ZDDC_DEFAULT_PARALLELISM;
+    }
+    if (sched_max_parallel > ZDDC_MAX_PARALLELISM) {
+        sched_max_parallel = ZDDC_MAX_PARALLELISM;
+    }
+
+    rv = ap_global_mutex_create(&sched_mutex, NULL, ZDDC_MUTEX_TYPE, NULL, s,
+                                pconf, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "zddc_mirror: cannot create the " ZDDC_MUTEX_TYPE
+                     " mutex");
+        sched_mutex = NULL;
+        return rv;
+    }
+
+    size = APR_ALIGN_DEFAULT(sizeof(sched_shm_header))
+           + (apr_size_t)slots * sizeof(zddc_sched_slot);
+    rv = apr_shm_create(&sched_shm, size, NULL, pconf);
+    if (APR_STATUS_IS_ENOTIMPL(rv)) {
+        const char *fname = ap_runtime_dir_relative(pconf, "zddc-mirror.shm");
+
+        apr_shm_remove(fname, pconf);
+        rv = apr_shm_create(&sched_shm, size, fname, pconf);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "zddc_mirror: cannot create %" APR_SIZE_T_FMT " bytes of "
+                     "shared memory for the mirror scheduler", size);
+        sched_shm = NULL;
+        sched_mutex = NULL;
+        return rv;
+    }
+    {
+        char *base = apr_shm_baseaddr_get(sched_shm);
+        sched_shm_header *hdr = (sched_shm_header *)base;
+
+        memset(base, 0, size);
+        hdr->magic = ZDDC_SHM_MAGIC;
+        hdr->nslots = (apr_uint32_t)slots;
+        sched_slots = (zddc_sched_slot *)(base
+                      + APR_ALIGN_DEFAULT(sizeof(sched_shm_header)));
+    }
+    sched_nvhosts = n;
+    sched_nslots = slots;
+
+    for (i = 0; i < n; i++) {
+        sched_load_state(&sched_vhosts[i], ptemp);
+    }
+    return APR_SUCCESS;
+}
+
+static int pid_alive(pid_t pid)
+{
+    if (pid == getpid()) {
+        return 1;
+    }
+    return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+int zddc_sched_slot_in_flight(const zddc_sched_slot *slot,
+                              const zddc_server_conf *conf, apr_time_t now)
+{
+    if (slot->pid == 0 || !pid_alive(slot->pid)) {
+        return 0;
+    }
+    if (conf->walk_timeout > 0 && slot->started_at
+        && now - slot->started_at > conf->walk_timeout + 2 * conf->timeout
+                                    + ZDDC_STALE_GRACE) {
+        return 0;
+    }
+    return 1;
+}
+
+static int walk_due(const zddc_sched_slot *slot, const zddc_server_conf *conf,
+                    apr_time_t now)
+{
+    return slot->last.last_walk_at == 0
+           || now - slot->last.last_walk_at >= conf->min_interval;
+}
+
+static int job_owns_slot(const zddc_walk_job *job, const zddc_sched_slot *slot)
+{
+    return slot->pid == getpid() && slot->generation == job->generation;
+}
+
+/* Give a claimed slot back without a walk (unlocked on entry). */
+static void sched_release(zddc_walk_job *job, server_rec *s)
+{
+    zddc_sched_slot *slot = &sched_slots[job->slot];
+
+    if (!sched_lock(s)) {
+        return;
+    }
+    if (job_owns_slot(job, slot)) {
+        slot->pid = 0;
+        slot->state = ZDDC_SLOT_IDLE;
+    }
+    sched_unlock();
+}
+
+void zddc_sched_trigger(request_rec *r, zddc_server_conf *conf)
+{
+    sched_child *c = sched_proc;
+    sched_vhost *v;
+    zddc_sched_slot *slot;
+    zddc_walk_job *job;
+    const char *sub;
+    apr_time_t now;
+    int idx, busy, claimed = 0;
+
+    if (!c || !sched_slots || !conf || conf->mode != ZDDC_MODE_MIRROR
+        || conf->vhost_index < 0 || conf->vhost_index >= sched_nvhosts) {
+        return;
+    }
+    v = &sched_vhosts[conf->vhost_index];
+    if (v->conf != conf || !r->uri) {
+        return;
+    }
+    sub = zddc_subtree_match(conf->subtrees, r->uri);
+    if (!sub) {
+        return;
+    }
+    for (idx = 0; idx < v->count; idx++) {
+        if (!strcmp(APR_ARRAY_IDX(conf->subtrees, idx, const char *), sub)) {
+            break;
+        }
+    }
+    if (idx == v->count) {
+        return;
+    }
+    slot = &sched_slots[v->first + idx];
+    job = &c->jobs[v->first + idx];
+    now = apr_time_now();
+
+    /* A first look without the mutex settles the common case, a subtree
+     * walked recently; the decision itself is taken under the mutex. */
+    if (!walk_due(slot, conf, now)) {
+        return;
+    }
+
+    apr_thread_mutex_lock(c->mutex);
+    busy = c->stop || job->busy;
+    apr_thread_mutex_unlock(c->mutex);
+    if (busy || !sched_lock(r->server)) {
+        return;
+    }
+    if (walk_due(slot, conf, now) && !zddc_sched_slot_in_flight(slot, conf,
+                                                                now)) {
+        slot->pid = getpid();
+        slot->state = ZDDC_SLOT_QUEUED;
+        slot->generation++;
+        slot->started_at = now;
+        memset(&slot->live, 0, sizeof(slot->live));
+        job->generation = slot->generation;
+        claimed = 1;
+    }
+    sched_unlock();
+    if (!claimed) {
+        return;
+    }
+
+    apr_thread_mutex_lock(c->mutex);
+    if (c->stop || job->busy) {
+        apr_thread_mutex_unlock(c->mutex);
+        sched_release(job, r->server);
+        return;
+    }
+    job->busy = 1;
+    apr_atomic_set32(&job->cancel, 0);
+    job->next = NULL;
+    if (c->tail) {
+        c->tail->next = job;
+    }
+    else {
+        c->head = job;
+    }
+    c->tail = job;
+    apr_thread_cond_signal(c->cond);
+    apr_thread_mutex_unlock(c->mutex);
+
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  "zddc_mirror: walk of %s queued in process %" APR_PID_T_FMT,
+                  sub, getpid());
+}
+
+/* Before running a claimed job: the claim must still be ours, and the walk
+ * still due once the state file has had its say (another server generation
+ * may have finished the same walk since this one started). */
+static int sched_job_start(zddc_walk_job *job, apr_pool_t *p)
+{
+    zddc_sched_slot *slot = &sched_slots[job->slot];
+    zddc_server_conf *conf = job->conf;
+    apr_hash_t *recs;
+    zddc_state_rec *rec;
+    const char *err;
+    apr_time_t now;
+    int run = 0;
+
+    zddc_state_load(conf, &recs, &err, p);
+    rec = apr_hash_get(recs, job->subtree, APR_HASH_KEY_STRING);
+    if (!sched_lock(conf->server)) {
+        return 0;
+    }
+    if (job_owns_slot(job, slot)) {
+        if (rec && rec->last_walk_at > slot->last.last_walk_at) {
+            slot->last = *rec;
+            slot->last_failed = 0;
+            slot->last_error[0] = '\0';
+        }
+        now = apr_time_now();
+        if (walk_due(slot, conf, now)) {
+            slot->state = ZDDC_SLOT_RUNNING;
+            slot->started_at = now;
+            run = 1;
+        }
+        else {
+            slot->pid = 0;
+            slot->state = ZDDC_SLOT_IDLE;
+        }
+    }
+    sched_unlock();
+    return run;
+}
+
+void zddc_sched_publish(const zddc_walk_job *job, const zddc_walk_counts *live)
+{
+    zddc_sched_slot *slot;
+
+    if (!sched_slots || !sched_lock(job->conf->server)) {
+        return;
+    }
+    slot = &sched_slots[job->slot];
+    if (job_owns_slot(job, slot)) {
+        slot->live = *live;
+    }
+    sched_unlock();
+}
+
+void zddc_sched_record(const zddc_walk_job *job, int aborted,
+                       const zddc_state_rec *rec, int failed,
+                       const char *why, apr_pool_t *p)
+{
+    zddc_server_conf *conf = job->conf;
+    sched_vhost *v = &sched_vhosts[conf->vhost_index];
+    zddc_sched_slot *slot = &sched_slots[job->slot];
+    apr_hash_t *known;
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    if (!sched_lock(conf->server)) {
+        return;
+    }
+    if (!job_owns_slot(job, slot)) {
+        sched_unlock();
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, conf->server,
+                     "zddc_mirror: walk of %s was taken over by another "
+                     "process while it ran; its result is not recorded",
+                     job->subtree);
+        return;
+    }
+    if (!aborted) {
+        slot->last = *rec;
+        slot->last_failed = failed;
+        apr_cpystrn(slot->last_error, why ? why : "", sizeof(slot->last_error));
+
+        known = apr_hash_make(p);
+        for (i = 0; i < v->count; i++) {
+            zddc_sched_slot *sl = &sched_slots[v->first + i];
+
+            if (sl->last.last_walk_at) {
+                zddc_state_rec *copy = apr_pmemdup(p, &sl->last, sizeof(*copy));
+
+                apr_hash_set(known,
+                             APR_ARRAY_IDX(conf->subtrees, i, const char *),
+                             APR_HASH_KEY_STRING, copy);
+            }
+        }
+        rv = zddc_state_save(conf, known, p);
+    }
+    slot->pid = 0;
+    slot->state = ZDDC_SLOT_IDLE;
+    sched_unlock();
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, conf->server,
+                     "zddc_mirror: cannot write the mirror state file %s",
+                     zddc_state_path(conf, p));
+    }
+}
+
+zddc_sched_slot *zddc_sched_snapshot(const zddc_server_conf *conf,
+                                     apr_pool_t *p)
+{
+    sched_vhost *v;
+    zddc_sched_slot *copy;
+
+    if (!sched_slots || !conf || conf->vhost_index < 0
+        || conf->vhost_index >= sched_nvhosts) {
+        return NULL;
+    }
+    v = &sched_vhosts[conf->vhost_index];
+    if (v->conf != conf || v->count == 0) {
+        return NULL;
+    }
+    copy = apr_palloc(p, v->count * sizeof(*copy));
+    if (!sched_lock(conf->server)) {
+        return NULL;
+    }
+    memcpy(copy, &sched_slots[v->first], v->count * sizeof(*copy));
+    sched_unlock();
+    return copy;
+}
+
+static void *APR_THREAD_FUNC sched_thread_main(apr_thread_t *thd, void *data)
+{
+    sched_child *c = data;
+    zddc_walker *wk = NULL;
+    zddc_walk_job *job;
+    apr_pool_t *p, *jp;
+    apr_status_t rv;
+
+    /* Under the global pool, whose allocator is locked: the walker's pool
+     * threads create and destroy their own subpools of p concurrently. */
+    apr_pool_create(&p, NULL);
+    apr_pool_create(&jp, p);
+    rv = zddc_walker_create(&wk, sched_max_parallel, p);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, c->s,
+                     "zddc_mirror: cannot start the walker's thread pool; "
+                     "this process will not walk");
+        wk = NULL;
+    }
+
+    for (;;) {
+        apr_thread_mutex_lock(c->mutex);
+        while (!c->head && !c->stop) {
+            apr_thread_cond_wait(c->cond, c->mutex);
+        }
+        if (c->stop) {
+            apr_thread_mutex_unlock(c->mutex);
+            break;
+        }
+        job = c->head;
+        c->head = job->next;
+        if (!c->head) {
+            c->tail = NULL;
+        }
+        job->next = NULL;
+        c->current = job;
+        apr_thread_mutex_unlock(c->mutex);
+
+        if (wk && sched_job_start(job, jp)) {
+            zddc_walk_run(wk, job, jp);
+        }
+        else {
+            sched_release(job, job->conf->server);
+        }
+        apr_pool_clear(jp);
+
+        apr_thread_mutex_lock(c->mutex);
+        c->current = NULL;
+        job->busy = 0;
+        apr_thread_mutex_unlock(c->mutex);
+    }
+
+    /* Stopping: walks queued here will not run; let other processes have them. */
+    apr_thread_mutex_lock(c->mutex);
+    while ((job = c->head) != NULL) {
+        c->head = job->next;
+        job->next = NULL;
+        job->busy = 0;
+        sched_release(job, job->conf->server);
+    }
+    c->tail = NULL;
+    apr_thread_mutex_unlock(c->mutex);
+
+    if (wk) {
+        zddc_walker_destroy(wk);
+    }
+    apr_pool_destroy(p);
+    apr_thread_exit(thd, APR_SUCCESS);
+    return NULL;
+}
+
+/* A pre-cleanup: it must run (and join the thread) before pchild's
+ * subpools, which the thread uses, are destroyed. */
+static apr_status_t sched_child_stop(void *data)
+{
+    sched_child *c = data;
+    apr_status_t trv;
+
+    apr_thread_mutex_lock(c->mutex);
+    c->stop = 1;
+    if (c->current) {
+        apr_atomic_set32(&c->current->cancel, ZDDC_CANCEL_STOP);
+    }
+    apr_thread_cond_broadcast(c->cond);
+    apr_thread_mutex_unlock(c->mutex);
+
+    apr_thread_join(&trv, c->thread);
+    sched_proc = NULL;
+    return APR_SUCCESS;
+}
+
+void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    sched_child *c;
+    apr_threadattr_t *attr;
+    apr_status_t rv;
+    int i, j;
+
+    sched_proc = NULL;
+    if (!sched_mutex || !sched_slots || sched_nslots == 0) {
+        return;
+    }
+    rv = apr_global_mutex_child_init(&sched_mutex,
+                                     apr_global_mutex_lockfile(sched_mutex),
+                                     pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "zddc_mirror: cannot attach the " ZDDC_MUTEX_TYPE
+                     " mutex in a child; this process will not walk");
+        return;
+    }
+
+    c = apr_pcalloc(pchild, sizeof(*c));
+    c->pool = pchild;
+    c->s = s;
+    c->jobs = apr_pcalloc(pchild, sched_nslots * sizeof(*c->jobs));
+    for (i = 0; i < sched_nvhosts; i++) {
+        sched_vhost *v = &sched_vhosts[i];
+
+        for (j = 0; j < v->count; j++) {
+            zddc_walk_job *job = &c->jobs[v->first + j];
+
+            job->conf = v->conf;
+            job->subtree = APR_ARRAY_IDX(v->conf->subtrees, j, const char *);
+            job->slot = v->first + j;
+        }
+    }
+    if ((rv = apr_thread_mutex_create(&c->mutex, APR_THREAD_MUTEX_DEFAULT,
+                                      pchild)) != APR_SUCCESS
+        || (rv = apr_thread_cond_create(&c->cond, pchild)) != APR_SUCCESS
+        || (rv = apr_threadattr_create(&attr, pchild)) != APR_SUCCESS
+        || (rv = apr_threadattr_detach_set(attr, 0)) != APR_SUCCESS
+        || (rv = apr_thread_create(&c->thread, attr, sched_thread_main, c,
+                                   pchild)) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "zddc_mirror: cannot start the walker thread; this "
+                     "process will not walk");
+        return;
+    }
+    apr_pool_pre_cleanup_register(pchild, c, sched_child_stop);
+    sched_proc = c;
+}

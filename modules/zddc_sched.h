@@ -1,0 +1,87 @@
+/* The mirror scheduler (SPEC §6): the shared-memory slot of each (Mirror
+ * vhost, subtree), the global mutex guarding it, triggers and the walker thread. */
+#ifndef ZDDC_SCHED_H
+#define ZDDC_SCHED_H
+
+#include <sys/types.h>
+#include <httpd.h>
+#include <http_config.h>
+#include "zddc_config.h"
+#include "zddc_json.h"
+
+/* The Mutex directive's name for the scheduler's global mutex. */
+#define ZDDC_MUTEX_TYPE "zddc-mirror"
+
+/* Figures of a walk as it goes. */
+typedef struct {
+    apr_uint64_t dirs;      /* listings asked for */
+    apr_uint64_t files;     /* file entries seen */
+    apr_uint64_t done;      /* of those, dealt with */
+    apr_uint64_t fetched;   /* downloaded and stored */
+    apr_uint64_t skipped;   /* already current: listing match or 304 */
+    apr_uint64_t purged;    /* local entries removed */
+    apr_uint64_t errors;
+    apr_uint64_t bytes;     /* body bytes downloaded */
+} zddc_walk_counts;
+
+typedef enum {
+    ZDDC_SLOT_IDLE = 0,
+    ZDDC_SLOT_QUEUED,       /* claimed, waiting for the process's walker */
+    ZDDC_SLOT_RUNNING
+} zddc_slot_state_e;
+
+#define ZDDC_SLOT_ERROR_MAX 160
+
+/* One per (Mirror vhost, subtree), in shared memory; read and written only
+ * under the global mutex (the trigger's first look excepted). */
+typedef struct {
+    pid_t pid;                   /* process owning the walk in flight; 0 = none */
+    int state;                   /* zddc_slot_state_e */
+    apr_uint32_t generation;     /* bumped at every claim */
+    apr_time_t started_at;       /* claim, then start of the run */
+    zddc_walk_counts live;       /* the walk in flight, published as it goes */
+    zddc_state_rec last;         /* the last walk that ended: when, how long, figures */
+    int last_failed;
+    char last_error[ZDDC_SLOT_ERROR_MAX]; /* why it failed, or a purge refusal */
+} zddc_sched_slot;
+
+typedef struct zddc_walk_job zddc_walk_job;
+
+/* pre_config: register the mutex type so `Mutex file:/path zddc-mirror` works. */
+apr_status_t zddc_sched_pre_config(apr_pool_t *pconf);
+
+/* post_config (after the store and upstream of every vhost are set up):
+ * numbers the Mirror vhosts, creates the mutex and shared memory and loads
+ * each vhost's state file into its slots. Errors are logged. */
+apr_status_t zddc_sched_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                                    apr_pool_t *ptemp, server_rec *s);
+
+/* child_init: attach the mutex and start this process's walker thread,
+ * stopped again (walk aborted, slot released) when pchild goes away. */
+void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* fixups: start a walk of the subtree holding r->uri when it is due and
+ * not in flight anywhere. Never blocks on the walk. */
+void zddc_sched_trigger(request_rec *r, zddc_server_conf *conf);
+
+/* The status page's view: a copy of the vhost's slots, one per subtree in
+ * conf->subtrees order, or NULL when the scheduler has none for it. */
+zddc_sched_slot *zddc_sched_snapshot(const zddc_server_conf *conf,
+                                     apr_pool_t *p);
+
+/* A walk is in flight in the slot: claimed by a process that is alive and
+ * has not overrun its walk timeout by far. */
+int zddc_sched_slot_in_flight(const zddc_sched_slot *slot,
+                              const zddc_server_conf *conf, apr_time_t now);
+
+/* For the walker: publish live figures of a running walk. */
+void zddc_sched_publish(const zddc_walk_job *job, const zddc_walk_counts *live);
+
+/* For the walker, when a walk ends: unless aborted, record rec (ended at,
+ * duration, figures) in the slot and the state file; then release the slot.
+ * why is NULL for a walk that went fine. */
+void zddc_sched_record(const zddc_walk_job *job, int aborted,
+                       const zddc_state_rec *rec, int failed,
+                       const char *why, apr_pool_t *p);
+
+#endif

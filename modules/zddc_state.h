@@ -1,0 +1,33 @@
+/* The mirror state file (SPEC §4): <root>/.zddc-mirror-state.json, when each
+ * subtree was last walked and what the walk did; loaded at startup, saved after each walk. */
+#ifndef ZDDC_STATE_H
+#define ZDDC_STATE_H
+
+#include <apr_pools.h>
+#include <apr_hash.h>
+#include "zddc_config.h"
+#include "zddc_json.h"
+
+/* A state file larger than this is treated as corrupt. */
+#define ZDDC_STATE_MAX (4 * 1024 * 1024)
+
+/* Absolute path of the state file of conf's cache root. */
+const char *zddc_state_path(const zddc_server_conf *conf, apr_pool_t *p);
+
+/* Read the state file into *subtrees (subtree -> zddc_state_rec *), which is
+ * always set, empty unless APR_SUCCESS. Returns APR_ENOENT when the file is
+ * missing and APR_EGENERAL (or the read error) with *err set when it cannot
+ * be used; both mean "never walked". Logs nothing: the caller knows whether
+ * that is news. */
+apr_status_t zddc_state_load(const zddc_server_conf *conf,
+                             apr_hash_t **subtrees, const char **err,
+                             apr_pool_t *p);
+
+/* Merge known (subtree -> zddc_state_rec *) into the file and rewrite it
+ * atomically through the store: entries of other subtrees are preserved, an
+ * entry is replaced when known has a later last_walk_at. A corrupt file is
+ * replaced by known. The caller serializes writers (the scheduler's mutex). */
+apr_status_t zddc_state_save(const zddc_server_conf *conf, apr_hash_t *known,
+                             apr_pool_t *p);
+
+#endif

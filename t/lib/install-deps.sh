@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages needed to build, test and demo mod_zddc_mirror.
+# Idempotent: silent and offline when everything is already installed.
+set -eu
+
+PKGS="apache2 apache2-dev apache2-utils libcurl4-openssl-dev libcjson-dev python3 make gcc curl"
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg -s "$p" >/dev/null 2>&1; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "install-deps: not root and no sudo; please install:$missing" >&2
+    exit 1
+fi
+$SUDO apt-get update
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends $missing

@@ -1,0 +1,672 @@
+/* Unit test of zddc_upstream against a scripted HTTP/1.1 server running in
+ * a thread of this process on 127.0.0.1 (headers, encoding, errors, reuse). */
+#include <string.h>
+#include <strings.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+#include <apr_thread_mutex.h>
+#include <apr_atomic.h>
+
+#include "tap.h"
+#include "zddc_upstream.h"
+
+#define MAX_CONNS 16
+#define CONN_BUF 16384
+#define SERVER_LIFETIME_SEC 120
+
+typedef struct {
+    int fd;
+    int stalled;
+    apr_size_t len;
+    char buf[CONN_BUF];
+} conn_t;
+
+typedef struct {
+    int lfd;
+    int port;
+    volatile apr_uint32_t stop;
+    apr_thread_mutex_t *mu;
+    int accepted;
+    char last_req[CONN_BUF];
+    apr_size_t last_body;
+    conn_t conns[MAX_CONNS];
+} server_t;
+
+static const char LM[] = "Sun, 06 Nov 1994 08:49:37 GMT";
+
+static void send_all(int fd, const char *s, apr_size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
+        if (w <= 0) {
+            return;
+        }
+        s += w;
+        n -= (apr_size_t)w;
+    }
+}
+
+static void send_str(int fd, const char *s)
+{
+    send_all(fd, s, strlen(s));
+}
+
+static void conn_close(conn_t *c)
+{
+    close(c->fd);
+    c->fd = -1;
+    c->stalled = 0;
+    c->len = 0;
+}
+
+static apr_size_t header_length(const char *head)
+{
+    const char *v = strcasestr(head, "\r\nContent-Length:");
+    return v ? (apr_size_t)strtoul(v + 17, NULL, 10) : 0;
+}
+
+/* Decode the framing of a chunked body at b (n bytes available): 1 with
+ * *wire (bytes on the wire) and *data (payload bytes) once complete. */
+static int chunked_complete(const char *b, apr_size_t n, apr_size_t *wire,
+                            apr_size_t *data)
+{
+    apr_size_t off = 0, total = 0;
+    int guard;
+
+    for (guard = 0; guard < 1000; guard++) {
+        const char *eol = memchr(b + off, '\n', n - off);
+        unsigned long sz;
+        if (!eol) {
+            return 0;
+        }
+        sz = strtoul(b + off, NULL, 16);
+        off = (apr_size_t)(eol - b) + 1;
+        if (sz == 0) {
+            if (n - off < 2) {
+                return 0;
+            }
+            *wire = off + 2;
+            *data = total;
+            return 1;
+        }
+        if (n - off < sz + 2) {
+            return 0;
+        }
+        off += sz + 2;
+        total += sz;
+    }
+    return 0;
+}
+
+/* Answer one request by its target; returns 0 when the connection ends. */
+static int respond(server_t *s, conn_t *c, const char *head, apr_size_t body)
+{
+    char method[16] = "", target[1024] = "", out[2048];
+
+    sscanf(head, "%15s %1023s", method, target);
+    apr_thread_mutex_lock(s->mu);
+    apr_cpystrn(s->last_req, head, sizeof(s->last_req));
+    s->last_body = body;
+    apr_thread_mutex_unlock(s->mu);
+
+    if (strcmp(target, "/hello") == 0) {
+        snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nLast-Modified: %s\r\n"
+                 "Content-Length: 5\r\nX-Spaced:   padded value  \r\n\r\nhello", LM);
+        send_str(c->fd, out);
+    }
+    else if (strcmp(target, "/ims") == 0) {
+        if (strcasestr(head, "\r\nIf-Modified-Since:")) {
+            send_str(c->fd, "HTTP/1.1 304 Not Modified\r\n\r\n");
+        }
+        else {
+            send_str(c->fd, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nnew");
+        }
+    }
+    else if (strcmp(target, "/trunc") == 0) {
+        send_str(c->fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789");
+        return 0;
+    }
+    else if (strcmp(target, "/stall") == 0) {
+        send_str(c->fd, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+        c->stalled = 1;
+    }
+    else if (strcmp(target, "/continue") == 0) {
+        send_str(c->fd, "HTTP/1.1 100 Continue\r\nX-Interim: 1\r\n\r\n"
+                 "HTTP/1.1 200 OK\r\nX-Final: 1\r\nContent-Length: 2\r\n\r\nok");
+    }
+    else if (strcmp(target, "/nostore") == 0) {
+        send_str(c->fd, "HTTP/1.1 200 OK\r\nCache-Control: private, No-Store\r\n"
+                 "Content-Length: 0\r\n\r\n");
+    }
+    else if (strcmp(target, "/big") == 0) {
+        char body100[101];
+        memset(body100, 'x', 100);
+        body100[100] = '\0';
+        snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n%s",
+                 body100);
+        send_str(c->fd, out);
+    }
+    else if (strcmp(target, "/close") == 0) {
+        return 0;
+    }
+    else {
+        char b[1200];
+        int n = snprintf(b, sizeof(b), "%s %s %lu", method, target,
+                         (unsigned long)body);
+        snprintf(out, sizeof(out), "HTTP/1.1 404 Not Found\r\n"
+                 "Content-Length: %d\r\n\r\n%s", n, b);
+        send_str(c->fd, out);
+    }
+    return 1;
+}
+
+static void conn_input(server_t *s, conn_t *c)
+{
+    ssize_t n;
+
+    if (c->len >= CONN_BUF - 1) {
+        conn_close(c);
+        return;
+    }
+    n = recv(c->fd, c->buf + c->len, CONN_BUF - 1 - c->len, 0);
+    if (n <= 0) {
+        conn_close(c);
+        return;
+    }
+    if (c->stalled) {
+        c->len = 0;
+        return;
+    }
+    c->len += (apr_size_t)n;
+    c->buf[c->len] = '\0';
+    for (;;) {
+        char *end = strstr(c->buf, "\r\n\r\n");
+        apr_size_t hlen, blen, total;
+        int chunked;
+        if (!end) {
+            return;
+        }
+        hlen = (apr_size_t)(end - c->buf) + 4;
+        end[2] = '\0';
+        blen = header_length(c->buf);
+        chunked = strcasestr(c->buf, "\r\nTransfer-Encoding: chunked") != NULL;
+        end[2] = '\r';
+        if (chunked) {
+            apr_size_t wire;
+            if (!chunked_complete(c->buf + hlen, c->len - hlen, &wire, &blen)) {
+                return;
+            }
+            total = hlen + wire;
+        }
+        else {
+            total = hlen + blen;
+        }
+        if (c->len < total) {
+            return;
+        }
+        end[2] = '\0';
+        if (!respond(s, c, c->buf, blen)) {
+            conn_close(c);
+            return;
+        }
+        if (c->stalled) {
+            c->len = 0;
+            return;
+        }
+        memmove(c->buf, c->buf + total, c->len - total);
+        c->len -= total;
+        c->buf[c->len] = '\0';
+    }
+}
+
+static void *APR_THREAD_FUNC server_main(apr_thread_t *t, void *data)
+{
+    server_t *s = data;
+    apr_time_t deadline = apr_time_now() + apr_time_from_sec(SERVER_LIFETIME_SEC);
+    int i;
+
+    while (!apr_atomic_read32(&s->stop) && apr_time_now() < deadline) {
+        struct pollfd pfd[MAX_CONNS + 1];
+        int map[MAX_CONNS + 1], n = 1;
+
+        pfd[0].fd = s->lfd;
+        pfd[0].events = POLLIN;
+        for (i = 0; i < MAX_CONNS; i++) {
+            if (s->conns[i].fd >= 0) {
+                pfd[n].fd = s->conns[i].fd;
+                pfd[n].events = POLLIN;
+                map[n++] = i;
+            }
+        }
+        if (poll(pfd, n, 50) <= 0) {
+            continue;
+        }
+        if (pfd[0].revents & POLLIN) {
+            int fd = accept(s->lfd, NULL, NULL);
+            if (fd >= 0) {
+                for (i = 0; i < MAX_CONNS && s->conns[i].fd >= 0; i++) {
+                }
+                if (i == MAX_CONNS) {
+                    close(fd);
+                }
+                else {
+                    s->conns[i].fd = fd;
+                    s->conns[i].len = 0;
+                    s->conns[i].stalled = 0;
+                    apr_thread_mutex_lock(s->mu);
+                    s->accepted++;
+                    apr_thread_mutex_unlock(s->mu);
+                }
+            }
+        }
+        for (i = 1; i < n; i++) {
+            if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+                conn_input(s, &s->conns[map[i]]);
+            }
+        }
+    }
+    for (i = 0; i < MAX_CONNS; i++) {
+        if (s->conns[i].fd >= 0) {
+            conn_close(&s->conns[i]);
+        }
+    }
+    /* returning (not apr_thread_exit) keeps pthread_exit's unwinding, which
+     * AddressSanitizer misreports, out of the test */
+    return NULL;
+}
+
+static int listen_local(int *port)
+{
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    if (fd < 0) {
+        return -1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0
+        || listen(fd, 16) != 0
+        || getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+static void last_request(server_t *s, char *buf, apr_size_t n)
+{
+    apr_thread_mutex_lock(s->mu);
+    apr_cpystrn(buf, s->last_req, n);
+    apr_thread_mutex_unlock(s->mu);
+}
+
+static apr_size_t last_body(server_t *s)
+{
+    apr_size_t n;
+
+    apr_thread_mutex_lock(s->mu);
+    n = s->last_body;
+    apr_thread_mutex_unlock(s->mu);
+    return n;
+}
+
+static int accepted(server_t *s)
+{
+    int n;
+
+    apr_thread_mutex_lock(s->mu);
+    n = s->accepted;
+    apr_thread_mutex_unlock(s->mu);
+    return n;
+}
+
+static int count_lines_starting(const char *req, const char *prefix)
+{
+    int n = 0;
+    apr_size_t pl = strlen(prefix);
+    const char *p = strstr(req, "\r\n");
+
+    while (p) {
+        if (strncasecmp(p + 2, prefix, pl) == 0) {
+            n++;
+        }
+        p = strstr(p + 2, "\r\n");
+    }
+    return n;
+}
+
+typedef struct {
+    char data[256];
+    apr_size_t len;
+    int headers_calls;
+    int status_seen;
+    apr_status_t headers_rv;
+    volatile apr_uint32_t *cancel_on_body;
+} sink_t;
+
+static apr_status_t sink_headers(void *baton, const zddc_upstream_resp *resp)
+{
+    sink_t *k = baton;
+
+    k->headers_calls++;
+    k->status_seen = resp->status;
+    return k->headers_rv;
+}
+
+static apr_status_t sink_body(void *baton, const char *data, apr_size_t len)
+{
+    sink_t *k = baton;
+
+    if (len > sizeof(k->data) - 1 - k->len) {
+        return APR_ENOSPC;
+    }
+    memcpy(k->data + k->len, data, len);
+    k->len += len;
+    k->data[k->len] = '\0';
+    if (k->cancel_on_body) {
+        *k->cancel_on_body = 1;
+    }
+    return APR_SUCCESS;
+}
+
+typedef struct {
+    const char *data;
+    apr_size_t off;
+} src_t;
+
+static apr_status_t src_read(void *baton, char *buf, apr_size_t *len)
+{
+    src_t *s = baton;
+    apr_size_t n = strlen(s->data) - s->off;
+
+    if (n > *len) {
+        n = *len;
+    }
+    memcpy(buf, s->data + s->off, n);
+    s->off += n;
+    *len = n;
+    return APR_SUCCESS;
+}
+
+static apr_status_t do_get(zddc_upstream *up, const char *path, sink_t *k,
+                           zddc_upstream_resp *resp, apr_pool_t *p)
+{
+    zddc_upstream_req req;
+
+    memset(&req, 0, sizeof(req));
+    memset(k, 0, sizeof(*k));
+    req.path = path;
+    req.body_length = -1;
+    req.on_headers = sink_headers;
+    req.on_body = sink_body;
+    req.baton = k;
+    return zddc_upstream_perform(up, &req, resp, p);
+}
+
+static void test_check_url(void)
+{
+    ok(zddc_upstream_check_url("http://127.0.0.1:8080") == NULL, "check_url: host and port");
+    ok(zddc_upstream_check_url("https://master.example/zddc/") == NULL, "check_url: https with prefix");
+    ok(zddc_upstream_check_url("http://[::1]:80/x") == NULL, "check_url: IPv6 literal");
+    ok(zddc_upstream_check_url("ftp://host/") != NULL, "check_url: rejects ftp");
+    ok(zddc_upstream_check_url("http://") != NULL, "check_url: rejects empty host");
+    ok(zddc_upstream_check_url("http://user:pw@host/") != NULL, "check_url: rejects credentials");
+    ok(zddc_upstream_check_url("http://host/?a=1") != NULL, "check_url: rejects query");
+    ok(zddc_upstream_check_url("http://host/#f") != NULL, "check_url: rejects fragment");
+    ok(zddc_upstream_check_url("http://host:0/") != NULL, "check_url: rejects port 0");
+    ok(zddc_upstream_check_url("http://host:65536/") != NULL, "check_url: rejects port 65536");
+    ok(zddc_upstream_check_url("http://host:80x/") != NULL, "check_url: rejects junk port");
+    ok(zddc_upstream_check_url("host:80") != NULL, "check_url: rejects missing scheme");
+}
+
+int main(void)
+{
+    apr_pool_t *pool, *p;
+    apr_thread_t *thread;
+    apr_status_t rv, trv;
+    server_t *s;
+    zddc_upstream *up, *up2, *slow, *dead;
+    zddc_upstream_req req;
+    zddc_upstream_resp resp;
+    sink_t k;
+    char seen[CONN_BUF];
+    char *body;
+    apr_size_t len;
+    int i, before, dead_port = 0, dfd;
+    volatile apr_uint32_t cancel = 0;
+    apr_time_t t0;
+    apr_table_t *extra;
+    src_t src = { "payload-123", 0 };
+
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    zddc_upstream_global_init();
+    plan(70);
+
+    test_check_url();
+
+    s = apr_pcalloc(pool, sizeof(*s));
+    for (i = 0; i < MAX_CONNS; i++) {
+        s->conns[i].fd = -1;
+    }
+    apr_thread_mutex_create(&s->mu, APR_THREAD_MUTEX_DEFAULT, pool);
+    s->lfd = listen_local(&s->port);
+    if (s->lfd < 0 || apr_thread_create(&thread, NULL, server_main, s, pool)
+        != APR_SUCCESS) {
+        printf("Bail out! cannot start the test server on 127.0.0.1\n");
+        return 1;
+    }
+    apr_pool_create(&p, pool);
+
+    rv = zddc_upstream_create(&up, apr_psprintf(p, "http://127.0.0.1:%d/", s->port),
+                              "s3cret", NULL, apr_time_from_sec(5), p);
+    is_int(rv, APR_SUCCESS, "create");
+    ok(zddc_upstream_create(&dead, "http://u:p@127.0.0.1/", NULL, NULL, 0, p)
+       != APR_SUCCESS, "create refuses a URL with credentials");
+
+    /* request headers */
+    memset(&req, 0, sizeof(req));
+    extra = apr_table_make(p, 4);
+    apr_table_set(extra, "Authorization", "Basic dXNlcjpwdw==");
+    apr_table_set(extra, "Cookie", "session=1");
+    apr_table_set(extra, "Host", "evil.example");
+    apr_table_set(extra, "If-Modified-Since", "Mon, 01 Jan 1990 00:00:00 GMT");
+    apr_table_set(extra, "Proxy-Authorization", "Basic eA==");
+    apr_table_set(extra, "X-Custom", "yes");
+    req.path = "/hello";
+    req.accept = "application/json";
+    req.if_modified_since = apr_time_from_sec(784111777);
+    req.headers = extra;
+    req.body_length = -1;
+    memset(&k, 0, sizeof(k));
+    req.on_headers = sink_headers;
+    req.on_body = sink_body;
+    req.baton = &k;
+    rv = zddc_upstream_perform(up, &req, &resp, p);
+    is_int(rv, APR_SUCCESS, "GET /hello succeeds");
+    is_int(resp.status, 200, "GET /hello status");
+    is_str(k.data, "hello", "body callback got the body");
+    is_int(k.headers_calls, 1, "on_headers called once");
+    is_int((int)resp.bytes, 5, "bytes counted");
+    is_int((int)resp.content_length, 5, "content_length parsed");
+    ok(resp.last_modified == apr_time_from_sec(784111777), "last_modified parsed");
+    is_str(apr_table_get(resp.headers, "X-Spaced"), "padded value", "header value trimmed");
+    last_request(s, seen, sizeof(seen));
+    is_int(count_lines_starting(seen, "Authorization: Bearer s3cret\r"), 1, "bearer sent once");
+    is_int(count_lines_starting(seen, "Authorization:"), 1, "client Authorization not sent");
+    is_int(count_lines_starting(seen, "Cookie:"), 0, "client Cookie not sent");
+    is_int(count_lines_starting(seen, "Proxy-Authorization:"), 0, "Proxy-* not sent");
+    is_int(count_lines_starting(seen, "Host: evil"), 0, "client Host not sent");
+    is_int(count_lines_starting(seen, "Accept: application/json\r"), 1, "Accept sent");
+    is_int(count_lines_starting(seen, "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r"), 1,
+           "our If-Modified-Since sent");
+    is_int(count_lines_starting(seen, "If-Modified-Since:"), 1, "client If-Modified-Since not sent");
+    is_int(count_lines_starting(seen, "X-Custom: yes\r"), 1, "extra header sent");
+    is_int(count_lines_starting(seen, "User-Agent: mod_zddc_mirror/0.1\r"), 1, "User-Agent");
+
+    /* percent-encoding */
+    rv = do_get(up, "/a b/(x)#%?.pdf", &k, &resp, p);
+    is_int(resp.status, 404, "odd name reaches the server");
+    is_str(k.data, "GET /a%20b/%28x%29%23%25%3F.pdf 0", "odd name percent-encoded");
+    rv = do_get(up, "/\xc3\xa9t\xc3\xa9/", &k, &resp, p);
+    is_str(k.data, "GET /%C3%A9t%C3%A9/ 0", "UTF-8 percent-encoded, trailing slash kept");
+    is_str(zddc_upstream_url(up, p, "/a b"),
+           apr_psprintf(p, "http://127.0.0.1:%d/a%%20b", s->port), "upstream_url");
+    ok(strstr(zddc_upstream_url(up, p, "/x"), "s3cret") == NULL, "upstream_url has no token");
+
+    /* query string passed verbatim */
+    memset(&req, 0, sizeof(req));
+    memset(&k, 0, sizeof(k));
+    req.path = "/q";
+    req.query = "a=1&b=%20";
+    req.on_body = sink_body;
+    req.baton = &k;
+    rv = zddc_upstream_perform(up, &req, &resp, p);
+    is_str(k.data, "GET /q?a=1&b=%20 0", "query appended verbatim");
+
+    /* conditional GET answered 304 */
+    rv = zddc_upstream_get(up, "/ims", NULL, apr_time_now(), 1024, NULL, &resp,
+                           &body, &len, p);
+    is_int(rv, APR_SUCCESS, "conditional GET succeeds");
+    is_int(resp.status, 304, "304 status");
+    is_int((int)len, 0, "304 has no body");
+
+    /* interim 1xx response is skipped, headers of the final one kept */
+    rv = do_get(up, "/continue", &k, &resp, p);
+    is_int(resp.status, 200, "final status after 100 Continue");
+    ok(apr_table_get(resp.headers, "X-Interim") == NULL
+       && apr_table_get(resp.headers, "X-Final") != NULL, "interim headers dropped");
+    is_int(k.status_seen, 200, "on_headers saw the final status");
+
+    rv = do_get(up, "/nostore", &k, &resp, p);
+    is_int(resp.no_store, 1, "Cache-Control no-store detected");
+
+    /* buffered GET limits */
+    rv = zddc_upstream_get(up, "/big", NULL, 0, 1000, NULL, &resp, &body, &len, p);
+    ok(rv == APR_SUCCESS && len == 100 && body[100] == '\0', "buffered GET of 100 bytes");
+    rv = zddc_upstream_get(up, "/big", NULL, 0, 10, NULL, &resp, &body, &len, p);
+    is_int(rv, ZDDC_UP_ETOOBIG, "buffered GET over the limit");
+
+    /* request body */
+    memset(&req, 0, sizeof(req));
+    memset(&k, 0, sizeof(k));
+    req.method = "PUT";
+    req.path = "/upload";
+    req.body_length = (apr_off_t)strlen(src.data);
+    req.read_body = src_read;
+    req.baton = &src;
+    rv = zddc_upstream_perform(up, &req, &resp, p);
+    last_request(s, seen, sizeof(seen));
+    ok(rv == APR_SUCCESS && strncmp(seen, "PUT /upload ", 12) == 0, "PUT forwarded");
+    is_int((int)last_body(s), 11, "PUT body delivered");
+
+    memset(&req, 0, sizeof(req));
+    src.off = 0;
+    req.method = "POST";
+    req.path = "/chunked";
+    req.body_length = -1;
+    req.read_body = src_read;
+    req.baton = &src;
+    rv = zddc_upstream_perform(up, &req, &resp, p);
+    last_request(s, seen, sizeof(seen));
+    ok(rv == APR_SUCCESS && strncmp(seen, "POST /chunked ", 14) == 0
+       && count_lines_starting(seen, "Transfer-Encoding: chunked\r") == 1,
+       "POST of unknown length is sent chunked");
+    is_int((int)last_body(s), 11, "chunked body delivered");
+
+    memset(&req, 0, sizeof(req));
+    req.method = "HEAD";
+    req.path = "/hello";
+    rv = zddc_upstream_perform(up, &req, &resp, p);
+    ok(rv == APR_SUCCESS && resp.status == 200 && resp.bytes == 0, "HEAD without body");
+
+    /* on_headers may refuse the response */
+    memset(&req, 0, sizeof(req));
+    memset(&k, 0, sizeof(k));
+    k.headers_rv = APR_EGENERAL;
+    req.path = "/hello";
+    req.on_headers = sink_headers;
+    req.on_body = sink_body;
+    req.baton = &k;
+    rv = zddc_upstream_perform(up, &req, &resp, p);
+    is_int(rv, ZDDC_UP_EABORT, "on_headers error aborts");
+    is_int((int)k.len, 0, "no body after abort");
+
+    /* truncated body */
+    rv = do_get(up, "/trunc", &k, &resp, p);
+    is_int(rv, ZDDC_UP_EBROKEN, "truncated body is broken");
+    is_int(resp.status, 200, "truncated body kept its status");
+
+    /* upstream closes without answering */
+    rv = do_get(up, "/close", &k, &resp, p);
+    is_int(rv, ZDDC_UP_ECONNECT, "no answer is a connect failure");
+    is_int(resp.status, 0, "no answer leaves status 0");
+
+    /* connection refused */
+    dfd = listen_local(&dead_port);
+    close(dfd);
+    zddc_upstream_create(&dead, apr_psprintf(p, "http://127.0.0.1:%d", dead_port),
+                         NULL, NULL, apr_time_from_sec(2), p);
+    rv = do_get(dead, "/x", &k, &resp, p);
+    is_int(rv, ZDDC_UP_ECONNECT, "refused connection");
+    is_int(resp.status, 0, "refused leaves status 0");
+    is_str(zddc_upstream_strerror(rv, p), "connection failed", "strerror");
+
+    /* keep-alive: two requests, one connection */
+    zddc_upstream_create(&up2, apr_psprintf(p, "http://127.0.0.1:%d", s->port),
+                         NULL, NULL, apr_time_from_sec(5), p);
+    before = accepted(s);
+    rv = do_get(up2, "/hello", &k, &resp, p);
+    trv = do_get(up2, "/hello", &k, &resp, p);
+    ok(rv == APR_SUCCESS && trv == APR_SUCCESS, "two sequential requests");
+    is_int(accepted(s) - before, 1, "one TCP connection for both");
+
+    /* stall after the headers */
+    zddc_upstream_create(&slow, apr_psprintf(p, "http://127.0.0.1:%d", s->port),
+                         NULL, NULL, apr_time_from_sec(1), p);
+    t0 = apr_time_now();
+    rv = do_get(slow, "/stall", &k, &resp, p);
+    is_int(rv, ZDDC_UP_ETIMEOUT, "stalled transfer times out");
+    is_int(resp.status, 200, "stall keeps the status");
+    ok(apr_time_now() - t0 < apr_time_from_sec(8), "stall detected promptly");
+
+    /* cancel flag noticed while the upstream stalls */
+    memset(&req, 0, sizeof(req));
+    memset(&k, 0, sizeof(k));
+    k.cancel_on_body = &cancel;
+    req.path = "/stall";
+    req.on_body = sink_body;
+    req.baton = &k;
+    req.cancel = &cancel;
+    t0 = apr_time_now();
+    rv = zddc_upstream_perform(up, &req, &resp, p);
+    is_int(rv, ZDDC_UP_EABORT, "cancel aborts a stalled transfer");
+    ok(apr_time_now() - t0 < apr_time_from_sec(4), "cancel noticed before the stall timeout");
+    rv = zddc_upstream_perform(up, &req, &resp, p);
+    is_int(rv, ZDDC_UP_EABORT, "already cancelled request is not sent");
+
+    /* the object still works after errors */
+    rv = do_get(up, "/hello", &k, &resp, p);
+    ok(rv == APR_SUCCESS && resp.status == 200, "upstream usable after errors");
+
+    apr_pool_destroy(p);
+    apr_atomic_set32(&s->stop, 1);
+    apr_thread_join(&trv, thread);
+    close(s->lfd);
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return done();
+}
