@@ -24,7 +24,7 @@ SYSCONFDIR   = $(shell $(APXS) -q SYSCONFDIR 2>/dev/null)
 
 APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
 APR_LIBS   = $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld --libs 2>/dev/null)
-UNIT_SRCS  = modules/zddc_util.c modules/zddc_json.c modules/zddc_listing.c
+UNIT_SRCS  = modules/zddc_util.c modules/zddc_json.c modules/zddc_listing.c modules/zddc_store_disk.c modules/zddc_upstream.c
 UNIT_TESTS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/*.c))
 
 .PHONY: all deps install test unit demo bench clean
@@ -42,7 +42,7 @@ $(BUILD)/mod_$(MODNAME).so: $(SRCS) $(HDRS)
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(UNIT_SRCS) $(HDRS)
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(XCFLAGS) -Imodules -It/unit $(APR_CFLAGS) -o $@ $< $(UNIT_SRCS) $(XLDFLAGS) $(APR_LIBS) -lcjson
+	$(CC) $(XCFLAGS) -Imodules -It/unit $(APR_CFLAGS) -o $@ $< $(UNIT_SRCS) $(XLDFLAGS) $(APR_LIBS) -lcjson -lcurl
 
 unit: $(UNIT_TESTS)
 

@@ -10,6 +10,7 @@
 #include <mod_status.h>
 #include <unixd.h>
 #include <apr_strings.h>
+#include <apr_lib.h>
 #include <apr_file_io.h>
 #include <unistd.h>
 
@@ -21,7 +22,7 @@
 #include "zddc_upstream.h"
 #include "zddc_util.h"
 
-APLOG_USE_MODULE(zddc_mirror);
+/* AP_DECLARE_MODULE below also declares the log module index. */
 
 /* ---- directives ---------------------------------------------------- */
 

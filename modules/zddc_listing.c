@@ -118,6 +118,7 @@ const char *zddc_listing_render_html(apr_pool_t *p, const char *url_dir,
                  apr_pstrcat(p, zddc_html_escape(p, e->name), slash, NULL),
                  size, modified);
     }
-    APR_ARRAY_PUSH(out, const char *) = "</tbody>\n</table>\n</body>\n</html>\n";
+    APR_ARRAY_PUSH(out, const char *) =
+        "</tbody>\n</table>\n</body>\n</html>\n";
     return apr_array_pstrcat(p, out, 0);
 }

@@ -1,5 +1,5 @@
 /* Pure helpers with no httpd dependency: Go-syntax durations, Accept
- * negotiation, subtree matching, entry-name safety, path mapping and encoding. */
+ * negotiation, subtrees, entry-name safety, path mapping and encoding. */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,0 +1,912 @@
+/* The disk storage provider (SPEC §4): the mirror tree under ZddcCacheRoot,
+ * atomic publishing through temp files, one writer per target, safe purges. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <apr_strings.h>
+#include <apr_file_io.h>
+#include <apr_portable.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zddc_store.h"
+#include "zddc_util.h"
+
+/* A temp file untouched this long belongs to a writer that died. */
+#define STALE_TMP_SECONDS   60
+/* Attempts at taking the per-target temp when writers keep publishing it
+ * between our open and our lock. */
+#define BEGIN_ATTEMPTS      5
+
+#define DIR_PERMS (APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE \
+                   | APR_FPROT_GREAD | APR_FPROT_GEXECUTE \
+                   | APR_FPROT_WREAD | APR_FPROT_WEXECUTE)
+
+#define MARKER_TEXT "This directory is a mod_zddc_mirror cache root.\n"
+
+struct zddc_store {
+    apr_pool_t *pool;
+    const char *root;
+    apr_size_t root_len;
+    const char *access_file_name;
+};
+
+struct zddc_store_tmp {
+    apr_pool_t *pool;
+    const char *path;       /* the temp file */
+    const char *target;
+    int fd;
+    int leader;
+    int leader_done;        /* follower: the leader released the temp */
+    dev_t dev;
+    ino_t ino;
+    apr_off_t offset;       /* follower: bytes read so far */
+};
+
+static apr_status_t os_error(void)
+{
+    return APR_FROM_OS_ERROR(errno);
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Whether path is the root or strictly below it with clean segments. */
+static int path_in_root(zddc_store *st, const char *path)
+{
+    const char *s;
+
+    if (strncmp(path, st->root, st->root_len)) {
+        return 0;
+    }
+    s = path + st->root_len;
+    if (*s == '\0') {
+        return 1;
+    }
+    if (*s != '/') {
+        return 0;
+    }
+    while (*s == '/') {
+        const char *seg = ++s;
+        apr_size_t n;
+
+        while (*s && *s != '/') {
+            s++;
+        }
+        n = (apr_size_t)(s - seg);
+        if (n == 0 || (n == 1 && seg[0] == '.')
+            || (n == 2 && seg[0] == '.' && seg[1] == '.')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Check that every component of dir below the root is a real directory
+ * (never a symlink), creating the missing ones when create is set. */
+static apr_status_t ensure_dirs(zddc_store *st, const char *dir, int create,
+                                apr_pool_t *p)
+{
+    char *buf;
+    char *s;
+
+    if (!path_in_root(st, dir)) {
+        return APR_EINVAL;
+    }
+    buf = apr_pstrdup(p, dir);
+    s = buf + st->root_len;
+    while (*s == '/') {
+        struct stat sb;
+        char save;
+
+        s++;
+        while (*s && *s != '/') {
+            s++;
+        }
+        save = *s;
+        *s = '\0';
+        if (lstat(buf, &sb) != 0) {
+            if (errno != ENOENT) {
+                return os_error();
+            }
+            if (!create) {
+                return APR_ENOENT;
+            }
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+                return os_error();
+            }
+            if (lstat(buf, &sb) != 0) {
+                return os_error();
+            }
+        }
+        if (!S_ISDIR(sb.st_mode)) {
+            return APR_ENOTDIR;
+        }
+        *s = save;
+    }
+    return APR_SUCCESS;
+}
+
+static void split_path(apr_pool_t *p, const char *path, const char **dir,
+                       const char **base)
+{
+    const char *slash = strrchr(path, '/');
+
+    *dir = apr_pstrmemdup(p, path, (apr_size_t)(slash - path));
+    *base = slash + 1;
+}
+
+static int is_tmp_name(const char *name)
+{
+    return !strncmp(name, ZDDC_TMP_PREFIX, sizeof(ZDDC_TMP_PREFIX) - 1);
+}
+
+/* Remove the temp file name in dfd when it is old and no writer holds it. */
+static void sweep_tmp(int dfd, const char *name, time_t now)
+{
+    struct stat sb, held;
+    int fd;
+
+    if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+        return;
+    }
+    if (S_ISLNK(sb.st_mode)) {
+        unlinkat(dfd, name, 0);
+        return;
+    }
+    if (!S_ISREG(sb.st_mode) || now - sb.st_mtime < STALE_TMP_SECONDS) {
+        return;
+    }
+    fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        return;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        if (fstat(fd, &held) == 0
+            && fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0
+            && same_file(&held, &sb)) {
+            unlinkat(dfd, name, 0);
+        }
+        flock(fd, LOCK_UN);
+    }
+    close(fd);
+}
+
+static void sweep_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    time_t now = time(NULL);
+
+    if (!d) {
+        return;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (is_tmp_name(de->d_name)) {
+            sweep_tmp(dirfd(d), de->d_name, now);
+        }
+    }
+    closedir(d);
+}
+
+static apr_status_t dir_is_empty(const char *dir, int *empty)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+
+    if (!d) {
+        return os_error();
+    }
+    *empty = 1;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
+            *empty = 0;
+            break;
+        }
+    }
+    closedir(d);
+    return APR_SUCCESS;
+}
+
+/* Only root may give files away; an unprivileged server keeps its own. */
+static apr_status_t give_to(const char *path, apr_uid_t uid, apr_gid_t gid)
+{
+    if (geteuid() != 0
+        || (uid == (apr_uid_t)-1 && gid == (apr_gid_t)-1)) {
+        return APR_SUCCESS;
+    }
+    if (lchown(path, uid, gid) != 0) {
+        return os_error();
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t write_all(int fd, const void *buf, apr_size_t len)
+{
+    const char *s = buf;
+
+    while (len > 0) {
+        ssize_t n = write(fd, s, len);
+
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return os_error();
+        }
+        s += n;
+        len -= (apr_size_t)n;
+    }
+    return APR_SUCCESS;
+}
+
+/* atime now, mtime as given (0 = now). */
+static apr_status_t set_mtime(int fd, apr_time_t mtime)
+{
+    struct timespec ts[2];
+
+    ts[0].tv_sec = 0;
+    ts[0].tv_nsec = UTIME_NOW;
+    if (mtime <= 0) {
+        ts[1].tv_sec = 0;
+        ts[1].tv_nsec = UTIME_NOW;
+    }
+    else {
+        ts[1].tv_sec = (time_t)apr_time_sec(mtime);
+        ts[1].tv_nsec = (long)apr_time_usec(mtime) * 1000L;
+    }
+    if (futimens(fd, ts) != 0) {
+        return os_error();
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t disk_open(zddc_store **stp, const char *root,
+                              const char *access_file_name, apr_uid_t uid,
+                              apr_gid_t gid, const char **err, apr_pool_t *p)
+{
+    zddc_store *st;
+    apr_size_t n;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    const char *marker;
+    struct stat sb;
+    int created = 0;
+
+    *err = NULL;
+    n = root ? strlen(root) : 0;
+    while (n > 1 && root[n - 1] == '/') {
+        n--;
+    }
+    if (n == 0 || (n == 1 && root[0] == '/')) {
+        *err = "the cache root must be a directory other than /";
+        return APR_EINVAL;
+    }
+    st = apr_pcalloc(p, sizeof(*st));
+    st->pool = p;
+    st->root = apr_pstrmemdup(p, root, n);
+    st->root_len = n;
+    st->access_file_name = access_file_name;
+
+    rv = apr_stat(&fi, st->root, APR_FINFO_TYPE, p);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        rv = apr_dir_make_recursive(st->root, DIR_PERMS, p);
+        if (rv != APR_SUCCESS) {
+            *err = apr_psprintf(p, "cannot create cache root %s", st->root);
+            return rv;
+        }
+        created = 1;
+        rv = apr_stat(&fi, st->root, APR_FINFO_TYPE, p);
+    }
+    if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+        *err = apr_psprintf(p, "cannot stat cache root %s", st->root);
+        return rv;
+    }
+    if (fi.filetype != APR_DIR) {
+        *err = apr_psprintf(p, "cache root %s is not a directory", st->root);
+        return APR_ENOTDIR;
+    }
+    if (created && (rv = give_to(st->root, uid, gid)) != APR_SUCCESS) {
+        *err = apr_psprintf(p, "cannot chown cache root %s", st->root);
+        return rv;
+    }
+
+    marker = apr_pstrcat(p, st->root, "/", ZDDC_MARKER, NULL);
+    if (lstat(marker, &sb) != 0) {
+        int empty = 0;
+        int fd;
+
+        if (errno != ENOENT) {
+            rv = os_error();
+            *err = apr_psprintf(p, "cannot stat %s", marker);
+            return rv;
+        }
+        if ((rv = dir_is_empty(st->root, &empty)) != APR_SUCCESS) {
+            *err = apr_psprintf(p, "cannot read cache root %s", st->root);
+            return rv;
+        }
+        if (!empty) {
+            *err = apr_psprintf(p, "cache root %s is not empty and has no "
+                                ZDDC_MARKER " marker; refusing to adopt it "
+                                "(create the marker by hand if this really "
+                                "is a mirror tree)", st->root);
+            return APR_EEXIST;
+        }
+        fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                  0644);
+        if (fd < 0) {
+            rv = os_error();
+            *err = apr_psprintf(p, "cannot create %s", marker);
+            return rv;
+        }
+        rv = write_all(fd, MARKER_TEXT, sizeof(MARKER_TEXT) - 1);
+        close(fd);
+        if (rv == APR_SUCCESS) {
+            rv = give_to(marker, uid, gid);
+        }
+        if (rv != APR_SUCCESS) {
+            *err = apr_psprintf(p, "cannot write %s", marker);
+            return rv;
+        }
+    }
+    sweep_dir(st->root);
+    *stp = st;
+    return APR_SUCCESS;
+}
+
+static apr_status_t disk_map(zddc_store *st, const char *url_path,
+                             zddc_obj_kind kind, const char **fs_path,
+                             apr_pool_t *p)
+{
+    const char *fs;
+    apr_status_t rv = zddc_path_map(p, st->root, url_path,
+                                    st->access_file_name, &fs);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (kind == ZDDC_OBJ_LISTING_JSON) {
+        fs = apr_pstrcat(p, fs, "/", ZDDC_SIDECAR_JSON, NULL);
+    }
+    else if (kind == ZDDC_OBJ_LISTING_HTML) {
+        fs = apr_pstrcat(p, fs, "/", ZDDC_SIDECAR_HTML, NULL);
+    }
+    *fs_path = fs;
+    return APR_SUCCESS;
+}
+
+static apr_status_t disk_stat(zddc_store *st, const char *fs_path,
+                              apr_finfo_t *fi, apr_pool_t *p)
+{
+    apr_status_t rv = apr_stat(fi, fs_path,
+                               APR_FINFO_LINK | APR_FINFO_MIN
+                               | APR_FINFO_CTIME | APR_FINFO_INODE, p);
+
+    if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
+        return rv;
+    }
+    if (fi->filetype == APR_LNK) {
+        return APR_ENOENT;
+    }
+    return APR_SUCCESS;
+}
+
+/* Leader: unlink the temp if the path is still ours. Both: unlock, close. */
+static void tmp_release(zddc_store_tmp *t, int remove)
+{
+    struct stat sb;
+
+    if (t->fd < 0) {
+        return;
+    }
+    if (remove && t->leader && lstat(t->path, &sb) == 0
+        && sb.st_dev == t->dev && sb.st_ino == t->ino) {
+        unlink(t->path);
+    }
+    if (t->leader) {
+        flock(t->fd, LOCK_UN);
+    }
+    close(t->fd);
+    t->fd = -1;
+}
+
+static apr_status_t tmp_cleanup(void *data)
+{
+    tmp_release(data, 1);
+    return APR_SUCCESS;
+}
+
+static apr_status_t disk_begin(zddc_store *st, const char *fs_path,
+                               zddc_store_tmp **tmpp, int *leader,
+                               apr_pool_t *p)
+{
+    zddc_store_tmp *t;
+    const char *dir, *base;
+    apr_status_t rv;
+    int attempt;
+
+    *tmpp = NULL;
+    *leader = 0;
+    if (!path_in_root(st, fs_path) || !strcmp(fs_path, st->root)) {
+        return APR_EINVAL;
+    }
+    split_path(p, fs_path, &dir, &base);
+    if ((rv = ensure_dirs(st, dir, 1, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    sweep_dir(dir);
+
+    t = apr_pcalloc(p, sizeof(*t));
+    t->pool = p;
+    t->target = apr_pstrdup(p, fs_path);
+    t->path = apr_psprintf(p, "%s/" ZDDC_TMP_PREFIX
+                           "%016" APR_UINT64_T_HEX_FMT,
+                           dir, zddc_hash64(base));
+    t->fd = -1;
+
+    for (attempt = 0; attempt < BEGIN_ATTEMPTS; attempt++) {
+        struct stat held, named;
+        int fd = open(t->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                      0644);
+
+        if (fd < 0) {
+            return os_error();
+        }
+        if (fstat(fd, &held) != 0) {
+            rv = os_error();
+            close(fd);
+            return rv;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            if (errno == EINTR) {
+                close(fd);
+                continue;
+            }
+            if (errno != EWOULDBLOCK) {
+                rv = os_error();
+                close(fd);
+                return rv;
+            }
+            t->fd = fd;
+            t->dev = held.st_dev;
+            t->ino = held.st_ino;
+            break;
+        }
+        /* The previous leader may have renamed or removed this inode
+         * between our open and our lock: it is not the temp any more. */
+        if (lstat(t->path, &named) != 0 || !same_file(&held, &named)) {
+            flock(fd, LOCK_UN);
+            close(fd);
+            continue;
+        }
+        /* A crashed writer's leftover: start a fresh inode so nobody
+         * following this one can mistake its bytes for the new download. */
+        if (fstat(fd, &held) == 0 && held.st_size > 0) {
+            unlink(t->path);
+            flock(fd, LOCK_UN);
+            close(fd);
+            continue;
+        }
+        t->fd = fd;
+        t->leader = 1;
+        t->dev = held.st_dev;
+        t->ino = held.st_ino;
+        break;
+    }
+    if (t->fd < 0) {
+        return APR_EAGAIN;
+    }
+    apr_pool_cleanup_register(p, t, tmp_cleanup, apr_pool_cleanup_null);
+    *tmpp = t;
+    *leader = t->leader;
+    return APR_SUCCESS;
+}
+
+static apr_status_t disk_write(zddc_store_tmp *t, const void *buf,
+                               apr_size_t len)
+{
+    if (!t || !t->leader || t->fd < 0) {
+        return APR_EINVAL;
+    }
+    return write_all(t->fd, buf, len);
+}
+
+static apr_status_t disk_commit(zddc_store_tmp *t, apr_time_t mtime)
+{
+    apr_status_t rv;
+    struct stat sb;
+
+    if (!t || !t->leader || t->fd < 0) {
+        return APR_EINVAL;
+    }
+    rv = set_mtime(t->fd, mtime);
+    if (rv == APR_SUCCESS) {
+        if (lstat(t->path, &sb) != 0) {
+            rv = os_error();
+        }
+        else if (sb.st_dev != t->dev || sb.st_ino != t->ino) {
+            rv = APR_ENOENT;    /* purged under us; another writer took over */
+        }
+        else if (rename(t->path, t->target) != 0) {
+            rv = os_error();
+        }
+    }
+    apr_pool_cleanup_kill(t->pool, t, tmp_cleanup);
+    tmp_release(t, rv != APR_SUCCESS);
+    return rv;
+}
+
+static void disk_discard(zddc_store_tmp *t)
+{
+    if (!t) {
+        return;
+    }
+    apr_pool_cleanup_kill(t->pool, t, tmp_cleanup);
+    tmp_release(t, 1);
+}
+
+static zddc_follow_e disk_follow(zddc_store_tmp *t, char *buf,
+                                 apr_size_t *len)
+{
+    struct stat sb;
+    ssize_t n;
+
+    if (!t || t->fd < 0 || t->leader) {
+        *len = 0;
+        return ZDDC_FOLLOW_FAILED;
+    }
+    for (;;) {
+        do {
+            n = pread(t->fd, buf, *len, (off_t)t->offset);
+        } while (n < 0 && errno == EINTR);
+        if (n > 0) {
+            t->offset += n;
+            *len = (apr_size_t)n;
+            return ZDDC_FOLLOW_MORE;
+        }
+        if (n < 0) {
+            *len = 0;
+            return ZDDC_FOLLOW_FAILED;
+        }
+        if (t->leader_done) {
+            break;
+        }
+        /* The leader holds LOCK_EX until it has published or given up. */
+        if (flock(t->fd, LOCK_SH | LOCK_NB) != 0) {
+            *len = 0;
+            return ZDDC_FOLLOW_WAIT;
+        }
+        flock(t->fd, LOCK_UN);
+        t->leader_done = 1;
+    }
+    *len = 0;
+    if (lstat(t->target, &sb) == 0 && sb.st_dev == t->dev
+        && sb.st_ino == t->ino && S_ISREG(sb.st_mode)) {
+        return ZDDC_FOLLOW_PUBLISHED;
+    }
+    return ZDDC_FOLLOW_FAILED;
+}
+
+static void disk_unfollow(zddc_store_tmp *t)
+{
+    if (!t) {
+        return;
+    }
+    apr_pool_cleanup_kill(t->pool, t, tmp_cleanup);
+    tmp_release(t, 0);
+}
+
+static apr_status_t disk_put(zddc_store *st, const char *fs_path,
+                             const void *data, apr_size_t len,
+                             apr_time_t mtime, apr_pool_t *p)
+{
+    const char *dir, *base;
+    char *tmpl;
+    apr_file_t *f;
+    apr_os_file_t fd;
+    apr_status_t rv;
+
+    if (!path_in_root(st, fs_path) || !strcmp(fs_path, st->root)) {
+        return APR_EINVAL;
+    }
+    split_path(p, fs_path, &dir, &base);
+    if ((rv = ensure_dirs(st, dir, 1, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    tmpl = apr_pstrcat(p, dir, "/" ZDDC_TMP_PREFIX "XXXXXX", NULL);
+    rv = apr_file_mktemp(&f, tmpl, APR_FOPEN_CREATE | APR_FOPEN_READ
+                         | APR_FOPEN_WRITE | APR_FOPEN_EXCL, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_os_file_get(&fd, f);
+    if (fchmod(fd, 0644) != 0) {
+        rv = os_error();
+    }
+    if (rv == APR_SUCCESS) {
+        rv = write_all(fd, data, len);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = set_mtime(fd, mtime);
+    }
+    apr_file_close(f);
+    if (rv == APR_SUCCESS && rename(tmpl, fs_path) != 0) {
+        rv = os_error();
+    }
+    if (rv != APR_SUCCESS) {
+        unlink(tmpl);
+    }
+    return rv;
+}
+
+/* Writing the mtime back unchanged bumps ctime, our "validated at". */
+static apr_status_t disk_touch(zddc_store *st, const char *fs_path)
+{
+    struct stat sb;
+    struct timespec ts[2];
+
+    if (!path_in_root(st, fs_path)) {
+        return APR_EINVAL;
+    }
+    if (lstat(fs_path, &sb) != 0) {
+        return os_error();
+    }
+    if (S_ISLNK(sb.st_mode)) {
+        return APR_ENOENT;
+    }
+    ts[0].tv_sec = 0;
+    ts[0].tv_nsec = UTIME_NOW;
+    ts[1] = sb.st_mtim;
+    if (utimensat(AT_FDCWD, fs_path, ts, AT_SYMLINK_NOFOLLOW) != 0) {
+        return os_error();
+    }
+    return APR_SUCCESS;
+}
+
+static apr_time_t disk_validated_at(const apr_finfo_t *fi)
+{
+    return fi->ctime;
+}
+
+/* Remove everything in the directory dfd (consumed), never following a
+ * symlink: each directory is opened relative to its parent, O_NOFOLLOW.
+ * At the top of the tree, keep marker and state file and live temps. */
+static apr_status_t purge_contents(int dfd, int top, int *count)
+{
+    DIR *d = fdopendir(dfd);
+    struct dirent *de;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!d) {
+        rv = os_error();
+        close(dfd);
+        return rv;
+    }
+    while ((de = readdir(d)) != NULL) {
+        const char *name = de->d_name;
+        struct stat sb;
+
+        if (!strcmp(name, ".") || !strcmp(name, "..")) {
+            continue;
+        }
+        if (top && (!strcmp(name, ZDDC_MARKER)
+                    || !strcmp(name, ZDDC_STATE_FILE) || is_tmp_name(name))) {
+            continue;
+        }
+        if (fstatat(dirfd(d), name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+            continue;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+            int cfd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY
+                             | O_NOFOLLOW | O_CLOEXEC);
+            apr_status_t crv;
+
+            if (cfd < 0) {
+                rv = os_error();
+                continue;
+            }
+            crv = purge_contents(cfd, 0, count);
+            if (crv != APR_SUCCESS) {
+                rv = crv;
+            }
+            if (unlinkat(dirfd(d), name, AT_REMOVEDIR) != 0) {
+                rv = os_error();
+                continue;
+            }
+        }
+        else if (unlinkat(dirfd(d), name, 0) != 0) {
+            rv = os_error();
+            continue;
+        }
+        (*count)++;
+    }
+    closedir(d);
+    return rv;
+}
+
+static apr_status_t disk_purge(zddc_store *st, const char *url_path,
+                               int *count, apr_pool_t *p)
+{
+    const char *fs, *dir, *base;
+    struct stat sb;
+    apr_status_t rv;
+    int removed = 0;
+    int fd;
+
+    if (count) {
+        *count = 0;
+    }
+    rv = zddc_path_map(p, st->root, url_path, st->access_file_name, &fs);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!strcmp(fs, st->root)) {
+        fd = open(st->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+            return os_error();
+        }
+        rv = purge_contents(fd, 1, &removed);
+        if (count) {
+            *count = removed;
+        }
+        return rv;
+    }
+    split_path(p, fs, &dir, &base);
+    rv = ensure_dirs(st, dir, 0, p);
+    if (rv == APR_ENOTDIR) {
+        return APR_ENOENT;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (lstat(fs, &sb) != 0) {
+        return os_error();
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        fd = open(fs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            return os_error();
+        }
+        rv = purge_contents(fd, 0, &removed);
+        if (rmdir(fs) == 0) {
+            removed++;
+        }
+        else if (rv == APR_SUCCESS) {
+            rv = os_error();
+        }
+    }
+    else if (unlink(fs) == 0) {
+        removed++;
+    }
+    else {
+        rv = os_error();
+    }
+    if (count) {
+        *count = removed;
+    }
+    return rv;
+}
+
+static apr_status_t disk_drop_listing(zddc_store *st, const char *url_dir,
+                                      apr_pool_t *p)
+{
+    static const char *const sidecars[] = {
+        ZDDC_SIDECAR_JSON, ZDDC_SIDECAR_HTML
+    };
+    const char *fs;
+    apr_status_t rv = zddc_path_map(p, st->root, url_dir,
+                                    st->access_file_name, &fs);
+    apr_size_t i;
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ensure_dirs(st, fs, 0, p);
+    if (rv == APR_ENOENT || rv == APR_ENOTDIR) {
+        return APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < sizeof(sidecars) / sizeof(sidecars[0]); i++) {
+        const char *path = apr_pstrcat(p, fs, "/", sidecars[i], NULL);
+
+        if (unlink(path) != 0 && errno != ENOENT) {
+            rv = os_error();
+        }
+    }
+    return rv;
+}
+
+static apr_status_t disk_list(zddc_store *st, const char *url_dir,
+                              apr_array_header_t **entries, apr_pool_t *p)
+{
+    const char *fs;
+    apr_array_header_t *arr;
+    struct dirent *de;
+    time_t now = time(NULL);
+    DIR *d;
+    int fd;
+    apr_status_t rv = zddc_path_map(p, st->root, url_dir,
+                                    st->access_file_name, &fs);
+
+    *entries = NULL;
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = ensure_dirs(st, fs, 0, p);
+    if (rv == APR_ENOTDIR) {
+        return APR_ENOENT;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    fd = open(fs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        return os_error();
+    }
+    if ((d = fdopendir(fd)) == NULL) {
+        rv = os_error();
+        close(fd);
+        return rv;
+    }
+    arr = apr_array_make(p, 16, sizeof(zddc_store_entry));
+    while ((de = readdir(d)) != NULL) {
+        zddc_store_entry *e;
+        struct stat sb;
+
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) {
+            continue;
+        }
+        if (zddc_name_is_reserved(de->d_name)) {
+            if (is_tmp_name(de->d_name)) {
+                sweep_tmp(dirfd(d), de->d_name, now);
+            }
+            continue;
+        }
+        if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+            continue;
+        }
+        e = apr_array_push(arr);
+        e->name = apr_pstrdup(p, de->d_name);
+        e->is_dir = S_ISDIR(sb.st_mode);
+    }
+    closedir(d);
+    *entries = arr;
+    return APR_SUCCESS;
+}
+
+static const char *disk_root(zddc_store *st)
+{
+    return st->root;
+}
+
+const zddc_store_provider zddc_store_disk_provider = {
+    disk_open,
+    disk_map,
+    disk_stat,
+    disk_begin,
+    disk_write,
+    disk_commit,
+    disk_discard,
+    disk_follow,
+    disk_unfollow,
+    disk_put,
+    disk_touch,
+    disk_validated_at,
+    disk_purge,
+    disk_drop_listing,
+    disk_list,
+    disk_root
+};

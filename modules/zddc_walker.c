@@ -1,0 +1,939 @@
+/* The walker: one walk of one subtree, directory by directory, file fetches
+ * on a thread pool bounded per walk, purges deferred to the end (SPEC §6). */
+#include <apr_strings.h>
+#include <apr_file_io.h>
+#include <apr_atomic.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_pool.h>
+
+#include <httpd.h>
+#include <http_log.h>
+
+#include "zddc_walker.h"
+#include "zddc_store.h"
+#include "zddc_upstream.h"
+#include "zddc_json.h"
+#include "zddc_util.h"
+
+APLOG_USE_MODULE(zddc_mirror);
+
+/* Live figures reach the shared slot at most this often. */
+#define WALK_PUBLISH_EVERY apr_time_from_msec(250)
+/* How often a waiting walker looks at its deadline and cancel flag. */
+#define WALK_POLL apr_time_from_msec(250)
+/* Files queued to the thread pool per allowed upstream request: enough to
+ * keep every slot busy, few enough that a huge directory costs no memory. */
+#define WALK_QUEUE_FACTOR 2
+
+struct zddc_walker {
+    apr_pool_t *pool;
+    apr_thread_pool_t *tp;
+    int max_parallel;
+};
+
+typedef enum {
+    LISTING_OK,
+    LISTING_GONE,       /* 403/404/410: purge the directory whole */
+    LISTING_FAILED,     /* network, 5xx, bad JSON: leave it alone */
+    LISTING_CANCELLED
+} listing_e;
+
+typedef struct {
+    zddc_walk_job *job;
+    zddc_server_conf *conf;
+    const zddc_store_provider *sp;
+    zddc_store *st;
+    zddc_walker *wk;
+    server_rec *s;
+    apr_pool_t *pool;            /* walker thread only */
+    apr_time_t started;
+    apr_time_t deadline;         /* 0 = none */
+    apr_time_t last_publish;
+    const char *root_failure;    /* why the subtree's own listing failed */
+    int parallel;
+
+    apr_thread_mutex_t *mutex;   /* guards everything below */
+    apr_thread_cond_t *cond;
+    int tokens;                  /* upstream requests that may start now */
+    int outstanding;             /* file tasks pushed and not finished */
+    zddc_walk_counts counts;
+    apr_pool_t *plan_pool;
+    apr_array_header_t *plan;    /* url paths to purge when the walk ends */
+    apr_uint64_t plan_entries;   /* local entries below them */
+} walk_ctx;
+
+typedef struct {
+    walk_ctx *w;
+    apr_pool_t *pool;            /* the task's own, destroyed when it ends */
+    const char *url;
+    const char *fs;
+    int have_local;
+    apr_time_t ims;
+} file_task;
+
+typedef struct {
+    walk_ctx *w;
+    file_task *t;
+    zddc_store_tmp *tmp;
+    int busy;                    /* another writer is downloading it */
+    int no_store;
+    apr_status_t failed;         /* the store refused the body */
+} file_fetch;
+
+#define WALK_ADD(w, field, n) do {                  \
+        apr_thread_mutex_lock((w)->mutex);          \
+        (w)->counts.field += (n);                   \
+        apr_thread_mutex_unlock((w)->mutex);        \
+    } while (0)
+
+static int walk_cancelled(walk_ctx *w)
+{
+    return apr_atomic_read32(&w->job->cancel) != 0;
+}
+
+/* Raise the cancel flag; true for the caller whose reason won. */
+static int walk_cancel(walk_ctx *w, apr_uint32_t why)
+{
+    return apr_atomic_cas32(&w->job->cancel, why, 0) == 0;
+}
+
+static int walk_check_deadline(walk_ctx *w)
+{
+    if (w->deadline && apr_time_now() > w->deadline) {
+        walk_cancel(w, ZDDC_CANCEL_TIMEOUT);
+    }
+    return walk_cancelled(w);
+}
+
+/* Walker thread only. */
+static void walk_publish(walk_ctx *w, int force)
+{
+    zddc_walk_counts copy;
+    apr_time_t now = apr_time_now();
+
+    if (!force && now - w->last_publish < WALK_PUBLISH_EVERY) {
+        return;
+    }
+    w->last_publish = now;
+    apr_thread_mutex_lock(w->mutex);
+    copy = w->counts;
+    apr_thread_mutex_unlock(w->mutex);
+    zddc_sched_publish(w->job, &copy);
+}
+
+/* Take one of the walk's ZddcMirrorParallelism upstream slots; 0 when the
+ * walk was cancelled meanwhile. */
+static int walk_acquire(walk_ctx *w)
+{
+    for (;;) {
+        apr_thread_mutex_lock(w->mutex);
+        if (walk_cancelled(w)) {
+            apr_thread_mutex_unlock(w->mutex);
+            return 0;
+        }
+        if (w->tokens > 0) {
+            w->tokens--;
+            apr_thread_mutex_unlock(w->mutex);
+            return 1;
+        }
+        apr_thread_cond_timedwait(w->cond, w->mutex, WALK_POLL);
+        apr_thread_mutex_unlock(w->mutex);
+        walk_check_deadline(w);
+    }
+}
+
+static void walk_release(walk_ctx *w)
+{
+    apr_thread_mutex_lock(w->mutex);
+    w->tokens++;
+    apr_thread_cond_broadcast(w->cond);
+    apr_thread_mutex_unlock(w->mutex);
+}
+
+static void walk_auth_failed(walk_ctx *w, const char *url, apr_pool_t *p)
+{
+    if (walk_cancel(w, ZDDC_CANCEL_AUTH)) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->s,
+                     "zddc_mirror: walk of %s: upstream answered 401 to %s: "
+                     "the mirror's own credentials (ZddcUpstreamBearer) are "
+                     "refused; walk stopped, nothing purged", w->job->subtree,
+                     zddc_upstream_url(w->conf->up, p, url));
+    }
+}
+
+static void walk_plan(walk_ctx *w, const char *url, apr_uint64_t entries)
+{
+    apr_int64_t max = w->conf->max_purge;
+
+    apr_thread_mutex_lock(w->mutex);
+    w->plan_entries += entries;
+    /* Past the limit nothing will be purged: stop keeping paths. */
+    if (max < 0 || w->plan_entries <= (apr_uint64_t)max) {
+        APR_ARRAY_PUSH(w->plan, const char *) = apr_pstrdup(w->plan_pool, url);
+    }
+    apr_thread_mutex_unlock(w->mutex);
+}
+
+/* Entries below local directory url (not counting it). */
+static apr_uint64_t walk_count_local(walk_ctx *w, const char *url,
+                                     apr_pool_t *parent)
+{
+    apr_array_header_t *list;
+    apr_pool_t *p;
+    apr_uint64_t n = 0;
+    int i;
+
+    apr_pool_create(&p, parent);
+    if (w->sp->list(w->st, url, &list, p) == APR_SUCCESS) {
+        for (i = 0; i < list->nelts; i++) {
+            zddc_store_entry *e = &APR_ARRAY_IDX(list, i, zddc_store_entry);
+
+            n++;
+            if (e->is_dir) {
+                n += walk_count_local(w, zddc_path_join(p, url, e->name), p);
+            }
+        }
+    }
+    apr_pool_destroy(p);
+    return n;
+}
+
+static void walk_plan_local(walk_ctx *w, const char *url, int is_dir,
+                            apr_pool_t *p)
+{
+    apr_uint64_t n = 1;
+
+    if (is_dir && w->conf->max_purge >= 0) {
+        n += walk_count_local(w, url, p);
+    }
+    walk_plan(w, url, n);
+}
+
+/* A directory whose listing answers 403/404/410 goes whole; the cache root
+ * itself stays, everything in it goes. */
+static void walk_plan_gone_dir(walk_ctx *w, const char *url_dir, apr_pool_t *p)
+{
+    apr_array_header_t *list;
+    const char *url, *fs;
+    apr_finfo_t fi;
+    int i;
+
+    if (!strcmp(url_dir, "/")) {
+        if (w->sp->list(w->st, "/", &list, p) != APR_SUCCESS) {
+            return;
+        }
+        for (i = 0; i < list->nelts; i++) {
+            zddc_store_entry *e = &APR_ARRAY_IDX(list, i, zddc_store_entry);
+
+            if (zddc_name_is_safe(e->name, strlen(e->name),
+                                  w->conf->access_file_name)) {
+                walk_plan_local(w, zddc_path_join(p, "/", e->name), e->is_dir,
+                                p);
+            }
+        }
+        return;
+    }
+    url = apr_pstrndup(p, url_dir, strlen(url_dir) - 1);
+    if (w->sp->map(w->st, url, ZDDC_OBJ_DIR, &fs, p) == APR_SUCCESS
+        && w->sp->stat(w->st, fs, &fi, p) == APR_SUCCESS) {
+        walk_plan_local(w, url, fi.filetype == APR_DIR, p);
+    }
+}
+
+static apr_status_t walk_read_sidecar(const char *path, char **data,
+                                      apr_size_t *len, apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    char *buf;
+
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
+                       APR_FPROT_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    if (rv == APR_SUCCESS && fi.size > ZDDC_LISTING_MAX) {
+        rv = APR_EGENERAL;
+    }
+    if (rv == APR_SUCCESS) {
+        buf = apr_palloc(p, (apr_size_t)fi.size + 1);
+        rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, len);
+        if (rv == APR_EOF && *len == (apr_size_t)fi.size) {
+            rv = APR_SUCCESS;
+        }
+        buf[*len] = '\0';
+        *data = buf;
+    }
+    apr_file_close(f);
+    return rv;
+}
+
+/* The JSON listing of url_dir ("/a/b/"): conditional on the sidecar, which
+ * is rewritten only once a new listing parsed and reused on 304. */
+static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
+                                         apr_array_header_t **entries,
+                                         apr_pool_t *p)
+{
+    const char *side = NULL, *err = NULL;
+    apr_finfo_t fi;
+    apr_status_t rv;
+    int have_side, attempt;
+
+    if (w->sp->map(w->st, url_dir, ZDDC_OBJ_LISTING_JSON, &side, p)
+        != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                     "zddc_mirror: walk of %s: cannot map directory %s into "
+                     "the cache", w->job->subtree, ap_escape_logitem(p, url_dir));
+        return LISTING_FAILED;
+    }
+    have_side = w->sp->stat(w->st, side, &fi, p) == APR_SUCCESS
+                && fi.filetype == APR_REG;
+
+    for (attempt = 0; attempt < 2; attempt++) {
+        zddc_upstream_resp resp;
+        char *body = NULL;
+        apr_size_t len = 0;
+
+        memset(&resp, 0, sizeof(resp));
+        if (!walk_acquire(w)) {
+            return LISTING_CANCELLED;
+        }
+        rv = zddc_upstream_get(w->conf->up, url_dir, "application/json",
+                               have_side ? fi.mtime : 0, ZDDC_LISTING_MAX,
+                               &w->job->cancel, &resp, &body, &len, p);
+        walk_release(w);
+        if (walk_cancelled(w)) {
+            return LISTING_CANCELLED;
+        }
+        if (rv == ZDDC_UP_ETOOBIG) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                         "zddc_mirror: walk of %s: listing %s is over 16 MiB; "
+                         "refused", w->job->subtree,
+                         zddc_upstream_url(w->conf->up, p, url_dir));
+            return LISTING_FAILED;
+        }
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                         "zddc_mirror: walk of %s: listing %s failed: %s",
+                         w->job->subtree,
+                         zddc_upstream_url(w->conf->up, p, url_dir),
+                         zddc_upstream_strerror(rv, p));
+            return LISTING_FAILED;
+        }
+        switch (resp.status) {
+        case 200:
+            if (zddc_listing_parse(body, len, entries, &err, p)
+                != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                             "zddc_mirror: walk of %s: listing %s is not a "
+                             "valid JSON listing (%s); directory left as is",
+                             w->job->subtree,
+                             zddc_upstream_url(w->conf->up, p, url_dir),
+                             ap_escape_logitem(p, err ? err : "parse error"));
+                return LISTING_FAILED;
+            }
+            if (!resp.no_store) {
+                rv = w->sp->put(w->st, side, body, len, resp.last_modified, p);
+                if (rv != APR_SUCCESS) {
+                    ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
+                                 "zddc_mirror: walk of %s: cannot store the "
+                                 "listing of %s", w->job->subtree,
+                                 ap_escape_logitem(p, url_dir));
+                }
+            }
+            return LISTING_OK;
+        case 304:
+            if (have_side
+                && walk_read_sidecar(side, &body, &len, p) == APR_SUCCESS
+                && zddc_listing_parse(body, len, entries, &err, p)
+                   == APR_SUCCESS) {
+                w->sp->touch(w->st, side);
+                return LISTING_OK;
+            }
+            /* The cached copy is unusable: ask again, unconditionally. */
+            have_side = 0;
+            continue;
+        case 401:
+            walk_auth_failed(w, url_dir, p);
+            return LISTING_CANCELLED;
+        case 403:
+        case 404:
+        case 410:
+            return LISTING_GONE;
+        default:
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                         "zddc_mirror: walk of %s: listing %s answered %d; "
+                         "directory left as is", w->job->subtree,
+                         zddc_upstream_url(w->conf->up, p, url_dir),
+                         resp.status);
+            return LISTING_FAILED;
+        }
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                 "zddc_mirror: walk of %s: listing %s answered 304 to an "
+                 "unconditional request", w->job->subtree,
+                 zddc_upstream_url(w->conf->up, p, url_dir));
+    return LISTING_FAILED;
+}
+
+static apr_status_t file_on_headers(void *baton,
+                                    const zddc_upstream_resp *resp)
+{
+    file_fetch *ff = baton;
+    walk_ctx *w = ff->w;
+    int leader = 0;
+    apr_status_t rv;
+
+    if (resp->status != 200) {
+        return APR_SUCCESS;
+    }
+    if (resp->no_store) {
+        ff->no_store = 1;
+        return APR_EINCOMPLETE;
+    }
+    rv = w->sp->begin(w->st, ff->t->fs, &ff->tmp, &leader, ff->t->pool);
+    if (APR_STATUS_IS_EAGAIN(rv)) {
+        ff->tmp = NULL;
+        ff->busy = 1;
+        return rv;
+    }
+    if (rv != APR_SUCCESS) {
+        ff->tmp = NULL;
+        ff->failed = rv;
+        return rv;
+    }
+    if (!leader) {
+        w->sp->unfollow(ff->tmp);
+        ff->tmp = NULL;
+        ff->busy = 1;
+        return APR_EAGAIN;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t file_on_body(void *baton, const char *data, apr_size_t len)
+{
+    file_fetch *ff = baton;
+    walk_ctx *w = ff->w;
+    apr_status_t rv;
+
+    if (!ff->tmp) {
+        return APR_SUCCESS;
+    }
+    if (walk_check_deadline(w)) {
+        return APR_TIMEUP;
+    }
+    rv = w->sp->write(ff->tmp, data, len);
+    if (rv != APR_SUCCESS) {
+        ff->failed = rv;
+        return rv;
+    }
+    WALK_ADD(w, bytes, len);
+    return APR_SUCCESS;
+}
+
+/* A conditional GET of one file into a store temp: 304 touch, 200 commit,
+ * 403/404/410 purge (planned), anything broken discarded. */
+static void walk_fetch_file_do(walk_ctx *w, file_task *t)
+{
+    zddc_upstream_req req;
+    zddc_upstream_resp resp;
+    file_fetch ff;
+    apr_status_t rv;
+
+    memset(&req, 0, sizeof(req));
+    memset(&resp, 0, sizeof(resp));
+    memset(&ff, 0, sizeof(ff));
+    ff.w = w;
+    ff.t = t;
+    req.path = t->url;
+    req.body_length = -1;
+    req.if_modified_since = t->ims;
+    req.on_headers = file_on_headers;
+    req.on_body = file_on_body;
+    req.baton = &ff;
+    req.cancel = &w->job->cancel;
+
+    if (!walk_acquire(w)) {
+        return;
+    }
+    rv = zddc_upstream_perform(w->conf->up, &req, &resp, t->pool);
+    walk_release(w);
+
+    if (ff.tmp) {
+        if (rv == APR_SUCCESS && resp.status == 200
+            && ff.failed == APR_SUCCESS) {
+            apr_status_t crv = w->sp->commit(ff.tmp, resp.last_modified);
+
+            if (crv == APR_SUCCESS) {
+                WALK_ADD(w, fetched, 1);
+            }
+            else {
+                WALK_ADD(w, errors, 1);
+                ap_log_error(APLOG_MARK, APLOG_WARNING, crv, w->s,
+                             "zddc_mirror: walk of %s: cannot publish %s in "
+                             "the cache", w->job->subtree,
+                             ap_escape_logitem(t->pool, t->url));
+            }
+        }
+        else {
+            w->sp->discard(ff.tmp);
+        }
+        ff.tmp = NULL;
+    }
+    if (ff.busy || ff.no_store) {
+        WALK_ADD(w, skipped, 1);
+        return;
+    }
+    if (ff.failed != APR_SUCCESS) {
+        WALK_ADD(w, errors, 1);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, ff.failed, w->s,
+                     "zddc_mirror: walk of %s: cannot store %s in the cache",
+                     w->job->subtree, ap_escape_logitem(t->pool, t->url));
+        return;
+    }
+    if (rv != APR_SUCCESS) {
+        if (!walk_cancelled(w)) {
+            WALK_ADD(w, errors, 1);
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                         "zddc_mirror: walk of %s: %s failed: %s",
+                         w->job->subtree,
+                         zddc_upstream_url(w->conf->up, t->pool, t->url),
+                         zddc_upstream_strerror(rv, t->pool));
+        }
+        return;
+    }
+    switch (resp.status) {
+    case 200:
+        break;
+    case 304:
+        WALK_ADD(w, skipped, 1);
+        if (t->have_local) {
+            w->sp->touch(w->st, t->fs);
+        }
+        break;
+    case 401:
+        walk_auth_failed(w, t->url, t->pool);
+        break;
+    case 403:
+    case 404:
+    case 410:
+        if (t->have_local) {
+            walk_plan(w, t->url, 1);
+        }
+        break;
+    default:
+        WALK_ADD(w, errors, 1);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                     "zddc_mirror: walk of %s: %s answered %d",
+                     w->job->subtree,
+                     zddc_upstream_url(w->conf->up, t->pool, t->url),
+                     resp.status);
+        break;
+    }
+}
+
+/* Thread pool task. Must not touch w once outstanding is given back: the
+ * walker may be gone the moment it sees zero. */
+static void *APR_THREAD_FUNC zddc_walk_fetch_file(apr_thread_t *thd,
+                                                  void *data)
+{
+    file_task *t = data;
+    walk_ctx *w = t->w;
+
+    if (!walk_cancelled(w)) {
+        walk_fetch_file_do(w, t);
+    }
+    apr_pool_destroy(t->pool);
+    apr_thread_mutex_lock(w->mutex);
+    w->counts.done++;
+    w->outstanding--;
+    apr_thread_cond_broadcast(w->cond);
+    apr_thread_mutex_unlock(w->mutex);
+    return NULL;
+}
+
+/* One file entry: no request when the listing's size and mod_time match
+ * the local copy, else a task on the pool. */
+static void zddc_walk_file(walk_ctx *w, const char *url,
+                           const zddc_listing_entry *e, apr_pool_t *p)
+{
+    const char *fs;
+    apr_finfo_t fi;
+    apr_pool_t *tp;
+    file_task *t;
+    int have, limit = w->parallel * WALK_QUEUE_FACTOR, go;
+
+    WALK_ADD(w, files, 1);
+    if (w->sp->map(w->st, url, ZDDC_OBJ_FILE, &fs, p) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                     "zddc_mirror: walk of %s: cannot map %s into the cache",
+                     w->job->subtree, ap_escape_logitem(p, url));
+        apr_thread_mutex_lock(w->mutex);
+        w->counts.errors++;
+        w->counts.done++;
+        apr_thread_mutex_unlock(w->mutex);
+        return;
+    }
+    have = w->sp->stat(w->st, fs, &fi, p) == APR_SUCCESS
+           && fi.filetype == APR_REG;
+    if (have && e->size >= 0 && e->mod_time && fi.size == e->size
+        && apr_time_sec(fi.mtime) == apr_time_sec(e->mod_time)) {
+        apr_thread_mutex_lock(w->mutex);
+        w->counts.skipped++;
+        w->counts.done++;
+        apr_thread_mutex_unlock(w->mutex);
+        return;
+    }
+
+    for (;;) {
+        apr_thread_mutex_lock(w->mutex);
+        go = !walk_cancelled(w) && w->outstanding < limit;
+        if (go) {
+            w->outstanding++;
+        }
+        else if (!walk_cancelled(w)) {
+            apr_thread_cond_timedwait(w->cond, w->mutex, WALK_POLL);
+        }
+        apr_thread_mutex_unlock(w->mutex);
+        if (go) {
+            break;
+        }
+        if (walk_check_deadline(w)) {
+            return;
+        }
+        walk_publish(w, 0);
+    }
+
+    apr_pool_create_unmanaged_ex(&tp, NULL, NULL);
+    t = apr_pcalloc(tp, sizeof(*t));
+    t->w = w;
+    t->pool = tp;
+    t->url = apr_pstrdup(tp, url);
+    t->fs = apr_pstrdup(tp, fs);
+    t->have_local = have;
+    t->ims = have ? fi.mtime : 0;
+    if (apr_thread_pool_push(w->wk->tp, zddc_walk_fetch_file, t,
+                             APR_THREAD_TASK_PRIORITY_NORMAL, w)
+        != APR_SUCCESS) {
+        zddc_walk_fetch_file(NULL, t);
+    }
+}
+
+/* Plan the purge of local entries of url_dir the listing no longer names. */
+static void zddc_walk_purge_orphans(walk_ctx *w, const char *url_dir,
+                                    apr_hash_t *names,
+                                    const apr_array_header_t *local,
+                                    apr_pool_t *p)
+{
+    int i;
+
+    for (i = 0; local && i < local->nelts; i++) {
+        zddc_store_entry *le = &APR_ARRAY_IDX(local, i, zddc_store_entry);
+        apr_size_t len = strlen(le->name);
+
+        if (apr_hash_get(names, le->name, len)
+            || !zddc_name_is_safe(le->name, len, w->conf->access_file_name)) {
+            continue;
+        }
+        walk_plan_local(w, zddc_path_join(p, url_dir, le->name), le->is_dir,
+                        p);
+    }
+}
+
+/* The entries of a fetched listing: files to the pool, safe subdirectory
+ * paths into subdirs (allocated in sp) for the caller to recurse into. */
+static void zddc_walk_entries(walk_ctx *w, const char *url_dir,
+                              const apr_array_header_t *entries,
+                              apr_array_header_t *subdirs, apr_pool_t *sp,
+                              apr_pool_t *p)
+{
+    apr_array_header_t *local = NULL;
+    apr_hash_t *local_by_name = apr_hash_make(p);
+    apr_hash_t *names = apr_hash_make(p);
+    int i;
+
+    if (w->sp->list(w->st, url_dir, &local, p) == APR_SUCCESS) {
+        for (i = 0; i < local->nelts; i++) {
+            zddc_store_entry *le = &APR_ARRAY_IDX(local, i, zddc_store_entry);
+
+            apr_hash_set(local_by_name, le->name, APR_HASH_KEY_STRING, le);
+        }
+    }
+    else {
+        local = NULL;
+    }
+
+    for (i = 0; i < entries->nelts; i++) {
+        const zddc_listing_entry *e = &APR_ARRAY_IDX(entries, i,
+                                                     zddc_listing_entry);
+        apr_size_t len = e->name ? strlen(e->name) : 0;
+        zddc_store_entry *le;
+        const char *url;
+
+        if (walk_cancelled(w)) {
+            return;
+        }
+        if (!e->name || !zddc_name_is_safe(e->name, len,
+                                           w->conf->access_file_name)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                         "zddc_mirror: walk of %s: skipping unsafe name "
+                         "\"%s\" in %s", w->job->subtree,
+                         ap_escape_logitem(p, e->name ? e->name : ""),
+                         ap_escape_logitem(p, url_dir));
+            continue;
+        }
+        apr_hash_set(names, e->name, len, e);
+        url = zddc_path_join(p, url_dir, e->name);
+        le = apr_hash_get(local_by_name, e->name, len);
+        if (le && le->is_dir != e->is_dir) {
+            /* Changed between file and directory: the old one goes with the
+             * purge, the new one arrives with the next walk. */
+            walk_plan_local(w, url, le->is_dir, p);
+            continue;
+        }
+        if (e->is_dir) {
+            APR_ARRAY_PUSH(subdirs, const char *) = apr_pstrcat(sp, url, "/",
+                                                                NULL);
+        }
+        else {
+            zddc_walk_file(w, url, e, p);
+        }
+    }
+    zddc_walk_purge_orphans(w, url_dir, names, local, p);
+}
+
+/* One directory, then its subdirectories, depth first: only the listings
+ * on the current path are held. */
+static void zddc_walk_dir(walk_ctx *w, const char *url_dir, int is_root)
+{
+    apr_array_header_t *entries = NULL, *subdirs;
+    apr_pool_t *p, *lp;
+    listing_e got;
+    int i;
+
+    if (walk_check_deadline(w)) {
+        return;
+    }
+    apr_pool_create(&p, w->pool);
+    apr_pool_create(&lp, p);
+    subdirs = apr_array_make(p, 8, sizeof(const char *));
+    WALK_ADD(w, dirs, 1);
+
+    got = zddc_walk_fetch_listing(w, url_dir, &entries, lp);
+    switch (got) {
+    case LISTING_OK:
+        zddc_walk_entries(w, url_dir, entries, subdirs, p, lp);
+        break;
+    case LISTING_GONE:
+        walk_plan_gone_dir(w, url_dir, lp);
+        break;
+    case LISTING_FAILED:
+        WALK_ADD(w, errors, 1);
+        if (is_root) {
+            w->root_failure = "its listing could not be fetched";
+        }
+        break;
+    case LISTING_CANCELLED:
+        break;
+    }
+    apr_pool_destroy(lp);
+    walk_publish(w, 0);
+
+    for (i = 0; i < subdirs->nelts && !walk_cancelled(w); i++) {
+        zddc_walk_dir(w, APR_ARRAY_IDX(subdirs, i, const char *), 0);
+    }
+    apr_pool_destroy(p);
+}
+
+static void zddc_walk_subtree(walk_ctx *w)
+{
+    const char *sub = w->job->subtree;
+    int n;
+
+    zddc_walk_dir(w, strcmp(sub, "/") ? apr_pstrcat(w->pool, sub, "/", NULL)
+                                      : "/", 1);
+    for (;;) {
+        apr_thread_mutex_lock(w->mutex);
+        if (w->outstanding > 0) {
+            apr_thread_cond_timedwait(w->cond, w->mutex, WALK_POLL);
+        }
+        n = w->outstanding;
+        apr_thread_mutex_unlock(w->mutex);
+        if (n == 0) {
+            break;
+        }
+        walk_check_deadline(w);
+        walk_publish(w, 0);
+    }
+}
+
+/* Carry out the purge plan unless it exceeds ZddcMirrorMaxPurge; returns a
+ * message when it was refused. */
+static const char *walk_purge_run(walk_ctx *w, apr_pool_t *p)
+{
+    apr_int64_t max = w->conf->max_purge;
+    int i;
+
+    if (max >= 0 && w->plan_entries > (apr_uint64_t)max) {
+        const char *msg = apr_psprintf(p, "purge refused: it would remove %"
+                                       APR_UINT64_T_FMT " entries, more than "
+                                       "ZddcMirrorMaxPurge %" APR_INT64_T_FMT,
+                                       w->plan_entries, max);
+
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->s,
+                     "zddc_mirror: walk of %s would purge %" APR_UINT64_T_FMT
+                     " entries, more than ZddcMirrorMaxPurge %"
+                     APR_INT64_T_FMT ": purged none", w->job->subtree,
+                     w->plan_entries, max);
+        return msg;
+    }
+    for (i = 0; i < w->plan->nelts; i++) {
+        const char *url = APR_ARRAY_IDX(w->plan, i, const char *);
+        int count = 0;
+        apr_status_t rv = w->sp->purge(w->st, url, &count, p);
+
+        if (rv == APR_SUCCESS) {
+            w->counts.purged += (apr_uint64_t)(count > 0 ? count : 1);
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
+                         "zddc_mirror: walk of %s: purged %s (%d entries)",
+                         w->job->subtree, ap_escape_logitem(p, url), count);
+        }
+        else if (!APR_STATUS_IS_ENOENT(rv)) {
+            w->counts.errors++;
+            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
+                         "zddc_mirror: walk of %s: cannot purge %s",
+                         w->job->subtree, ap_escape_logitem(p, url));
+        }
+    }
+    return NULL;
+}
+
+apr_status_t zddc_walker_create(zddc_walker **wkp, int max_parallel,
+                                apr_pool_t *p)
+{
+    zddc_walker *wk = apr_pcalloc(p, sizeof(*wk));
+    apr_status_t rv;
+
+    wk->pool = p;
+    wk->max_parallel = max_parallel < 1 ? 1 : max_parallel;
+    rv = apr_thread_pool_create(&wk->tp, 0, wk->max_parallel, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    apr_thread_pool_idle_max_set(wk->tp, wk->max_parallel);
+    *wkp = wk;
+    return APR_SUCCESS;
+}
+
+void zddc_walker_destroy(zddc_walker *wk)
+{
+    apr_thread_pool_destroy(wk->tp);
+}
+
+void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
+{
+    walk_ctx *w = apr_pcalloc(p, sizeof(*w));
+    zddc_server_conf *conf = job->conf;
+    zddc_state_rec rec;
+    const char *why = NULL, *refused = NULL, *dur;
+    apr_uint32_t cancel;
+    apr_time_t ended;
+    int aborted, failed;
+
+    w->job = job;
+    w->conf = conf;
+    w->sp = conf->store_provider;
+    w->st = conf->store;
+    w->wk = wk;
+    w->s = conf->server;
+    w->pool = p;
+    w->started = apr_time_now();
+    w->deadline = conf->walk_timeout > 0 ? w->started + conf->walk_timeout : 0;
+    w->parallel = conf->parallelism < 1 ? 1 : conf->parallelism;
+    if (w->parallel > wk->max_parallel) {
+        w->parallel = wk->max_parallel;
+    }
+    w->tokens = w->parallel;
+    apr_pool_create(&w->plan_pool, p);
+    w->plan = apr_array_make(w->plan_pool, 16, sizeof(const char *));
+
+    if (apr_thread_mutex_create(&w->mutex, APR_THREAD_MUTEX_DEFAULT, p)
+        != APR_SUCCESS
+        || apr_thread_cond_create(&w->cond, p) != APR_SUCCESS) {
+        why = "cannot create the walk's mutex";
+    }
+    else if (!w->sp || !w->st || !conf->up) {
+        why = "the virtual host has no cache store or upstream";
+    }
+    else {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, w->s,
+                     "zddc_mirror: walk of %s started (parallelism %d)",
+                     job->subtree, w->parallel);
+        zddc_walk_subtree(w);
+    }
+
+    cancel = apr_atomic_read32(&job->cancel);
+    aborted = cancel == ZDDC_CANCEL_STOP;
+    if (!why) {
+        if (cancel == ZDDC_CANCEL_TIMEOUT) {
+            why = apr_psprintf(p, "it ran longer than ZddcMirrorWalkTimeout "
+                               "%s", zddc_duration_format(p,
+                                                          conf->walk_timeout));
+        }
+        else if (cancel == ZDDC_CANCEL_AUTH) {
+            why = "the upstream refused the mirror's credentials (401)";
+        }
+        else if (w->root_failure) {
+            why = apr_psprintf(p, "the listing of %s could not be fetched",
+                               job->subtree);
+        }
+    }
+    failed = why != NULL;
+    if (!aborted && !failed) {
+        refused = walk_purge_run(w, p);
+    }
+    else if (!aborted && w->plan_entries) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
+                     "zddc_mirror: walk of %s failed: none of the %"
+                     APR_UINT64_T_FMT " entries it would purge was purged",
+                     job->subtree, w->plan_entries);
+    }
+
+    ended = apr_time_now();
+    memset(&rec, 0, sizeof(rec));
+    rec.last_walk_at = ended;
+    rec.duration = ended - w->started;
+    rec.dirs = w->counts.dirs;
+    rec.files = w->counts.files;
+    rec.fetched = w->counts.fetched;
+    rec.skipped = w->counts.skipped;
+    rec.purged = w->counts.purged;
+    rec.errors = w->counts.errors;
+    rec.bytes = w->counts.bytes;
+    if (!aborted) {
+        zddc_sched_publish(job, &w->counts);
+    }
+    zddc_sched_record(job, aborted, &rec, failed, why ? why : refused, p);
+
+    dur = zddc_duration_format(p, rec.duration);
+    if (aborted) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
+                     "zddc_mirror: walk of %s aborted after %s: the server "
+                     "is stopping or restarting; last walk time unchanged",
+                     job->subtree, dur);
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
+                 "zddc_mirror: walk of %s %s %s%s%s: dirs=%" APR_UINT64_T_FMT
+                 " files=%" APR_UINT64_T_FMT " fetched=%" APR_UINT64_T_FMT
+                 " skipped=%" APR_UINT64_T_FMT " purged=%" APR_UINT64_T_FMT
+                 " errors=%" APR_UINT64_T_FMT " bytes=%" APR_UINT64_T_FMT,
+                 job->subtree, failed ? "failed after" : "finished in", dur,
+                 failed ? ": " : "", failed ? why : "",
+                 rec.dirs, rec.files, rec.fetched, rec.skipped, rec.purged,
+                 rec.errors, rec.bytes);
+}
