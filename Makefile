@@ -64,3 +64,7 @@ demo: deps
 
 clean:
 	rm -rf build build-san
+
+bench: deps
+	$(MAKE) all
+	$(PYTHON) bench/run.py --module $(CURDIR)/build/mod_$(MODNAME).so
