@@ -192,6 +192,9 @@ static const char *set_subtree(cmd_parms *cmd, void *d, const char *v)
         while (apr_isspace(*tok)) {
             tok++;
         }
+        if (!*tok) {
+            continue;
+        }
         norm = zddc_subtree_normalize(cmd->pool, tok);
         if (ap_strstr_c(norm, "/../") || !strcmp(norm, "/..")
             || ap_strstr_c(norm, "/./")) {
@@ -269,7 +272,7 @@ static const command_rec zddc_cmds[] = {
                   "directory holding the mirror tree"),
     AP_INIT_TAKE1("ZddcCacheFreshness", set_freshness, NULL, RSRC_CONF,
                   "serve without revalidating when validated this recently"),
-    AP_INIT_TAKE1("ZddcMirrorSubtree", set_subtree, NULL, RSRC_CONF,
+    AP_INIT_ITERATE("ZddcMirrorSubtree", set_subtree, NULL, RSRC_CONF,
                   "subtrees the walker keeps (comma-separated, repeatable)"),
     AP_INIT_TAKE1("ZddcMirrorMinInterval", set_min_interval, NULL, RSRC_CONF,
                   "least time between walks of a subtree"),

@@ -37,12 +37,19 @@ static apr_status_t live_read(void *baton, char *buf, apr_size_t *len)
     return APR_SUCCESS;
 }
 
+static void forget_local(request_rec *r, zddc_server_conf *conf);
+
 static apr_status_t live_headers(void *baton, const zddc_upstream_resp *resp)
 {
     zddc_live *lv = baton;
     request_rec *r = lv->r;
 
     lv->status = resp->status;
+    /* The upstream has done the write: drop the local copy before the
+     * client can see the answer and read the old state back. */
+    if (ap_is_HTTP_SUCCESS(resp->status) && r->method_number != M_GET) {
+        forget_local(r, lv->conf);
+    }
     if (resp->status == HTTP_UNAUTHORIZED || ap_is_HTTP_REDIRECT(resp->status)) {
         return APR_SUCCESS;     /* answered by the handler after the transfer */
     }
@@ -153,9 +160,6 @@ int zddc_forward(request_rec *r, zddc_server_conf *conf)
             apr_table_setn(r->headers_out, "Location", local);
         }
         return lv.status;
-    }
-    if (ap_is_HTTP_SUCCESS(lv.status) && r->method_number != M_GET) {
-        forget_local(r, conf);
     }
     return zddc_stream_finish(&lv.out);
 }

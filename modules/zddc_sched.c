@@ -1,5 +1,5 @@
 /* The mirror scheduler: shared slots under a global mutex, the trigger that
- * claims a due subtree, and each child's walker thread and its queue (SPEC §6). */
+ * claims a due subtree, each child's walker thread and queue (SPEC §6). */
 #include <errno.h>
 #include <signal.h>
 #include <unistd.h>
@@ -29,13 +29,6 @@ APLOG_USE_MODULE(zddc_mirror);
  * this long after its walk timeout is taken to be stuck (or a reused pid). */
 #define ZDDC_STALE_GRACE apr_time_from_sec(60)
 
-#define ZDDC_SHM_MAGIC 0x7a646463u
-
-typedef struct {
-    apr_uint32_t magic;
-    apr_uint32_t nslots;
-} sched_shm_header;
-
 typedef struct {
     server_rec *s;
     zddc_server_conf *conf;
@@ -55,7 +48,6 @@ static apr_global_mutex_t *sched_mutex;
 
 /* Per child process, set in child_init (pchild). */
 typedef struct {
-    apr_pool_t *pool;
     apr_thread_mutex_t *mutex;  /* guards the queue, current, stop, busy */
     apr_thread_cond_t *cond;
     zddc_walk_job *jobs;        /* one per slot */
@@ -82,7 +74,8 @@ static apr_status_t sched_pconf_cleanup(void *data)
 
 apr_status_t zddc_sched_pre_config(apr_pool_t *pconf)
 {
-    return ap_mutex_register(pconf, ZDDC_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
+    return ap_mutex_register(pconf, ZDDC_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT,
+                             0);
 }
 
 static int sched_lock(server_rec *s)
@@ -228,7 +221,7 @@ apr_status_t zddc_sched_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return rv;
     }
 
-    size = APR_ALIGN_DEFAULT(sizeof(sched_shm_header))
+    size = APR_ALIGN_DEFAULT(sizeof(zddc_sched_shm_header))
            + (apr_size_t)slots * sizeof(zddc_sched_slot);
     rv = apr_shm_create(&sched_shm, size, NULL, pconf);
     if (APR_STATUS_IS_ENOTIMPL(rv)) {
@@ -247,13 +240,13 @@ apr_status_t zddc_sched_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     {
         char *base = apr_shm_baseaddr_get(sched_shm);
-        sched_shm_header *hdr = (sched_shm_header *)base;
+        zddc_sched_shm_header *hdr = (zddc_sched_shm_header *)base;
 
         memset(base, 0, size);
         hdr->magic = ZDDC_SHM_MAGIC;
         hdr->nslots = (apr_uint32_t)slots;
         sched_slots = (zddc_sched_slot *)(base
-                      + APR_ALIGN_DEFAULT(sizeof(sched_shm_header)));
+                      + APR_ALIGN_DEFAULT(sizeof(zddc_sched_shm_header)));
     }
     sched_nvhosts = n;
     sched_nslots = slots;
@@ -476,14 +469,16 @@ void zddc_sched_record(const zddc_walk_job *job, int aborted,
     if (!aborted) {
         slot->last = *rec;
         slot->last_failed = failed;
-        apr_cpystrn(slot->last_error, why ? why : "", sizeof(slot->last_error));
+        apr_cpystrn(slot->last_error, why ? why : "",
+                    sizeof(slot->last_error));
 
         known = apr_hash_make(p);
         for (i = 0; i < v->count; i++) {
             zddc_sched_slot *sl = &sched_slots[v->first + i];
 
             if (sl->last.last_walk_at) {
-                zddc_state_rec *copy = apr_pmemdup(p, &sl->last, sizeof(*copy));
+                zddc_state_rec *copy = apr_pmemdup(p, &sl->last,
+                                                   sizeof(*copy));
 
                 apr_hash_set(known,
                              APR_ARRAY_IDX(conf->subtrees, i, const char *),
@@ -534,6 +529,10 @@ static void *APR_THREAD_FUNC sched_thread_main(apr_thread_t *thd, void *data)
     apr_pool_t *p, *jp;
     apr_status_t rv;
 
+    /* Signals are the MPM's business: none may land on this thread or on
+     * the pool threads it starts. */
+    apr_setup_signal_thread();
+
     /* Under the global pool, whose allocator is locked: the walker's pool
      * threads create and destroy their own subpools of p concurrently. */
     apr_pool_create(&p, NULL);
@@ -578,7 +577,7 @@ static void *APR_THREAD_FUNC sched_thread_main(apr_thread_t *thd, void *data)
         apr_thread_mutex_unlock(c->mutex);
     }
 
-    /* Stopping: walks queued here will not run; let other processes have them. */
+    /* Stopping: walks queued here will not run; other processes may. */
     apr_thread_mutex_lock(c->mutex);
     while ((job = c->head) != NULL) {
         c->head = job->next;
@@ -593,7 +592,8 @@ static void *APR_THREAD_FUNC sched_thread_main(apr_thread_t *thd, void *data)
         zddc_walker_destroy(wk);
     }
     apr_pool_destroy(p);
-    apr_thread_exit(thd, APR_SUCCESS);
+    /* Returning rather than apr_thread_exit(): pthread_exit's unwinding
+     * leaves the stack poisoned for AddressSanitizer. */
     return NULL;
 }
 
@@ -639,7 +639,6 @@ void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s)
     }
 
     c = apr_pcalloc(pchild, sizeof(*c));
-    c->pool = pchild;
     c->s = s;
     c->jobs = apr_pcalloc(pchild, sched_nslots * sizeof(*c->jobs));
     for (i = 0; i < sched_nvhosts; i++) {

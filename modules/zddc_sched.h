@@ -1,5 +1,5 @@
-/* The mirror scheduler (SPEC §6): the shared-memory slot of each (Mirror
- * vhost, subtree), the global mutex guarding it, triggers and the walker thread. */
+/* The mirror scheduler (SPEC §6): a shared-memory slot per (Mirror vhost,
+ * subtree) under a global mutex, the trigger, each child's walker thread. */
 #ifndef ZDDC_SCHED_H
 #define ZDDC_SCHED_H
 
@@ -35,19 +35,29 @@ typedef enum {
 /* One per (Mirror vhost, subtree), in shared memory; read and written only
  * under the global mutex (the trigger's first look excepted). */
 typedef struct {
-    pid_t pid;                   /* process owning the walk in flight; 0 = none */
-    int state;                   /* zddc_slot_state_e */
-    apr_uint32_t generation;     /* bumped at every claim */
-    apr_time_t started_at;       /* claim, then start of the run */
-    zddc_walk_counts live;       /* the walk in flight, published as it goes */
-    zddc_state_rec last;         /* the last walk that ended: when, how long, figures */
+    pid_t pid;                /* process owning the walk in flight, 0 = none */
+    int state;                /* zddc_slot_state_e */
+    apr_uint32_t generation;  /* bumped at every claim */
+    apr_time_t started_at;    /* claim, then start of the run */
+    zddc_walk_counts live;    /* the walk in flight, published as it goes */
+    zddc_state_rec last;      /* the last walk that ended: when, how long,
+                                 figures */
     int last_failed;
-    char last_error[ZDDC_SLOT_ERROR_MAX]; /* why it failed, or a purge refusal */
+    char last_error[ZDDC_SLOT_ERROR_MAX]; /* why it failed, purge refusal */
 } zddc_sched_slot;
+
+/* The shared memory: this header, then the slots of every Mirror vhost in
+ * server order, each vhost's in conf->subtrees order. */
+#define ZDDC_SHM_MAGIC 0x7a646463u
+
+typedef struct {
+    apr_uint32_t magic;
+    apr_uint32_t nslots;
+} zddc_sched_shm_header;
 
 typedef struct zddc_walk_job zddc_walk_job;
 
-/* pre_config: register the mutex type so `Mutex file:/path zddc-mirror` works. */
+/* pre_config: register the mutex type (`Mutex file:/path zddc-mirror`). */
 apr_status_t zddc_sched_pre_config(apr_pool_t *pconf);
 
 /* post_config (after the store and upstream of every vhost are set up):
@@ -75,7 +85,8 @@ int zddc_sched_slot_in_flight(const zddc_sched_slot *slot,
                               const zddc_server_conf *conf, apr_time_t now);
 
 /* For the walker: publish live figures of a running walk. */
-void zddc_sched_publish(const zddc_walk_job *job, const zddc_walk_counts *live);
+void zddc_sched_publish(const zddc_walk_job *job,
+                        const zddc_walk_counts *live);
 
 /* For the walker, when a walk ends: unless aborted, record rec (ended at,
  * duration, figures) in the slot and the state file; then release the slot.

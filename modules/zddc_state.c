@@ -1,5 +1,5 @@
-/* The mirror state file: reading it tolerantly (missing or corrupt means
- * "never walked") and rewriting it atomically with a merge (SPEC §4, §6.5). */
+/* The mirror state file: read tolerantly (missing or corrupt means "never
+ * walked"), rewritten atomically with a merge (SPEC §4, §6.5). */
 #include <apr_strings.h>
 #include <apr_file_io.h>
 #include "zddc_state.h"

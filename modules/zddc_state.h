@@ -1,5 +1,5 @@
-/* The mirror state file (SPEC §4): <root>/.zddc-mirror-state.json, when each
- * subtree was last walked and what the walk did; loaded at startup, saved after each walk. */
+/* The mirror state file (SPEC §4): when each subtree was last walked and
+ * what that walk did, loaded at startup and saved after every walk. */
 #ifndef ZDDC_STATE_H
 #define ZDDC_STATE_H
 

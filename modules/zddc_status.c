@@ -1,5 +1,5 @@
-/* The status page: per Cache/Mirror vhost its upstream and cache root, per
- * subtree the last walk, the next eligible time and a walk in flight (SPEC §7). */
+/* The status page: per Cache/Mirror vhost its upstream and cache root; per
+ * subtree the last walk, next eligible time and walk in flight (SPEC §7). */
 #include <apr_strings.h>
 #include <apr_uri.h>
 #include <unistd.h>
@@ -61,6 +61,15 @@ static const char *safe_upstream(apr_pool_t *p, const char *url)
     uri.query = NULL;
     uri.fragment = NULL;
     return apr_uri_unparse(p, &uri, APR_URI_UNP_OMITUSERINFO);
+}
+
+/* Milliseconds, or whole seconds past a minute. */
+static const char *duration(apr_pool_t *p, apr_interval_time_t d)
+{
+    if (d >= apr_time_from_sec(60)) {
+        return zddc_duration_format(p, apr_time_from_sec(apr_time_sec(d)));
+    }
+    return zddc_duration_format(p, apr_time_from_msec(apr_time_as_msec(d)));
 }
 
 static const char *server_name(server_rec *s, apr_pool_t *p)
@@ -198,8 +207,8 @@ static void status_json(request_rec *r, apr_array_header_t *vhosts,
                 ap_rprintf(r, "{\"ended_at\":%s,\"duration\":%s,"
                            "\"status\":\"%s\",\"message\":%s,%s}",
                            json_time(p, sl->last.last_walk_at),
-                           zddc_json_quote(p, zddc_duration_format(
-                                                  p, sl->last.duration)),
+                           zddc_json_quote(p, duration(p,
+                                                       sl->last.duration)),
                            sl->last_failed ? "failed" : "ok",
                            sl->last_error[0]
                                ? zddc_json_quote(p, sl->last_error) : "null",
@@ -259,8 +268,7 @@ static void status_html_subtree(request_rec *r, const status_vhost *v, int i,
     if (sl->last.last_walk_at) {
         ap_rprintf(r, "%s, took %s",
                    html_time(p, sl->last.last_walk_at, now),
-                   zddc_html_escape(p, zddc_duration_format(
-                                           p, sl->last.duration)));
+                   zddc_html_escape(p, duration(p, sl->last.duration)));
         if (sl->last_failed) {
             ap_rprintf(r, "<br><span class=\"bad\">failed: %s</span>",
                        zddc_html_escape(p, sl->last_error));

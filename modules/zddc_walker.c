@@ -241,6 +241,18 @@ static void walk_plan_gone_dir(walk_ctx *w, const char *url_dir, apr_pool_t *p)
     }
 }
 
+/* The mtime to store for a body whose Last-Modified is lm. Validators have
+ * whole seconds: a copy stamped with the second it was fetched in would
+ * answer 304 to a change made later in that same second, so it is stamped
+ * a second earlier and the next walk fetches it once more. */
+static apr_time_t walk_store_mtime(apr_time_t lm)
+{
+    if (lm && apr_time_sec(lm) + 1 >= apr_time_sec(apr_time_now())) {
+        return lm - apr_time_from_sec(1);
+    }
+    return lm;
+}
+
 static apr_status_t walk_read_sidecar(const char *path, char **data,
                                       apr_size_t *len, apr_pool_t *p)
 {
@@ -286,7 +298,8 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
         != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                      "zddc_mirror: walk of %s: cannot map directory %s into "
-                     "the cache", w->job->subtree, ap_escape_logitem(p, url_dir));
+                     "the cache", w->job->subtree,
+                     ap_escape_logitem(p, url_dir));
         return LISTING_FAILED;
     }
     have_side = w->sp->stat(w->st, side, &fi, p) == APR_SUCCESS
@@ -336,7 +349,8 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
                 return LISTING_FAILED;
             }
             if (!resp.no_store) {
-                rv = w->sp->put(w->st, side, body, len, resp.last_modified, p);
+                rv = w->sp->put(w->st, side, body, len,
+                                walk_store_mtime(resp.last_modified), p);
                 if (rv != APR_SUCCESS) {
                     ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
                                  "zddc_mirror: walk of %s: cannot store the "
@@ -466,7 +480,9 @@ static void walk_fetch_file_do(walk_ctx *w, file_task *t)
     if (ff.tmp) {
         if (rv == APR_SUCCESS && resp.status == 200
             && ff.failed == APR_SUCCESS) {
-            apr_status_t crv = w->sp->commit(ff.tmp, resp.last_modified);
+            apr_status_t crv = w->sp->commit(ff.tmp,
+                                             walk_store_mtime(
+                                                 resp.last_modified));
 
             if (crv == APR_SUCCESS) {
                 WALK_ADD(w, fetched, 1);
@@ -812,6 +828,15 @@ static const char *walk_purge_run(walk_ctx *w, apr_pool_t *p)
     return NULL;
 }
 
+/* Durations in log lines: milliseconds, or whole seconds past a minute. */
+static const char *walk_duration(apr_pool_t *p, apr_interval_time_t d)
+{
+    if (d >= apr_time_from_sec(60)) {
+        return zddc_duration_format(p, apr_time_from_sec(apr_time_sec(d)));
+    }
+    return zddc_duration_format(p, apr_time_from_msec(apr_time_as_msec(d)));
+}
+
 apr_status_t zddc_walker_create(zddc_walker **wkp, int max_parallel,
                                 apr_pool_t *p)
 {
@@ -919,7 +944,7 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
     }
     zddc_sched_record(job, aborted, &rec, failed, why ? why : refused, p);
 
-    dur = zddc_duration_format(p, rec.duration);
+    dur = walk_duration(p, rec.duration);
     if (aborted) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
                      "zddc_mirror: walk of %s aborted after %s: the server "

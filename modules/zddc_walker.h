@@ -1,5 +1,5 @@
-/* The walker (SPEC §6.1-6.5): one walk of one subtree, listings, files and
- * the deferred purge, run on this process's walker thread with a thread pool. */
+/* The walker (SPEC §6.1-6.5): one walk of one subtree - listings, files,
+ * the deferred purge - on the process's walker thread and a thread pool. */
 #ifndef ZDDC_WALKER_H
 #define ZDDC_WALKER_H
 
@@ -18,7 +18,7 @@ struct zddc_walk_job {
     const char *subtree;             /* normalized, from conf->subtrees */
     int slot;                        /* index in the shared slots */
     apr_uint32_t generation;         /* the claim this job runs under */
-    volatile apr_uint32_t cancel;    /* ZDDC_CANCEL_*, 0 while it may run */
+    volatile apr_uint32_t cancel;    /* ZDDC_CANCEL_*, 0 while it runs */
     int busy;                        /* queued or running (scheduler mutex) */
     zddc_walk_job *next;             /* scheduler queue */
 };
@@ -26,7 +26,7 @@ struct zddc_walk_job {
 typedef struct zddc_walker zddc_walker;
 
 /* The per-process walking machinery: a thread pool of max_parallel threads
- * shared by successive walks, each bounded by its own ZddcMirrorParallelism. */
+ * shared by successive walks, each bounded by its ZddcMirrorParallelism. */
 apr_status_t zddc_walker_create(zddc_walker **wk, int max_parallel,
                                 apr_pool_t *p);
 void zddc_walker_destroy(zddc_walker *wk);

@@ -1,0 +1,1025 @@
+#!/usr/bin/python3
+# `make bench`: measures mod_zddc_mirror against httpd itself and its peers
+# on 127.0.0.1, every figure next to its baseline from the same run, and
+# writes bench/results.md. A benchmark, not a test: a missed target is
+# reported, never a failure.
+"""Usage: bench/run.py [--quick] [--only P1,P2,...] [--out FILE]
+
+Starts (all on 127.0.0.1, ephemeral ports, private temp dirs):
+  upstream  plain httpd serving the generated tree (bench/gentree.py) with
+            JSON/HTML listings routed by Accept (bench/conf/upstream.conf)
+  mirror    one httpd with the module: a Cache vhost (freshness 1h), a plain
+            static vhost on the same cache root, a Cache vhost with freshness
+            0, a mod_proxy_http vhost, a Mirror vhost (bench/conf/mirror*.conf)
+  walkers   one httpd per walk measurement, a single event-MPM child each
+            (bench/conf/walker.conf)
+Load comes from wrk (HTTP keep-alive, fixed duration) and curl.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+import urllib.parse
+import http.client
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "t", "lib"))
+sys.path.insert(0, HERE)
+
+import gentree  # noqa: E402
+from zddc_test import Apache, free_port, HTTPD  # noqa: E402
+
+CONF = os.path.join(HERE, "conf")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+MIB = 1 << 20
+
+# wrk: fixed load shape for every requests/s figure.
+WRK_THREADS = 2
+WRK_CONNS = 16
+WRK_SECONDS = 5
+WRK_WARMUP_SECONDS = 1
+ROUNDS = 2             # ours/baseline interleaved this many times; best kept
+TTFB_RUNS = 5          # 4 KiB MISS time-to-first-byte samples (median)
+BIG_RUNS = 3           # 256 MiB MISS and proxy samples (median)
+P8_CLIENTS = 32
+WALK_TIMEOUT = 600     # seconds; a walk not finished by then is reported
+CURL_PARALLEL = 4      # the P4 baseline, and the walker's default parallelism
+
+# Server tuning shared by the servers: enough threads that neither wrk's
+# 16 connections nor P8's 32 clients wait for a worker, and no child churn
+# that would lose CPU accounting mid-run.
+MPM_MULTI = ("StartServers 2\nServerLimit 4\nThreadLimit 64\n"
+             "ThreadsPerChild 64\nMinSpareThreads 64\nMaxSpareThreads 256\n"
+             "MaxRequestWorkers 256\n")
+MPM_SINGLE = ("StartServers 1\nServerLimit 1\nThreadLimit 32\n"
+              "ThreadsPerChild 32\nMinSpareThreads 1\nMaxSpareThreads 32\n"
+              "MaxRequestWorkers 32\n")
+UPSTREAM_SERVER = "EnableSendfile On\nMaxKeepAliveRequests 0\n" + MPM_MULTI
+
+WALK_RE = (r"walk of %s (finished in|failed after) (\S+?)(?:: (.*?))?: "
+           r"dirs=(\d+) files=(\d+) fetched=(\d+) skipped=(\d+) purged=(\d+) "
+           r"errors=(\d+) bytes=(\d+)")
+
+
+def log(msg):
+    sys.stderr.write("[bench %s] %s\n" % (time.strftime("%H:%M:%S"), msg))
+    sys.stderr.flush()
+
+
+def template(name, **subst):
+    with open(os.path.join(CONF, name)) as f:
+        text = f.read()
+    for k, v in subst.items():
+        text = text.replace("@%s@" % k, str(v))
+    return text
+
+
+# ---------------------------------------------------------------------------
+# Servers
+# ---------------------------------------------------------------------------
+class PlainApache(Apache):
+    """The harness's httpd without mod_zddc_mirror: the benchmark upstream."""
+
+    def write_conf(self, vhost, server_conf=""):
+        super().write_conf(vhost, server_conf)
+        with open(self.conf_path) as f:
+            lines = f.read().split("\n")
+        lines = [ln for ln in lines
+                 if not ln.startswith("LoadModule zddc_mirror_module")]
+        with open(self.conf_path, "w") as f:
+            f.write("\n".join(lines))
+
+
+class LogCursor:
+    """Reads what a log gained since the cursor was set."""
+
+    def __init__(self, path):
+        self.path = path
+        self.mark()
+
+    def mark(self):
+        try:
+            self.offset = os.path.getsize(self.path)
+        except OSError:
+            self.offset = 0
+
+    def new_text(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+ACCESS_RE = re.compile(r'"(\S+) (\S+) HTTP/[\d.]+" (\d{3}) (\S+)(?: (\S+))?')
+
+
+def access_entries(text):
+    """[(method, target, status, bytes, verdict)] of access log lines."""
+    out = []
+    for ln in text.splitlines():
+        m = ACCESS_RE.search(ln)
+        if m:
+            b = m.group(4)
+            out.append((m.group(1), m.group(2), int(m.group(3)),
+                        int(b) if b.isdigit() else 0, m.group(5) or "-"))
+    return out
+
+
+def upstream_summary(entries):
+    listings = [e for e in entries if e[1].endswith("/")]
+    files = [e for e in entries if not e[1].endswith("/")]
+    by_status = {}
+    for e in entries:
+        by_status[e[2]] = by_status.get(e[2], 0) + 1
+    return {"requests": len(entries), "listings": len(listings),
+            "files": len(files), "bytes": sum(e[3] for e in entries),
+            "status": by_status}
+
+
+def proc_ticks(pids):
+    out = {}
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            out[pid] = int(fields[11]) + int(fields[12])  # utime + stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
+class CpuMeter:
+    """utime+stime of every process of some httpds over a window."""
+
+    def __init__(self, **servers):
+        self.servers = servers
+
+    def __enter__(self):
+        self.before = {k: proc_ticks(s.pids())
+                       for k, s in self.servers.items()}
+        self.t0 = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.monotonic() - self.t0
+        self.cpu = {}
+        for k, s in self.servers.items():
+            after = proc_ticks(s.pids())
+            b = self.before[k]
+            self.cpu[k] = sum(v - b.get(pid, 0)
+                              for pid, v in after.items()) / CLK_TCK
+        return False
+
+
+def proc_status(pid, key):
+    """A /proc/<pid>/status field in KiB (VmRSS, VmHWM)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for ln in f:
+                if ln.startswith(key + ":"):
+                    return int(ln.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Clients
+# ---------------------------------------------------------------------------
+def probe(port, path, headers=None, method="GET"):
+    """(status, X-Zddc-Cache, body length) of one request."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, headers=headers or {})
+        r = conn.getresponse()
+        body = r.read()
+        return r.status, r.getheader("X-Zddc-Cache", "-"), len(body)
+    finally:
+        conn.close()
+
+
+def wrk(url, seconds, conns=WRK_CONNS, threads=WRK_THREADS):
+    cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds,
+           "--timeout", "10s", url]
+    r = subprocess.run(cmd, capture_output=True, text=True,
+                       timeout=seconds + 60)
+    if r.returncode != 0:
+        raise RuntimeError("wrk failed (%d): %s" % (r.returncode,
+                                                    r.stderr or r.stdout))
+    out = r.stdout
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if not m:
+        raise RuntimeError("wrk output without Requests/sec:\n" + out)
+    res = {"rps": float(m.group(1)), "raw": out}
+    m = re.search(r"(\d+) requests in", out)
+    res["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    res["non2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: (.*)", out)
+    res["socket_errors"] = m.group(1) if m else ""
+    return res
+
+
+def curl_get(url, out="/dev/null"):
+    """One GET with curl: status, size, TTFB (s), total (s), verdict."""
+    fmt = ("%{http_code} %{size_download} %{time_starttransfer} "
+           "%{time_total} %header{x-zddc-cache}")
+    r = subprocess.run(["curl", "-s", "-o", out, "-w", fmt, url],
+                       capture_output=True, text=True, timeout=300)
+    parts = r.stdout.split()
+    if r.returncode != 0 or len(parts) < 4:
+        raise RuntimeError("curl %s failed (%d): %s %s" % (
+            url, r.returncode, r.stdout, r.stderr))
+    return {"status": int(parts[0]), "size": int(parts[1]),
+            "ttfb": float(parts[2]), "total": float(parts[3]),
+            "verdict": parts[4] if len(parts) > 4 else "-"}
+
+
+def remove(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def fmt_rate(x):
+    return "{:,.0f} req/s".format(x)
+
+
+def fmt_s(x):
+    return "%.2f s" % x if x >= 1 else "%.0f ms" % (x * 1000)
+
+
+def fmt_ms(x):
+    return "%.1f ms" % (x * 1000)
+
+
+def fmt_bytes(n):
+    if n >= 10 * MIB:
+        return "%.1f MiB" % (n / MIB)
+    if n >= 10 * 1024:
+        return "%.0f KiB" % (n / 1024)
+    return "%d B" % n
+
+
+def share(up, mir):
+    tot = up + mir
+    return "%.0f%%" % (100.0 * up / tot) if tot > 0 else "n/a"
+
+
+# ---------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.rows = []          # the results table
+        self.cpu_rows = []      # CPU share and verdicts per load run
+        self.walk_rows = {}     # upstream cost per walk
+        self.notes = []
+        self.errors = []
+        self.tree = os.path.join(args.workdir, "tree")
+        self.upstream = None
+        self.mirror = None
+        self.ports = {}
+        self.seconds = 2 if args.quick else WRK_SECONDS
+        self.rounds = 1 if args.quick else ROUNDS
+        self.started = datetime.datetime.now(datetime.timezone.utc)
+        self.t0 = time.monotonic()
+        self.elapsed = 0.0
+
+    def want(self, pid):
+        return not self.args.only or pid in self.args.only
+
+    def row(self, pid, what, ours, base, ratio, target, met):
+        self.rows.append({"id": pid, "what": what, "ours": ours,
+                          "base": base, "ratio": ratio, "target": target,
+                          "met": met})
+
+    def failed_row(self, pid, what, target, err):
+        self.errors.append("%s: %s" % (pid, err))
+        self.row(pid, what, "not measured", "—", "—", target,
+                 "n/a (%s)" % str(err).splitlines()[0][:120])
+
+    # --- servers ---------------------------------------------------------
+    def start_upstream(self):
+        up = PlainApache(template("upstream.conf", TREE=self.tree),
+                         server_conf=UPSTREAM_SERVER, modules=("rewrite",))
+        up.start()
+        st, _, n = probe(up.port, "/w10k/", {"Accept": "application/json"})
+        if st != 200 or n == 0:
+            raise RuntimeError("upstream JSON listing answered %d" % st)
+        st, _, _ = probe(up.port, "/hot/f4k.bin",
+                         {"If-Modified-Since": "Fri, 31 Oct 2025 12:00:00 "
+                          "GMT"})
+        if st != 304:
+            raise RuntimeError("upstream If-Modified-Since answered %d" % st)
+        self.upstream = up
+        self.up_log = os.path.join(up.root, "logs", "access.log")
+        log("upstream httpd on port %d (root %s)" % (up.port, up.root))
+
+    def start_mirror(self):
+        p = {k: free_port() for k in ("STATIC", "REVAL", "PROXY", "MIRROR")}
+        srv = template("mirror-server.conf", UP_PORT=self.upstream.port,
+                       MPM=MPM_MULTI, P_STATIC=p["STATIC"],
+                       P_REVAL=p["REVAL"], P_PROXY=p["PROXY"],
+                       P_MIRROR=p["MIRROR"])
+        m = Apache(template("mirror.conf", UP_PORT=self.upstream.port),
+                   server_conf=srv, modules=("proxy", "proxy_http"),
+                   module_path=self.args.module)
+        m.start()
+        self.mirror = m
+        self.ports = dict(p, HIT=m.port)
+        self.mir_log = os.path.join(m.root, "logs", "access.log")
+        log("mirror httpd: %s" % ", ".join("%s=%d" % kv
+                                           for kv in self.ports.items()))
+
+    def prime(self):
+        """Cache what the load runs need and check every verdict once."""
+        P = self.ports
+        for path in ("/hot/f4k.bin", "/hot/f1m.bin"):
+            for port, want in ((P["HIT"], "HIT"), (P["REVAL"], "REVALIDATED")):
+                # The first request is a MISS; the copy is published as its
+                # body ends, so the next verdict may take a moment.
+                for _ in range(50):
+                    st, v, _ = probe(port, path)
+                    if st == 200 and v == want:
+                        break
+                    time.sleep(0.1)
+                if st != 200 or v != want:
+                    raise RuntimeError("priming %s on %d: %d %s, wanted %s"
+                                       % (path, port, st, v, want))
+            st, _, n = probe(P["STATIC"], path)
+            st2, _, n2 = probe(P["PROXY"], path)
+            if st != 200 or st2 != 200 or n != n2:
+                raise RuntimeError("static/proxy baseline of %s: %d/%d" %
+                                   (path, st, st2))
+        # The Mirror vhost walks /hot once; measure after that walk.
+        st, v, _ = probe(P["MIRROR"], "/hot/f4k.bin")
+        done = self.wait_walk(self.mirror, "/hot", 1, 120)
+        if not done:
+            self.notes.append("The Mirror vhost's walk of /hot did not "
+                              "finish within 120 s; P7 ran beside it.")
+        for _ in range(50):
+            st, v, _ = probe(P["MIRROR"], "/hot/f4k.bin")
+            if v == "HIT":
+                break
+            time.sleep(0.1)
+        if v != "HIT":
+            raise RuntimeError("Mirror vhost answers %d %s, wanted HIT" %
+                               (st, v))
+
+    def wait_walk(self, apache, subtree, nth, timeout):
+        """Wait for the nth 'walk of SUBTREE finished' line; its match."""
+        rx = re.compile(WALK_RE % re.escape(subtree))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = rx.findall(apache.error_log())
+            if len(found) >= nth:
+                return found[nth - 1]
+            time.sleep(0.02)
+        return None
+
+    # --- requests/s pairs ---------------------------------------------------
+    def load(self, name, port, path, expect):
+        """One wrk run after a warm-up; CPU shares and verdicts recorded."""
+        url = "http://127.0.0.1:%d%s" % (port, path)
+        wrk(url, WRK_WARMUP_SECONDS)
+        cur = LogCursor(self.mir_log)
+        with CpuMeter(mirror=self.mirror, upstream=self.upstream) as cpu:
+            res = wrk(url, self.seconds)
+        entries = access_entries(cur.new_text())
+        verdicts = {}
+        for e in entries:
+            verdicts[e[4]] = verdicts.get(e[4], 0) + 1
+        res.update(cpu=cpu.cpu, wall=cpu.wall, verdicts=verdicts)
+        bad = res["non2xx"] or (expect and set(verdicts) - {expect})
+        self.cpu_rows.append({
+            "run": name, "rps": res["rps"], "mirror": cpu.cpu["mirror"],
+            "upstream": cpu.cpu["upstream"], "wall": cpu.wall,
+            "verdicts": ", ".join("%s %d" % kv for kv in
+                                  sorted(verdicts.items())),
+            "errors": ("non-2xx %d; " % res["non2xx"] if res["non2xx"]
+                       else "") + (res["socket_errors"] or "")})
+        if bad:
+            self.notes.append("%s: unexpected answers: verdicts %s, non-2xx "
+                              "%d" % (name, verdicts, res["non2xx"]))
+        log("%-28s %10.0f req/s  mirror cpu %.1fs upstream cpu %.1fs" %
+            (name, res["rps"], cpu.cpu["mirror"], cpu.cpu["upstream"]))
+        return res
+
+    def pairs(self):
+        P = self.ports
+        cases = []
+        if self.want("P1"):
+            for label, path in (("4 KiB", "/hot/f4k.bin"),
+                                ("1 MiB", "/hot/f1m.bin")):
+                cases.append(("P1", label, [
+                    ("P1 %s HIT (Cache vhost)" % label, P["HIT"], path, "HIT"),
+                    ("P1 %s httpd static" % label, P["STATIC"], path, None)]))
+        if self.want("P2"):
+            for label, path in (("4 KiB", "/hot/f4k.bin"),
+                                ("1 MiB", "/hot/f1m.bin")):
+                cases.append(("P2", label, [
+                    ("P2 %s REVALIDATED" % label, P["REVAL"], path,
+                     "REVALIDATED"),
+                    ("P2 %s mod_proxy_http" % label, P["PROXY"], path,
+                     None)]))
+        if self.want("P7"):
+            cases.append(("P7", "4 KiB", [
+                ("P7 4 KiB HIT (Mirror vhost)", P["MIRROR"], "/hot/f4k.bin",
+                 "HIT"),
+                ("P7 4 KiB HIT (Cache vhost)", P["HIT"], "/hot/f4k.bin",
+                 "HIT")]))
+        best = {}
+        for rnd in range(self.rounds):
+            for pid, label, runs in cases:
+                # Alternate which side goes first, round by round.
+                order = runs if rnd % 2 == 0 else list(reversed(runs))
+                for run in order:
+                    try:
+                        r = self.load(*run)
+                        k = run[0]
+                        best[k] = max(best.get(k, 0.0), r["rps"])
+                    except Exception as e:  # noqa: BLE001
+                        best.setdefault(run[0], e)
+        targets = {("P1", "4 KiB"): 0.90, ("P1", "1 MiB"): 0.90,
+                   ("P2", "4 KiB"): 0.80, ("P2", "1 MiB"): 1.00,
+                   ("P7", "4 KiB"): 0.97}
+        whats = {"P1": "HIT requests/s, %s (ZddcCacheFreshness 1h) vs httpd "
+                       "static serving of the same file",
+                 "P2": "REVALIDATED requests/s, %s (freshness 0, 304 "
+                       "upstream) vs mod_proxy_http from the same upstream",
+                 "P7": "HIT requests/s, %s, Mirror vhost (trigger on every "
+                       "request) vs Cache vhost"}
+        for pid, label, runs in cases:
+            t = targets[(pid, label)]
+            ours, base = best.get(runs[0][0]), best.get(runs[1][0])
+            what = whats[pid] % label
+            if not isinstance(ours, float) or not isinstance(base, float):
+                err = ours if not isinstance(ours, float) else base
+                self.failed_row(pid, what, "≥ %.2f×" % t, err)
+                continue
+            ratio = ours / base if base else 0.0
+            self.row(pid, what, fmt_rate(ours), fmt_rate(base),
+                     "%.2f×" % ratio, "≥ %.2f×" % t,
+                     "yes" if ratio >= t else "**no**")
+
+    # --- P3 -------------------------------------------------------------------
+    def p3(self):
+        P = self.ports
+        cache = os.path.join(self.mirror.root, "cache-reval")
+        small, big = "/big/f4k.bin", "/big/f256m.bin"
+        ttfb_small, ttfb_big, mbs_ours, mbs_proxy = [], [], [], []
+        with CpuMeter(mirror=self.mirror, upstream=self.upstream) as cpu:
+            for _ in range(TTFB_RUNS):
+                remove(cache + small)
+                r = curl_get("http://127.0.0.1:%d%s" % (P["REVAL"], small))
+                if r["status"] != 200 or r["verdict"] != "MISS":
+                    raise RuntimeError("4 KiB miss answered %(status)d "
+                                       "%(verdict)s" % r)
+                ttfb_small.append(r["ttfb"])
+            for _ in range(BIG_RUNS):
+                remove(cache + big)
+                r = curl_get("http://127.0.0.1:%d%s" % (P["REVAL"], big))
+                if (r["status"] != 200 or r["verdict"] != "MISS"
+                        or r["size"] != gentree.SPARSE[big[1:]]):
+                    raise RuntimeError("256 MiB miss answered %(status)d "
+                                       "%(verdict)s %(size)d bytes" % r)
+                ttfb_big.append(r["ttfb"])
+                mbs_ours.append(r["size"] / r["total"] / 1e6)
+                remove(cache + big)
+                r = curl_get("http://127.0.0.1:%d%s" % (P["PROXY"], big))
+                if r["status"] != 200 or r["size"] != gentree.SPARSE[big[1:]]:
+                    raise RuntimeError("proxy of 256 MiB answered %(status)d "
+                                       "%(size)d bytes" % r)
+                mbs_proxy.append(r["size"] / r["total"] / 1e6)
+        self.cpu_rows.append({
+            "run": "P3 MISS runs and proxy runs", "rps": None,
+            "mirror": cpu.cpu["mirror"], "upstream": cpu.cpu["upstream"],
+            "wall": cpu.wall, "verdicts": "MISS", "errors": ""})
+        ts, tb = statistics.median(ttfb_small), statistics.median(ttfb_big)
+        mo, mp = statistics.median(mbs_ours), statistics.median(mbs_proxy)
+        log("P3 TTFB 4k %.1fms 256m %.1fms; MB/s ours %.0f proxy %.0f" %
+            (ts * 1e3, tb * 1e3, mo, mp))
+        self.row("P3", "MISS of a 256 MiB file: time to first byte (median "
+                 "of %d) vs a 4 KiB MISS (median of %d)" % (BIG_RUNS,
+                                                           TTFB_RUNS),
+                 fmt_ms(tb), fmt_ms(ts), "%.2f×" % (tb / ts), "≤ 3×",
+                 "yes" if tb <= 3 * ts else "**no**")
+        self.row("P3", "MISS of a 256 MiB file: MB/s to the client (median "
+                 "of %d) vs mod_proxy_http" % BIG_RUNS,
+                 "%.0f MB/s" % mo, "%.0f MB/s" % mp, "%.2f×" % (mo / mp),
+                 "≥ 0.80×", "yes" if mo >= 0.8 * mp else "**no**")
+
+    # --- P8 -------------------------------------------------------------------
+    def p8(self):
+        P = self.ports
+        path = "/big/f64m.bin"
+        remove(os.path.join(self.mirror.root, "cache-reval") + path)
+        cur = LogCursor(self.up_log)
+        fmt = "%{http_code} %{size_download} %header{x-zddc-cache}\n"
+        url = "http://127.0.0.1:%d%s" % (P["REVAL"], path)
+        t0 = time.monotonic()
+        procs = [subprocess.Popen(["curl", "-s", "-o", "/dev/null", "-w", fmt,
+                                   url], stdout=subprocess.PIPE, text=True)
+                 for _ in range(P8_CLIENTS)]
+        outs = []
+        for pr in procs:
+            try:
+                out, _ = pr.communicate(timeout=300)
+            except subprocess.TimeoutExpired:
+                pr.kill()
+                out, _ = pr.communicate()
+            outs.append(out.split())
+        wall = time.monotonic() - t0
+        full = sum(1 for o in outs if len(o) >= 2 and o[0] == "200"
+                   and int(o[1]) == gentree.SPARSE[path[1:]])
+        gets = [e for e in access_entries(cur.new_text())
+                if e[1] == path and e[0] == "GET"]
+        log("P8: %d upstream GETs, %d/%d clients got the whole file in %.1fs"
+            % (len(gets), full, P8_CLIENTS, wall))
+        self.row("P8", "%d concurrent clients missing one 64 MiB file: "
+                 "upstream GETs of it (%d/%d clients got all 64 MiB, %.1f s)"
+                 % (P8_CLIENTS, full, P8_CLIENTS, wall),
+                 "%d GET%s" % (len(gets), "" if len(gets) == 1 else "s"),
+                 "—", "—", "= 1",
+                 "yes" if len(gets) == 1 and full == P8_CLIENTS else "**no**")
+
+    # --- walks ----------------------------------------------------------------
+    def walker(self, subtree):
+        w = Apache(template("walker.conf", UP_PORT=self.upstream.port,
+                            SUBTREE=subtree),
+                   server_conf="MaxKeepAliveRequests 0\n" + MPM_SINGLE,
+                   module_path=self.args.module)
+        w.start()
+        return w
+
+    def trigger_url(self, sub):
+        urls = gentree.file_urls(self.tree, sub)
+        return urls[0], urls
+
+    def walk(self, w, sub, nth):
+        """Trigger a walk of /sub on w; wall time, log figures, upstream."""
+        first, _ = self.trigger_url(sub)
+        cur = LogCursor(self.up_log)
+        with CpuMeter(mirror=w, upstream=self.upstream) as cpu:
+            t0 = time.monotonic()
+            st, verdict, _ = probe(w.port, first)
+            m = self.wait_walk(w, "/" + sub, nth, WALK_TIMEOUT)
+            wall = time.monotonic() - t0
+        if not m:
+            raise RuntimeError("no 'walk of /%s finished' line within %ds" %
+                               (sub, WALK_TIMEOUT))
+        entries = access_entries(cur.new_text())
+        # The triggering GET is a request of its own: one upstream GET when
+        # it was a MISS or a REVALIDATED, none for a HIT.
+        if verdict in ("MISS", "REVALIDATED"):
+            for i, e in enumerate(entries):
+                if e[1] == first:
+                    del entries[i]
+                    break
+        up = upstream_summary(entries)
+        figures = dict(zip(("dirs", "files", "fetched", "skipped", "purged",
+                            "errors", "bytes"), map(int, m[3:])))
+        res = {"wall": wall, "logged": m[1], "ok": m[0] == "finished in",
+               "message": m[2], "trigger": (st, verdict), "up": up,
+               "figures": figures, "cpu": cpu.cpu}
+        self.cpu_rows.append({
+            "run": "walk of /%s (#%d)" % (sub, nth), "rps": None,
+            "mirror": cpu.cpu["mirror"], "upstream": cpu.cpu["upstream"],
+            "wall": wall, "verdicts": "trigger %d %s" % (st, verdict),
+            "errors": "" if res["ok"] else "walk failed: %s" % m[2]})
+        log("walk of /%s #%d: %.2fs (logged %s), upstream %d requests "
+            "(%d listings, %d files) %s" % (sub, nth, wall, m[1],
+                                            up["requests"], up["listings"],
+                                            up["files"],
+                                            fmt_bytes(up["bytes"])))
+        return res
+
+    def curl_baseline(self, sub):
+        _, urls = self.trigger_url(sub)
+        cfg = os.path.join(self.args.workdir, "curl-%s.cfg" % sub)
+        with open(cfg, "w") as f:
+            for u in urls:
+                f.write('url = "http://127.0.0.1:%d%s"\noutput = "/dev/null"\n'
+                        % (self.upstream.port, u))
+        cmd = ["curl", "-s", "--parallel", "--parallel-max",
+               str(CURL_PARALLEL), "-K", cfg]
+        times = []
+        for i in range(2):   # the first run warms the upstream's page cache
+            cur = LogCursor(self.up_log)
+            t0 = time.monotonic()
+            r = subprocess.run(cmd, capture_output=True, timeout=WALK_TIMEOUT)
+            t = time.monotonic() - t0
+            n = len(access_entries(cur.new_text()))
+            if r.returncode != 0 or n < len(urls):
+                raise RuntimeError("curl --parallel exited %d after %d of %d "
+                                   "requests" % (r.returncode, n, len(urls)))
+            times.append(t)
+        log("curl --parallel-max %d: %d URLs in %.2fs" % (
+            CURL_PARALLEL, len(urls), times[-1]))
+        return times[-1], len(urls)
+
+    def p4_p5(self):
+        sub = "w10k"
+        stats = gentree.subtree_stats(self.tree, sub)
+        what4 = ("cold walk of %d files / %d directories: wall time (trigger "
+                 "to log line) vs `curl --parallel --parallel-max %d` of the "
+                 "same %d URLs" % (stats["files"], stats["dirs"] - 1,
+                                   CURL_PARALLEL, stats["files"]))
+        what5 = ("warm walk of the same tree, nothing changed: wall time and "
+                 "upstream requests vs the cold walk")
+        try:
+            base_t, n_urls = self.curl_baseline(sub)
+        except Exception as e:  # noqa: BLE001
+            base_t = e
+        w = self.walker("/" + sub)
+        try:
+            cold = self.walk(w, sub, 1)
+        except Exception as e:  # noqa: BLE001
+            self.failed_row("P4", what4, "≤ 1.30×", e)
+            self.failed_row("P5", what5, "≤ 0.10×, requests = %d"
+                            % stats["dirs"], "no cold walk")
+            w.stop()
+            return
+        up = cold["up"]
+        ours4 = "%s, %d upstream requests (%d listings + %d files), %s" % (
+            fmt_s(cold["wall"]), up["requests"], up["listings"], up["files"],
+            fmt_bytes(up["bytes"]))
+        if not cold["ok"]:
+            ours4 += "; walk failed: %s" % cold["message"]
+        if isinstance(base_t, float):
+            ratio = cold["wall"] / base_t
+            self.row("P4", what4, ours4, "%s, %d requests" % (fmt_s(base_t),
+                                                              n_urls),
+                     "%.2f×" % ratio, "≤ 1.30×",
+                     "yes" if ratio <= 1.3 and cold["ok"] else "**no**")
+        else:
+            self.failed_row("P4", what4, "≤ 1.30×", base_t)
+        self.walk_rows["cold"] = (stats, up)
+        if self.want("P5"):
+            # ZddcMirrorMinInterval is 1s: wait it out, then trigger again.
+            time.sleep(1.5)
+            try:
+                warm = self.walk(w, sub, 2)
+                upw = warm["up"]
+                ratio = warm["wall"] / cold["wall"]
+                met = (ratio <= 0.1 and upw["requests"] == stats["dirs"]
+                       and upw["files"] == 0 and warm["ok"])
+                self.row("P5", what5,
+                         "%s, %d upstream requests (%d listings + %d files; "
+                         "%s), %s" % (fmt_s(warm["wall"]), upw["requests"],
+                                      upw["listings"], upw["files"],
+                                      ", ".join("%d×%d" % kv for kv in sorted(
+                                          upw["status"].items())),
+                                      fmt_bytes(upw["bytes"])),
+                         "cold %s; directories: %d" % (fmt_s(cold["wall"]),
+                                                       stats["dirs"]),
+                         "%.3f×" % ratio,
+                         "≤ 0.10×, requests = %d" % stats["dirs"],
+                         "yes" if met else "**no**")
+                self.walk_rows["warm"] = (stats, upw)
+            except Exception as e:  # noqa: BLE001
+                self.failed_row("P5", what5, "≤ 0.10×", e)
+        w.stop()
+
+    def p6(self):
+        sub = "w100k"
+        stats = gentree.subtree_stats(self.tree, sub)
+        what = ("peak RSS growth of the walking child during a %d-file walk "
+                "(%d directories, %d B files), one event-MPM child" %
+                (stats["files"], stats["dirs"] - 1, gentree.W100K_SIZE))
+        w = self.walker("/" + sub)
+        try:
+            kids = [k for k in w.child_pids() if proc_status(k, "VmRSS")]
+            deadline = time.monotonic() + 10
+            while len(kids) != 1 and time.monotonic() < deadline:
+                time.sleep(0.1)
+                kids = w.child_pids()
+            if len(kids) != 1:
+                raise RuntimeError("expected one child, found %s" % kids)
+            child = kids[0]
+            probe(w.port, "/zddc-status", {"Accept": "application/json"})
+            time.sleep(0.5)
+            before = proc_status(child, "VmRSS")
+            hwm_before = proc_status(child, "VmHWM")
+            first, _ = self.trigger_url(sub)
+            cur = LogCursor(self.up_log)
+            rx = re.compile(WALK_RE % re.escape("/" + sub))
+            peak = before
+            t0 = time.monotonic()
+            probe(w.port, first)
+            m = None
+            while time.monotonic() - t0 < WALK_TIMEOUT:
+                rss = proc_status(child, "VmRSS")
+                if rss is None:
+                    raise RuntimeError("the child %d went away" % child)
+                peak = max(peak, rss)
+                found = rx.findall(w.error_log())
+                if found:
+                    m = found[0]
+                    break
+                time.sleep(0.05)
+            wall = time.monotonic() - t0
+            hwm = proc_status(child, "VmHWM")
+            if not m:
+                raise RuntimeError("walk not finished within %ds" %
+                                   WALK_TIMEOUT)
+            if child not in w.child_pids():
+                raise RuntimeError("the child %d was replaced" % child)
+            up = upstream_summary(access_entries(cur.new_text()))
+            growth = max(peak, hwm) - before
+            log("P6: child %d RSS before %d KiB, peak sampled %d KiB, HWM %d "
+                "KiB (before %d), walk %.1fs, %d upstream requests" % (
+                    child, before, peak, hwm, hwm_before, wall,
+                    up["requests"]))
+            self.row("P6", what,
+                     "+%.1f MiB (peak VmRSS %.1f MiB sampled every 50 ms, "
+                     "VmHWM %.1f MiB); walk %s, %s" % (
+                         growth / 1024, peak / 1024, hwm / 1024, fmt_s(wall),
+                         "ok" if m[0] == "finished in"
+                         else "failed: %s" % m[2]),
+                     "VmRSS %.1f MiB before the walk" % (before / 1024),
+                     "—", "≤ 32 MiB",
+                     "yes" if growth <= 32 * 1024 else "**no**")
+            self.cpu_rows.append({
+                "run": "walk of /%s" % sub, "rps": None, "mirror": None,
+                "upstream": None, "wall": wall,
+                "verdicts": "%d upstream requests" % up["requests"],
+                "errors": ""})
+        except Exception as e:  # noqa: BLE001
+            self.failed_row("P6", what, "≤ 32 MiB", e)
+        finally:
+            w.stop()
+
+    # --- everything -------------------------------------------------------------
+    def run(self):
+        made = gentree.ensure(self.tree)
+        log("tree %s %s" % (self.tree, "generated" if made else
+                            "reused (stamp matches)"))
+        self.start_upstream()
+        steps = []
+        if any(self.want(p) for p in ("P1", "P2", "P3", "P7", "P8")):
+            self.start_mirror()
+            self.prime()
+            if any(self.want(p) for p in ("P1", "P2", "P7")):
+                steps.append(("P1/P2/P7", self.pairs))
+            if self.want("P3"):
+                steps.append(("P3", self.p3))
+            if self.want("P8"):
+                steps.append(("P8", self.p8))
+        for name, fn in steps:
+            self.step(name, fn)
+        if self.mirror:
+            self.mirror.stop()
+        if self.want("P4") or self.want("P5"):
+            self.step("P4/P5", self.p4_p5)
+        if self.want("P6"):
+            self.step("P6", self.p6)
+        self.upstream.stop()
+
+    def step(self, name, fn):
+        log("--- %s" % name)
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001
+            traceback.print_exc()
+            for pid in name.split("/"):
+                if self.want(pid) and not any(r["id"] == pid
+                                              for r in self.rows):
+                    self.failed_row(pid, name, "—", e)
+
+    # --- report ---------------------------------------------------------------------
+    def machine(self):
+        v = subprocess.run([HTTPD, "-v"], capture_output=True, text=True)
+        ver = v.stdout.splitlines()[0].split(":", 1)[1].strip() \
+            if v.stdout else "?"
+        cpu = "?"
+        try:
+            with open("/proc/cpuinfo") as f:
+                for ln in f:
+                    if ln.startswith("model name"):
+                        cpu = ln.split(":", 1)[1].strip()
+                        break
+        except OSError:
+            pass
+        rev = subprocess.run(["git", "-C", REPO, "describe", "--always",
+                              "--dirty"], capture_output=True, text=True)
+        return {"nproc": os.cpu_count(), "kernel": platform.release(),
+                "httpd": ver, "cpu": cpu,
+                "rev": rev.stdout.strip() or "?"}
+
+    def write(self):
+        mc = self.machine()
+        L = []
+        L.append("# mod_zddc_mirror benchmarks")
+        L.append("")
+        L.append("Generated by `make bench` (`bench/run.py`%s). Every figure "
+                 "sits next to its baseline measured in the same run on the "
+                 "same machine; a missed target is reported here, never a "
+                 "failed build." % (" --quick" if self.args.quick else ""))
+        L.append("")
+        L.append("| | |")
+        L.append("|---|---|")
+        L.append("| date | %s |" % self.started.strftime("%Y-%m-%d %H:%M UTC"))
+        L.append("| nproc | %s |" % mc["nproc"])
+        L.append("| kernel (uname -r) | %s |" % mc["kernel"])
+        L.append("| CPU | %s |" % mc["cpu"])
+        L.append("| httpd | %s, MPM event (both servers) |" % mc["httpd"])
+        L.append("| module | `%s` at git %s |" % (
+            os.path.relpath(self.args.module, REPO)
+            if self.args.module.startswith(REPO) else self.args.module,
+            mc["rev"]))
+        L.append("| load | wrk -t%d -c%d -d%ds after a %ds warm-up, "
+                 "keep-alive; best of %d interleaved round%s |" % (
+                     WRK_THREADS, WRK_CONNS, self.seconds,
+                     WRK_WARMUP_SECONDS, self.rounds,
+                     "" if self.rounds == 1 else "s"))
+        L.append("| run time | %.0f s |" % self.elapsed)
+        L.append("")
+        L.append("## Results")
+        L.append("")
+        L.append("| id | what | ours | baseline | ratio | target | met? |")
+        L.append("|---|---|---|---|---|---|---|")
+        order = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"]
+        for r in sorted(self.rows, key=lambda r: order.index(r["id"])
+                        if r["id"] in order else 99):
+            L.append("| %(id)s | %(what)s | %(ours)s | %(base)s | %(ratio)s "
+                     "| %(target)s | %(met)s |" % r)
+        L.append("")
+        if self.walk_rows:
+            L.append("## What a walk costs the master")
+            L.append("")
+            L.append("The seed (the Go master's mirror mode) fetches every "
+                     "listing unconditionally and sends one conditional GET "
+                     "per file on every walk; its figures are computed from "
+                     "the tree. Ours are counted in the upstream's access "
+                     "log (response body bytes, the triggering request "
+                     "excluded).")
+            L.append("")
+            L.append("| walk of /w10k | seed requests | seed bytes | our "
+                     "requests | our bytes |")
+            L.append("|---|---|---|---|---|")
+            for kind in ("cold", "warm"):
+                if kind not in self.walk_rows:
+                    continue
+                st, up = self.walk_rows[kind]
+                seed_req = st["dirs"] + st["files"]
+                seed_bytes = st["listing_bytes"] + (
+                    st["file_bytes"] if kind == "cold" else 0)
+                L.append("| %s | %d (%d listings + %d files) | %s | %d (%d "
+                         "listings + %d files) | %s |" % (
+                             kind, seed_req, st["dirs"], st["files"],
+                             fmt_bytes(seed_bytes), up["requests"],
+                             up["listings"], up["files"],
+                             fmt_bytes(up["bytes"])))
+            L.append("")
+        L.append("## CPU: is the upstream the bottleneck?")
+        L.append("")
+        L.append("utime+stime of every process of each httpd over the "
+                 "measured window (`/proc/<pid>/stat`); `upstream share` is "
+                 "the upstream's part of the two. Verdicts come from the "
+                 "mirror's access log (`%{ZDDC_CACHE_STATUS}e`).")
+        L.append("")
+        L.append("| run | req/s | wall | mirror CPU | upstream CPU | upstream "
+                 "share | verdicts | errors |")
+        L.append("|---|---|---|---|---|---|---|---|")
+        for c in self.cpu_rows:
+            L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                c["run"], "{:,.0f}".format(c["rps"]) if c["rps"] else "—",
+                fmt_s(c["wall"]),
+                "%.2f s" % c["mirror"] if c["mirror"] is not None else "—",
+                "%.2f s" % c["upstream"] if c["upstream"] is not None
+                else "—",
+                share(c["upstream"], c["mirror"])
+                if c["mirror"] is not None else "—",
+                c["verdicts"] or "—", c["errors"] or "—"))
+        L.append("")
+        if self.notes or self.errors:
+            L.append("## Notes from this run")
+            L.append("")
+            for n in self.notes + ["not measured: " + e for e in self.errors]:
+                L.append("- " + n.replace("\n", " "))
+            L.append("")
+        L.append(REPRODUCE)
+        with open(self.args.out, "w") as f:
+            f.write("\n".join(L))
+        log("wrote %s" % self.args.out)
+
+
+REPRODUCE = """## How to reproduce
+
+```sh
+make bench                      # deps, build, then bench/run.py (~5 minutes)
+/usr/bin/python3 bench/run.py --quick --only P1,P2 --out /tmp/r.md  # a subset
+```
+
+`bench/run.py` needs `wrk` and `curl` (installed with apt-get when missing
+and running as root) and the module built at `build/mod_zddc_mirror.so`
+(`--module` to use another). Everything listens on 127.0.0.1, on ephemeral
+ports, in private temp directories removed afterwards.
+
+- **Upstream**: a plain httpd (event MPM, sendfile, unlimited keep-alive)
+  serving the tree `bench/gentree.py` generates once into
+  `/tmp/zddc-bench/tree` (`--workdir`): `hot/` (4 KiB, 1 MiB), `big/`
+  (sparse 256 MiB and 64 MiB, 4 KiB), `w10k/` (10,000 files of 512 B to 16 KiB
+  in 500 directories), `w100k/` (100,000 files of 100 B in 1,000
+  directories), with realistic ZDDC names (spaces, parentheses). Every
+  directory carries a pre-generated `.listing.json` (SPEC §2) and
+  `.listing.html`, routed by `Accept` with mod_rewrite
+  (`bench/conf/upstream.conf`), so listings and files answer
+  `If-Modified-Since` natively.
+- **Mirror server**: one httpd (`bench/conf/mirror*.conf`) holding every
+  vhost of P1, P2, P3, P7, P8 and their baselines: a Cache vhost with
+  `ZddcCacheFreshness 1h`, a plain static vhost whose DocumentRoot is that
+  vhost's cache root, a Cache vhost with freshness 0, a `mod_proxy_http`
+  vhost, and a Mirror vhost of `/hot`.
+- **P1, P2, P7**: `wrk` against each side in turn, the order alternating
+  between rounds; the best round counts. Each run's verdicts are checked in
+  the mirror's access log.
+- **P3**: `curl` timings (`time_starttransfer`, size / `time_total`); the
+  cached copy is deleted before every MISS.
+- **P4, P5**: a fresh httpd with one Mirror vhost of `/w10k`
+  (`ZddcMirrorMinInterval 1s`, parallelism 4, one child); a GET of one file
+  triggers the walk, the time runs until the walk's `walk of /w10k finished`
+  line appears in the error log; requests are counted in the upstream's
+  access log. The baseline is `curl --parallel --parallel-max 4 -K list`
+  of the same 10,000 file URLs straight from the upstream (second of two
+  runs).
+- **P6**: a fresh single-child httpd walks `/w100k`; `VmRSS` of the child
+  sampled every 50 ms and `VmHWM` at the end, against `VmRSS` before the
+  trigger.
+- **P8**: 32 `curl` processes started together against an uncached 64 MiB
+  file; the upstream's access log must show one GET of it.
+"""
+
+
+def check_deps():
+    missing = [t for t in ("wrk", "curl") if not shutil.which(t)]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        sys.exit("bench: missing %s; install with: sudo apt-get install -y %s"
+                 % (", ".join(missing), " ".join(missing)))
+    log("installing %s" % " ".join(missing))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    r = subprocess.run(["apt-get", "install", "-y",
+                        "--no-install-recommends"] + missing, env=env)
+    if r.returncode != 0:
+        subprocess.run(["apt-get", "update"], env=env, timeout=600)
+        subprocess.run(["apt-get", "install", "-y",
+                        "--no-install-recommends"] + missing, env=env,
+                       check=True, timeout=600)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--module", default=os.path.join(
+        os.environ.get("ZDDC_BUILD") or os.path.join(REPO, "build"),
+        "mod_zddc_mirror.so"))
+    ap.add_argument("--workdir", default="/tmp/zddc-bench")
+    ap.add_argument("--out", default=os.path.join(HERE, "results.md"))
+    ap.add_argument("--only", default="",
+                    help="comma-separated ids, e.g. P1,P4")
+    ap.add_argument("--quick", action="store_true",
+                    help="2 s wrk runs, one round (for trying things out)")
+    args = ap.parse_args()
+    args.module = os.path.abspath(args.module)
+    args.only = set(x.strip().upper() for x in args.only.split(",")
+                    if x.strip())
+    if not os.path.exists(args.module):
+        sys.exit("bench: module not built: %s (run make)" % args.module)
+    check_deps()
+    os.makedirs(args.workdir, mode=0o755, exist_ok=True)
+    os.chmod(args.workdir, 0o755)
+    b = Bench(args)
+    try:
+        b.run()
+    except Exception as e:  # noqa: BLE001
+        traceback.print_exc()
+        b.errors.append("the run stopped: %s" % e)
+    b.elapsed = time.monotonic() - b.t0
+    if not b.rows:
+        log("nothing measured; %s left as it was" % args.out)
+        return 1
+    b.write()
+    if b.errors:
+        log("some rows could not be measured: %s" % "; ".join(b.errors))
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

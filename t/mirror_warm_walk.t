@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+# Mirror mode (SPEC §6.1-6.2): a walk over an unchanged, already mirrored
+# subtree sends conditional listing requests only, and no per-file GET.
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "lib"))
+from zddc_test import *  # noqa: E402,F401,F403
+
+T0 = 1700000000
+m = master(acl={"tok": ["/"]}, bearer="tok")
+for i in range(12):
+    m.put_file("/Docs/d%d/file %d.pdf" % (i % 3, i), b"y" * (50 + i),
+               mtime=T0)
+for d in ("/Docs/d0", "/Docs/d1", "/Docs/d2", "/Docs"):
+    m.set_mtime(d, T0)
+
+a = Apache("""
+ZddcMode Mirror
+ZddcUpstream %s
+ZddcUpstreamBearer tok
+ZddcCacheRoot {cache}
+ZddcMirrorSubtree /Docs
+ZddcMirrorMinInterval 1s
+""" % m.base_url)
+a.start()
+
+
+def walks():
+    return re.findall(r"walk of /Docs finished in \S+: (.*)", a.error_log())
+
+
+a.get("/Docs/")
+ok(wait_until(lambda: len(walks()) == 1, 15), "first (cold) walk ran")
+like(walks()[0] if walks() else "", r"files=12 fetched=12 ",
+     "the cold walk fetched every file")
+
+time.sleep(1.2)
+m.clear_log()
+a.get("/Docs/")
+ok(wait_until(lambda: len(walks()) == 2, 15), "second (warm) walk ran",
+   a.error_log_tail())
+like(walks()[-1] if walks() else "", r"dirs=4 files=12 fetched=0 skipped=12 "
+     r"purged=0 errors=0 bytes=0", "the warm walk skipped every file")
+file_gets = [e["path"] for e in m.requests("GET")
+             if not e["path"].endswith("/")]
+is_(file_gets, [], "no per-file GET reached the upstream")
+listings = [e for e in m.requests("GET")
+            if "application/json" in e["headers"].get("accept", "")]
+is_(len(listings), 4, "one JSON listing request per directory")
+ok(listings and all(e["headers"].get("if-modified-since")
+                    for e in listings),
+   "every listing request was conditional",
+   [e["headers"] for e in listings])
+
+done_testing()
