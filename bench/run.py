@@ -47,7 +47,7 @@ WRK_THREADS = 2
 WRK_CONNS = 16
 WRK_SECONDS = 5
 WRK_WARMUP_SECONDS = 1
-ROUNDS = 2             # ours/baseline interleaved this many times; best kept
+ROUNDS = 3             # ours/baseline interleaved this many times; best kept
 TTFB_RUNS = 5          # 4 KiB MISS time-to-first-byte samples (median)
 BIG_RUNS = 3           # 256 MiB MISS and proxy samples (median)
 P8_CLIENTS = 32
@@ -481,34 +481,48 @@ class Bench:
         P = self.ports
         cache = os.path.join(self.mirror.root, "cache-reval")
         small, big = "/big/f4k.bin", "/big/f256m.bin"
+        size = gentree.SPARSE[big[1:]]
         ttfb_small, ttfb_big, mbs_ours, mbs_proxy = [], [], [], []
-        with CpuMeter(mirror=self.mirror, upstream=self.upstream) as cpu:
-            for _ in range(TTFB_RUNS):
-                remove(cache + small)
-                r = curl_get("http://127.0.0.1:%d%s" % (P["REVAL"], small))
-                if r["status"] != 200 or r["verdict"] != "MISS":
-                    raise RuntimeError("4 KiB miss answered %(status)d "
-                                       "%(verdict)s" % r)
-                ttfb_small.append(r["ttfb"])
-            for _ in range(BIG_RUNS):
-                remove(cache + big)
-                r = curl_get("http://127.0.0.1:%d%s" % (P["REVAL"], big))
-                if (r["status"] != 200 or r["verdict"] != "MISS"
-                        or r["size"] != gentree.SPARSE[big[1:]]):
-                    raise RuntimeError("256 MiB miss answered %(status)d "
-                                       "%(verdict)s %(size)d bytes" % r)
-                ttfb_big.append(r["ttfb"])
-                mbs_ours.append(r["size"] / r["total"] / 1e6)
-                remove(cache + big)
-                r = curl_get("http://127.0.0.1:%d%s" % (P["PROXY"], big))
-                if r["status"] != 200 or r["size"] != gentree.SPARSE[big[1:]]:
-                    raise RuntimeError("proxy of 256 MiB answered %(status)d "
-                                       "%(size)d bytes" % r)
-                mbs_proxy.append(r["size"] / r["total"] / 1e6)
-        self.cpu_rows.append({
-            "run": "P3 MISS runs and proxy runs", "rps": None,
-            "mirror": cpu.cpu["mirror"], "upstream": cpu.cpu["upstream"],
-            "wall": cpu.wall, "verdicts": "MISS", "errors": ""})
+        cpu = {"ours": [0.0, 0.0, 0.0], "proxy": [0.0, 0.0, 0.0]}
+
+        def fetch(kind, port, path):
+            with CpuMeter(mirror=self.mirror, upstream=self.upstream) as m:
+                r = curl_get("http://127.0.0.1:%d%s" % (port, path))
+            acc = cpu[kind]
+            acc[0] += m.cpu["mirror"]
+            acc[1] += m.cpu["upstream"]
+            acc[2] += m.wall
+            return r
+
+        for _ in range(TTFB_RUNS):
+            remove(cache + small)
+            r = curl_get("http://127.0.0.1:%d%s" % (P["REVAL"], small))
+            if r["status"] != 200 or r["verdict"] != "MISS":
+                raise RuntimeError("4 KiB miss answered %(status)d "
+                                   "%(verdict)s" % r)
+            ttfb_small.append(r["ttfb"])
+        for _ in range(BIG_RUNS):
+            remove(cache + big)
+            r = fetch("ours", P["REVAL"], big)
+            if (r["status"] != 200 or r["verdict"] != "MISS"
+                    or r["size"] != size):
+                raise RuntimeError("256 MiB miss answered %(status)d "
+                                   "%(verdict)s %(size)d bytes" % r)
+            ttfb_big.append(r["ttfb"])
+            mbs_ours.append(r["size"] / r["total"] / 1e6)
+            remove(cache + big)
+            r = fetch("proxy", P["PROXY"], big)
+            if r["status"] != 200 or r["size"] != size:
+                raise RuntimeError("proxy of 256 MiB answered %(status)d "
+                                   "%(size)d bytes" % r)
+            mbs_proxy.append(r["size"] / r["total"] / 1e6)
+        for kind, label in (("ours", "P3 256 MiB MISS x%d" % BIG_RUNS),
+                            ("proxy", "P3 256 MiB mod_proxy_http x%d"
+                             % BIG_RUNS)):
+            self.cpu_rows.append({
+                "run": label, "rps": None, "mirror": cpu[kind][0],
+                "upstream": cpu[kind][1], "wall": cpu[kind][2],
+                "verdicts": "MISS" if kind == "ours" else "—", "errors": ""})
         ts, tb = statistics.median(ttfb_small), statistics.median(ttfb_big)
         mo, mp = statistics.median(mbs_ours), statistics.median(mbs_proxy)
         log("P3 TTFB 4k %.1fms 256m %.1fms; MB/s ours %.0f proxy %.0f" %
@@ -719,6 +733,7 @@ class Bench:
             cur = LogCursor(self.up_log)
             rx = re.compile(WALK_RE % re.escape("/" + sub))
             peak = before
+            cpu = CpuMeter(mirror=w, upstream=self.upstream).__enter__()
             t0 = time.monotonic()
             probe(w.port, first)
             m = None
@@ -733,6 +748,7 @@ class Bench:
                     break
                 time.sleep(0.05)
             wall = time.monotonic() - t0
+            cpu.__exit__(None, None, None)
             hwm = proc_status(child, "VmHWM")
             if not m:
                 raise RuntimeError("walk not finished within %ds" %
@@ -755,8 +771,9 @@ class Bench:
                      "—", "≤ 32 MiB",
                      "yes" if growth <= 32 * 1024 else "**no**")
             self.cpu_rows.append({
-                "run": "walk of /%s" % sub, "rps": None, "mirror": None,
-                "upstream": None, "wall": wall,
+                "run": "walk of /%s" % sub, "rps": None,
+                "mirror": cpu.cpu["mirror"], "upstream": cpu.cpu["upstream"],
+                "wall": wall,
                 "verdicts": "%d upstream requests" % up["requests"],
                 "errors": ""})
         except Exception as e:  # noqa: BLE001

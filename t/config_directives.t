@@ -131,7 +131,7 @@ ok(r.status == 200 and r.body == BODY,
 is_(r.header("X-Zddc-Cache"), "MISS", "inherited-config vhost: verdict MISS")
 is_(last_bearer(SPEC), "Bearer test-token",
     "inherited ZddcUpstreamBearer is sent to the master")
-ok(os.path.isfile(cache_file(a, SPEC)),
+ok(wait_until(lambda: os.path.isfile(cache_file(a, SPEC)), 5),
    "inherited ZddcCacheRoot holds the cached file")
 
 for port, what in ((p2, "explicit ZddcMode Off"), (p3, "no ZddcMode (default)")):
@@ -192,7 +192,8 @@ with Client(p3) as c:
 is_(r.status, 200, "ZddcUpstreamBearerFile: GET -> 200")
 is_(last_bearer(SPEC), "Bearer file-token-9",
     "ZddcUpstreamBearerFile: master sees the file's first line as bearer")
-ok(os.path.isfile(os.path.join(a.root, "cache-file", SPEC.lstrip("/"))),
+ok(wait_until(lambda: os.path.isfile(
+    os.path.join(a.root, "cache-file", SPEC.lstrip("/"))), 5),
    "each vhost caches under its own ZddcCacheRoot")
 a.stop()
 
