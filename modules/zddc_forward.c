@@ -39,6 +39,19 @@ static apr_status_t live_read(void *baton, char *buf, apr_size_t *len)
 
 static void forget_local(request_rec *r, zddc_server_conf *conf);
 
+/* Methods that change the master's tree; OPTIONS, PROPFIND, REPORT and the
+ * like only read it and must not cost the mirror its copy. */
+static int is_write(request_rec *r)
+{
+    switch (r->method_number) {
+    case M_PUT: case M_POST: case M_DELETE: case M_PATCH: case M_MOVE:
+    case M_COPY: case M_MKCOL: case M_PROPPATCH:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static apr_status_t live_headers(void *baton, const zddc_upstream_resp *resp)
 {
     zddc_live *lv = baton;
@@ -47,7 +60,7 @@ static apr_status_t live_headers(void *baton, const zddc_upstream_resp *resp)
     lv->status = resp->status;
     /* The upstream has done the write: drop the local copy before the
      * client can see the answer and read the old state back. */
-    if (ap_is_HTTP_SUCCESS(resp->status) && r->method_number != M_GET) {
+    if (ap_is_HTTP_SUCCESS(resp->status) && is_write(r)) {
         forget_local(r, lv->conf);
     }
     if (resp->status == HTTP_UNAUTHORIZED || ap_is_HTTP_REDIRECT(resp->status)) {

@@ -161,9 +161,21 @@ static int upstream_unauthorized(request_rec *r, zddc_server_conf *conf)
 
 static int upstream_gone(request_rec *r, zddc_server_conf *conf, int status)
 {
+    const zddc_store_provider *sp = store_of(conf);
+    apr_size_t n = strlen(r->uri);
+    int is_dir_url = n > 0 && r->uri[n - 1] == '/';
+    const char *fs;
+    apr_finfo_t fi;
     int count = 0;
-    apr_status_t rv = store_of(conf)->purge(conf->store, r->uri, &count,
-                                            r->pool);
+    apr_status_t rv = APR_ENOENT;
+
+    /* A "dir/" answer only purges a directory: "file.pdf/" must not cost
+     * the mirror its file, nor "dir" (no slash) a directory. */
+    if (sp->map(conf->store, r->uri, ZDDC_OBJ_FILE, &fs, r->pool) == APR_SUCCESS
+        && sp->stat(conf->store, fs, &fi, r->pool) == APR_SUCCESS
+        && (fi.filetype == APR_DIR) == is_dir_url) {
+        rv = sp->purge(conf->store, r->uri, &count, r->pool);
+    }
     if (rv == APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "upstream answered %d for %s: purged %d local "
@@ -292,6 +304,11 @@ static int fetch_file(request_rec *r, zddc_server_conf *conf,
     if (rv == APR_SUCCESS) {
         switch (f.kind) {
         case ZDDC_FETCH_PASS:
+            if (resp.no_store && have) {
+                /* The master no longer lets this be kept. */
+                sp->purge(conf->store, r->uri, NULL, r->pool);
+            }
+            return zddc_stream_finish(&f.out);
         case ZDDC_FETCH_OTHER:
             return zddc_stream_finish(&f.out);
         case ZDDC_FETCH_NOT_MODIFIED:
@@ -515,6 +532,10 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
                                    HTTP_BAD_GATEWAY);
         }
         if (resp.no_store) {
+            if (have) {
+                apr_file_remove(side, r->pool);
+            }
+            zddc_respond_copy_headers(r, resp.headers, -1);
             return serve_listing_body(r, body, len, type, ZDDC_MISS);
         }
         rv = sp->put(conf->store, side, body, len, resp.last_modified,

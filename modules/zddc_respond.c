@@ -141,7 +141,8 @@ const char *zddc_respond_local_location(request_rec *r,
         prefix = ap_strchr_c(ap_strstr_c(base, "://") + 3, '/');
         if (prefix && *prefix) {
             apr_size_t plen = strlen(prefix);
-            if (strncmp(location, prefix, plen) != 0) {
+            if (strncmp(location, prefix, plen) != 0
+                || (location[plen] != '/' && location[plen] != '\0')) {
                 return NULL;
             }
             path = location + plen;

@@ -29,6 +29,7 @@ struct zddc_upstream {
     const char *ca_file;
     long connect_ms;
     long stall_sec;
+    apr_interval_time_t stall;
     apr_thread_mutex_t *lock;
     CURL *idle[ZDDC_UP_MAX_IDLE];
     int nidle;
@@ -42,6 +43,10 @@ typedef struct {
     apr_pool_t *p;
     int head_done;      /* on_headers ran for the final response */
     int aborted;        /* a callback or the cancel flag stopped the transfer */
+    int stalled;        /* no byte moved for the stall limit */
+    apr_interval_time_t stall_limit;
+    apr_time_t last_activity;
+    curl_off_t last_moved;  /* bytes up + down at last_activity */
 } xfer_ctx;
 
 void zddc_upstream_global_init(void)
@@ -200,6 +205,7 @@ apr_status_t zddc_upstream_create(zddc_upstream **up_out, const char *base_url,
         timeout = ZDDC_UP_DEFAULT_TIMEOUT;
     }
     up->connect_ms = (long)((timeout + 999) / 1000);
+    up->stall = timeout;
     up->stall_sec = (long)((timeout + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC);
     if (up->stall_sec < 1) {
         up->stall_sec = 1;
@@ -503,9 +509,22 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
                        curl_off_t ultotal, curl_off_t ulnow)
 {
     xfer_ctx *x = userdata;
+    curl_off_t moved = dlnow + ulnow;
+    apr_time_t now;
 
     if (cancelled(x)) {
         x->aborted = 1;
+        return 1;
+    }
+    /* curl's own low-speed check averages over several seconds, so a burst
+     * then silence would outlive ZddcUpstreamTimeout; measure silence. */
+    now = apr_time_now();
+    if (moved != x->last_moved) {
+        x->last_moved = moved;
+        x->last_activity = now;
+    }
+    else if (now - x->last_activity > x->stall_limit) {
+        x->stalled = 1;
         return 1;
     }
     return 0;
@@ -532,8 +551,12 @@ static apr_status_t map_result(CURLcode rc, xfer_ctx *x, int is_head)
         return APR_SUCCESS;
     case CURLE_OUT_OF_MEMORY:
         return APR_ENOMEM;
-    case CURLE_WRITE_ERROR:
     case CURLE_ABORTED_BY_CALLBACK:
+        if (x->stalled) {
+            return resp->status ? ZDDC_UP_ETIMEOUT : ZDDC_UP_ECONNECT;
+        }
+        return ZDDC_UP_EABORT;
+    case CURLE_WRITE_ERROR:
     case CURLE_READ_ERROR:
         return ZDDC_UP_EABORT;
     case CURLE_OPERATION_TIMEDOUT:
@@ -557,7 +580,8 @@ apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
     const char *url;
     int is_head = strcmp(method, "HEAD") == 0;
     hdr_build hb = { NULL, 0, NULL, p };
-    xfer_ctx x = { req, resp, p, 0, 0 };
+    xfer_ctx x = { req, resp, p, 0, 0, 0,
+                   up->stall, apr_time_now(), 0 };
     CURL *h;
     CURLcode rc;
     apr_status_t rv;

@@ -6,6 +6,7 @@ import os
 import re
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -124,6 +125,14 @@ ok(r.status == 200 and r.body == "\u00dcberpr\u00fcfung body".encode(),
 ok(wait_until(lambda: os.path.isfile(on_disk(UML)), 5),
    "UTF-8 name with '#' and '%': stored under its decoded name")
 
+raw = m.requests("GET", path=UML)[-1]["raw_path"]
+is_(urllib.parse.unquote(raw), UML, "upstream request path decodes to the "
+    "document's name")
+ok(" " not in raw and "#" not in raw and "?" not in raw
+   and "%23" in raw and "%25" in raw and "%C3%9C" in raw.upper(),
+   "upstream request path is percent-encoded (space, '#', '%', UTF-8)",
+   "raw path: %r" % raw)
+
 # --- rows 403 / 404 / 410: purge ----------------------------------------------
 for code, path in sorted(GONE.items()):
     r = a.get(path)
@@ -138,6 +147,11 @@ for code, path in sorted(GONE.items()):
     ok(not os.path.lexists(on_disk(path)),
        "upstream %s: the local copy is purged" % code)
     check_log(a, path, 2, int(code), "MISS", "upstream %s" % code)
+    if code == "403":
+        raw = m.requests("GET", path=path)[-1]["raw_path"]
+        ok("?" not in raw and "%3F" in raw.upper(),
+           "a '?' in a name is sent upstream as %3F, not as a query",
+           "raw path: %r" % raw)
 m.clear_faults()
 
 r = a.get(REMOVED)
@@ -230,15 +244,18 @@ is_(r.header("X-Zddc-Cache"), "HIT",
 m.start()
 b.stop()
 
-c = Apache(VHOST + "ZddcCacheFreshness 1s\n").start()
+c = Apache(VHOST + "ZddcCacheFreshness 2s\n").start()
 c.get(SPEC)
 wait_until(lambda: os.path.isfile(os.path.join(c.cache, SPEC.lstrip("/"))), 5)
-time.sleep(1.5)
+time.sleep(2.5)
 n = m.count(path=SPEC)
 r = c.get(SPEC)
 is_(r.header("X-Zddc-Cache"), "REVALIDATED",
-    "freshness 1s: after 1.5s the copy is revalidated again")
+    "freshness 2s: after 2.5s the copy is revalidated again")
 is_(m.count(path=SPEC) - n, 1, "freshness expired: one upstream request")
+r = c.get(SPEC)
+is_(r.header("X-Zddc-Cache"), "HIT",
+    "freshness 2s: right after a revalidation the copy is fresh again (HIT)")
 c.stop()
 
 done_testing()

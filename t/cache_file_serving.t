@@ -78,6 +78,31 @@ if etag:
     r = a.get(SPEC, headers={"If-None-Match": etag})
     is_(r.status, 304, "client If-None-Match with the served ETag -> 304")
 
+# --- client conditionals and ranges on a MISS -------------------------------------
+IMSF = TRN + "/123456-EL-SPC-2630_A (IFC) - Conditional on miss.pdf"
+RNGF = TRN + "/123456-EL-SPC-2631_A (IFC) - Range on miss.pdf"
+m.put_file(IMSF, BODY, mtime=T0)
+m.put_file(RNGF, BODY, mtime=T0)
+r = a.get(IMSF, headers={"If-Modified-Since": http_date(T0)})
+ok(r.status in (200, 304) and (r.status == 304 or r.body == BODY),
+   "client If-Modified-Since on an uncached file: 304 or the full body "
+   "(never a 502 from an upstream 304)", "got %r" % r)
+is_(m.requests("GET", path=IMSF)[-1]["headers"].get("if-modified-since"),
+    None, "client If-Modified-Since is not passed upstream on a MISS")
+ok(wait_until(lambda: os.path.isfile(on_disk(IMSF)), 5),
+   "uncached file with client If-Modified-Since: stored")
+r = a.get(RNGF, headers={"Range": "bytes=10-19"})
+ok((r.status == 206 and r.body == BODY[10:20])
+   or (r.status == 200 and r.body == BODY),
+   "Range on an uncached file: 206 with bytes 10..19 or 200 with the whole "
+   "file", "got %r" % r)
+ok(wait_until(lambda: os.path.isfile(on_disk(RNGF)), 5)
+   and open(on_disk(RNGF), "rb").read() == BODY,
+   "Range on an uncached file: the WHOLE file is stored, not the range")
+r = a.get(RNGF, headers={"Range": "bytes=10-19"})
+ok(r.status == 206 and r.body == BODY[10:20],
+   "Range on the now cached file: 206 with bytes 10..19", "got %r" % r)
+
 # --- HEAD ---------------------------------------------------------------------------
 r = a.head(SPEC)
 is_(r.status, 200, "HEAD of a cached file -> 200")

@@ -5,6 +5,7 @@
 # directory, malformed JSON never stored.
 import email.utils
 import html
+import html.parser
 import json
 import os
 import re
@@ -31,8 +32,11 @@ JSON = {"Accept": "application/json"}
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 m = master()
+OFF_NAMES = NAMES + ['Pump "A" <rev 2> \'final\'.pdf',
+                     "<script>alert(1)<\\script> 50%.pdf"]
 for n in NAMES:
     m.put_file(TRN + "/" + n, b"doc " + n.encode(), mtime=T0)
+for n in OFF_NAMES:
     m.put_file(OFF + "/" + n, b"doc " + n.encode(), mtime=T0)
 m.mkdir(OFF + "/sub #1 (draft)", mtime=T0)
 m.put_file(TRN2 + "/a.pdf", b"a", mtime=T0)
@@ -65,6 +69,33 @@ def read(p):
             return f.read()
     except OSError:
         return None
+
+
+class _Anchors(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.links, self._href, self._text = [], None, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self._href, self._text = dict(attrs).get("href"), []
+
+    def handle_data(self, data):
+        if self._href is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, "".join(self._text)))
+            self._href = None
+
+
+def anchors(text):
+    """[(raw href, unescaped link text)] of an HTML page."""
+    p = _Anchors()
+    p.feed(text)
+    p.close()
+    return p.links
 
 
 def vary_has_accept(r):
@@ -136,6 +167,28 @@ ok(r.status == 200 and r.header("X-Zddc-Cache") == "MISS"
 ok(b"Added.pdf" in (read(side(TRN, "json")) or b""),
    "changed directory: JSON sidecar replaced")
 
+ok(a.wait_log(r'"GET %s HTTP/1.1" 200 \S+ MISS$' % re.escape(quote_path(TRN + "/")),
+              log="access"),
+   "listing MISS: ZDDC_CACHE_STATUS MISS in the access log")
+
+# --- 5xx: STALE with a sidecar, 502 without ---------------------------------------------
+m.set_fault("5xx", PROJ + "/")
+r = a.get(TRN + "/", headers=JSON)
+ok(r.status == 200 and r.header("X-Zddc-Cache") == "STALE"
+   and r.body == read(side(TRN, "json")),
+   "upstream 503, JSON sidecar cached: 200 STALE with the sidecar",
+   "got %r" % r)
+r = a.get(TRN2 + "/", headers=JSON)
+is_(r.status, 502, "upstream 503, no sidecar: 502")
+ok(not os.path.exists(side(TRN2, "json")), "upstream 503: nothing stored")
+m.clear_faults()
+
+# --- query string on a directory: BYPASS ---------------------------------------------
+r = a.get(TRN + "/", headers=JSON, query="sort=name")
+ok(r.status == 200 and r.header("X-Zddc-Cache") == "BYPASS"
+   and b"query: sort=name" in r.body,
+   "directory with a query string: forwarded live (BYPASS)", "got %r" % r)
+
 # --- directory without slash ---------------------------------------------------------
 for label, path in (("cached", TRN), ("never cached", TRN2)):
     r = a.get(path)
@@ -159,15 +212,27 @@ like(r.header("Content-Type"), r"^text/html",
      "offline HTML listing: Content-Type text/html")
 is_(r.header("X-Zddc-Cache"), "STALE", "offline HTML listing: STALE")
 ok(vary_has_accept(r), "offline HTML listing: Vary: Accept")
-for n in NAMES:
-    href = urllib.parse.quote(n, safe="")
-    like(r.text, re.escape('href="%s"' % href),
-         "offline HTML: link percent-encoded: %s" % href)
-    like(r.text, re.escape(">" + html.escape(n, quote=False) + "<"),
-         "offline HTML: name HTML-escaped: %s" % html.escape(n))
-like(r.text, r'href="sub%20%231%20%28draft%29/"',
-     "offline HTML: subdirectory link percent-encoded with trailing '/'")
-unlike(r.text, r"Pump & Motor", "offline HTML: no raw '&' in names")
+links = anchors(r.text)
+HREF_OK = re.compile(r"^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$")
+for n in OFF_NAMES:
+    hits = [(h, t) for h, t in links if urllib.parse.unquote(h) == n]
+    ok(hits, "offline HTML: a link whose href decodes to %r" % n,
+       "links: %r" % links)
+    ok(hits and HREF_OK.match(hits[0][0]) and "#" not in hits[0][0]
+       and "?" not in hits[0][0],
+       "offline HTML: the href of %r is percent-encoded (no raw space, "
+       "'#', '?', stray '%%', quotes or '<')" % n,
+       "href: %r" % (hits[0][0] if hits else None))
+    ok(hits and hits[0][1] == n,
+       "offline HTML: the link text is the name itself once unescaped: %r"
+       % n, "text: %r" % (hits[0][1] if hits else None))
+sub = [(h, t) for h, t in links
+       if urllib.parse.unquote(h) == "sub #1 (draft)/"]
+ok(sub and HREF_OK.match(sub[0][0]),
+   "offline HTML: subdirectory link percent-encoded with trailing '/'",
+   "links: %r" % links)
+unlike(r.text, r"Pump & Motor|<script|\"A\" <rev", "offline HTML: no raw '&', "
+       "'<' or quotes from names in the page")
 r = a.get(OFF + "/", headers=JSON)
 ok(r.status == 200 and r.header("X-Zddc-Cache") == "STALE"
    and r.body == read(side(OFF, "json")),
@@ -205,6 +270,27 @@ ok(not os.path.lexists(on_disk(DENY)),
    "directory 403: the local directory and everything below it is purged")
 m.acl["test-token"] = ["/"]
 
+# --- the root listing ----------------------------------------------------------------
+r = a.get("/", headers=JSON)
+ok(r.status == 200 and "Project 123456/" in [e["name"] for e in r.json()],
+   "root listing GET / (JSON) -> 200 with the top-level entries",
+   "got %r" % r)
+is_(read(os.path.join(a.cache, ".zddc-listing.json")), r.body,
+    "root listing stored as <root>/.zddc-listing.json")
+ok(os.path.isfile(os.path.join(a.cache, ".zddc-cache")),
+   "the marker survives next to the root sidecar")
+
+# --- a trailing slash on a file's URL is not a directory to purge -----------------------
+FILE = TRN + "/" + NAMES[0]
+r = a.get(FILE)
+ok(r.status == 200 and wait_until(lambda: os.path.isfile(on_disk(FILE)), 5),
+   "precondition: file cached")
+r = a.get(FILE + "/", headers=JSON)
+is_(r.status, 404, "GET <file>/ (not a directory upstream) -> 404")
+ok(os.path.isfile(on_disk(FILE)),
+   "GET <file>/ answered 404: the cached FILE of that name is not purged "
+   "(only a local directory would be)")
+
 # --- malformed JSON is never stored -----------------------------------------------------
 before = read(side(TRN, "json"))
 mtime_before = os.stat(side(TRN, "json")).st_mtime
@@ -229,5 +315,24 @@ r = a.get(TRN + "/", headers=JSON)
 ok(r.status == 200 and b"Newer.pdf" in r.body,
    "after the fault clears: the new listing is served and stored",
    "got %r" % r)
+
+# --- HIT within ZddcCacheFreshness ----------------------------------------------------
+b = Apache("""\
+ZddcMode Cache
+ZddcUpstream %s
+ZddcUpstreamBearer test-token
+ZddcCacheRoot {cache}
+ZddcCacheFreshness 1h
+""" % m.base_url).start()
+r = b.get(TRN + "/", headers=JSON)
+is_(r.header("X-Zddc-Cache"), "MISS", "freshness 1h: first listing GET MISS")
+n = m.count(path=TRN + "/")
+r = b.get(TRN + "/", headers=JSON)
+ok(r.status == 200 and r.header("X-Zddc-Cache") == "HIT",
+   "freshness 1h: second listing GET is a HIT", "got %r" % r)
+is_(m.count(path=TRN + "/") - n, 0, "listing HIT: the master is not asked")
+r = b.get(TRN + "/", headers=HTML)
+is_(r.header("X-Zddc-Cache"), "MISS",
+    "freshness 1h: the other representation is its own sidecar (MISS)")
 
 done_testing()

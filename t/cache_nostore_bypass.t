@@ -30,6 +30,9 @@ for p in (NOSTORE, QFILE, PUTF, POSTF, DELF, FAILF):
     m.put_file(p, b"original " + p.encode(), mtime=T0)
 m.set_mtime(TRN, T0)
 m.no_store.add(NOSTORE)
+NSDIR = PROJ + "/Drafts (not for storage)"
+m.put_file(NSDIR + "/plan.pdf", b"plan", mtime=T0)
+m.no_store.add(NSDIR + "/")
 
 a = Apache("""\
 ZddcMode Cache
@@ -77,6 +80,20 @@ ok(r.status == 200 and r.body == b"original " + NOSTORE.encode(),
 is_(m.count("GET", path=NOSTORE) - n, 1,
     "no-store: the second GET goes upstream again")
 ok(not os.path.lexists(on_disk(NOSTORE)), "no-store: still not stored")
+
+# listings too: a no-store listing is passed through and no sidecar written
+for label, hdrs, kind in (("JSON", {"Accept": "application/json"}, "json"),
+                          ("HTML", {"Accept": "text/html"}, "html")):
+    r = a.get(NSDIR + "/", headers=hdrs)
+    ok(r.status == 200 and b"plan.pdf" in r.body,
+       "no-store %s listing: 200 with the master's listing" % label,
+       "got %r" % r)
+    like(r.header("Cache-Control", ""), r"no-store",
+         "no-store %s listing: Cache-Control: no-store is passed to the "
+         "client" % label)
+    ok(not os.path.exists(os.path.join(on_disk(NSDIR),
+                                       ".zddc-listing." + kind)),
+       "no-store %s listing: no sidecar stored" % label)
 
 # --- query string: BYPASS ------------------------------------------------------------
 r = a.get(QFILE, query="q=pump%20spec&rev=A")

@@ -18,6 +18,7 @@ DRIP = TRN + "/123456-EL-SPC-2623_A (IFC) - Pump Spec.pdf"
 TRUNC = TRN + "/123456-ME-DWG-0101_B (IFC) - Pump Skid GA #2.pdf"
 KEEP = TRN + "/123456-EL-LST-0003_A (IFR) - Kabelliste \u00dcbersicht.pdf"
 BIG = TRN + "/123456-ME-CAL-0007_0 (IFI) - Pump Sizing (100% load).pdf"
+STALL = TRN + "/123456-ME-CAL-0008_0 (IFI) - Stalled #1.pdf"
 SLOW = 3.0
 
 
@@ -31,6 +32,7 @@ T_BODY = payload("trunc", 200 * 1024)
 K_OLD = payload("keep-old", 100 * 1024)
 K_NEW = payload("keep-new", 120 * 1024)
 B_BODY = payload("big", 2 * 1024 * 1024)
+S_BODY = payload("stall", 64 * 1024)
 
 m = master()
 m.slow_seconds = SLOW
@@ -38,6 +40,7 @@ m.put_file(DRIP, D_BODY, mtime=T0)
 m.put_file(TRUNC, T_BODY, mtime=T0)
 m.put_file(KEEP, K_OLD, mtime=T0)
 m.put_file(BIG, B_BODY, mtime=T0)
+m.put_file(STALL, S_BODY, mtime=T0)
 
 a = Apache("""\
 ZddcMode Cache
@@ -134,6 +137,36 @@ m.clear_faults()
 r = a.get(KEEP)
 ok(r.status == 200 and r.body == K_NEW,
    "after the fault clears: the new version is served", "got %r" % r)
+
+# --- a transfer that stalls ZddcUpstreamTimeout is aborted ----------------------------
+b = Apache("""\
+ZddcMode Cache
+ZddcUpstream %s
+ZddcUpstreamBearer test-token
+ZddcCacheRoot {cache}
+ZddcUpstreamTimeout 1s
+""" % m.base_url).start()
+b_disk = os.path.join(b.cache, STALL.lstrip("/"))
+m.slow_seconds = 8.0
+m.set_fault("drip", STALL)
+t = time.monotonic()
+r = b.get(STALL, timeout=20)
+took = time.monotonic() - t
+ok(r.incomplete or len(r.body) < len(S_BODY),
+   "upstream stalls after 1 KiB (timeout 1s): the client's response is "
+   "incomplete", "got %r" % r)
+ok(took < 4.0, "stalled upstream: the transfer is aborted about "
+   "ZddcUpstreamTimeout (1s) after the last byte (< 4s; the master would "
+   "resume at 8s)", "took %.1fs" % took)
+time.sleep(0.5)
+ok(not os.path.lexists(b_disk), "stalled upstream: nothing stored")
+ok(not [n for n in os.listdir(os.path.dirname(b_disk))
+        if n.startswith(".zddc-cache-tmp-")]
+   if os.path.isdir(os.path.dirname(b_disk)) else True,
+   "stalled upstream: no .zddc-cache-tmp-* left")
+m.clear_faults()
+b.stop()
+m.slow_seconds = SLOW
 
 # --- concurrent misses: one upstream download ------------------------------------------
 m.slow_seconds = 2.0

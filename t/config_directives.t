@@ -6,6 +6,7 @@ import os
 import pwd
 import re
 import sys
+import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -37,6 +38,20 @@ def cache_file(a, path, root=None):
 def configtest(vhost, server_conf=""):
     a = Apache(vhost, server_conf=server_conf)
     return a.configtest()
+
+
+def started_ok(a):
+    """Start a; True once it logged 'resuming normal operations' (so
+    post_config has run), False if it exited instead. The harness returns
+    as soon as the port listens, which httpd does before post_config."""
+    try:
+        a.start()
+    except RuntimeError as e:
+        diag(str(e).splitlines()[0])
+        return False
+    running = wait_until(lambda: a.proc.poll() is not None
+                         or "resuming normal operations" in a.error_log(), 15)
+    return bool(running) and a.proc.poll() is None
 
 
 def last_bearer(path):
@@ -197,10 +212,38 @@ ok(wait_until(lambda: os.path.isfile(
    "each vhost caches under its own ZddcCacheRoot")
 a.stop()
 
+# --- ZddcUpstream with a path prefix (and a trailing slash) ----------------
+m.put_file("/zddc" + SPEC, b"prefixed " + BODY, mtime=T0)
+a = Apache("ZddcMode Cache\nZddcUpstream %s/zddc/\nZddcUpstreamBearer "
+           "test-token\nZddcCacheRoot {cache}\n" % m.base_url).start()
+r = a.get(SPEC)
+ok(r.status == 200 and r.body == b"prefixed " + BODY,
+   "ZddcUpstream http://host/zddc/: local %s is fetched from <base>%s"
+   % (SPEC, SPEC), "got %r" % r)
+ok(m.count("GET", path="/zddc" + SPEC) == 1,
+   "path prefix: the master saw GET /zddc/<path>",
+   repr([e["path"] for e in m.requests()][-3:]))
+r = a.get("/Project 123456/", headers={"Accept": "application/json"})
+ok(r.status == 200 and [e["name"] for e in r.json()] ==
+   ["2025-10-31_123456-EL-TRN-0001 (IFR) - Transmittal/"],
+   "path prefix: a listing comes from <base>/Project 123456/", "got %r" % r)
+OTHER_DIR = "/Project 123456/2025-11-14_123456-ME-TRN-0002 (IFC) - Transmittal"
+m.put_file("/zddc" + OTHER_DIR + "/a.pdf", b"a", mtime=T0)
+ok(not os.path.exists(cache_file(a, OTHER_DIR)),
+   "precondition: directory not cached locally")
+r = a.get(OTHER_DIR)
+loc = r.header("Location") or ""
+ok(r.status == 301 and urllib.parse.unquote(
+    urllib.parse.urlsplit(loc).path) == OTHER_DIR + "/"
+   and urllib.parse.urlsplit(loc).netloc in ("", "127.0.0.1:%d" % a.port),
+   "path prefix: the master's redirect to /zddc/<dir>/ becomes a local "
+   "redirect to /<dir>/", "got %r Location %r" % (r, loc))
+a.stop()
+
 # --- cache root: missing is created with the marker ------------------------
 a = Apache(GOOD)
 ok(not os.path.exists(a.cache), "precondition: cache root does not exist")
-a.start()
+started_ok(a)
 ok(os.path.isdir(a.cache), "missing ZddcCacheRoot is created at startup")
 ok(os.path.isfile(os.path.join(a.cache, ".zddc-cache")),
    "the new cache root carries the .zddc-cache marker")
@@ -216,11 +259,9 @@ os.makedirs(a.cache)
 precious = os.path.join(a.cache, "precious report.txt")
 with open(precious, "w") as f:
     f.write("someone's file\n")
-try:
-    a.start()
-    started, err = True, ""
-except RuntimeError as e:
-    started, err = False, str(e)
+started, err = started_ok(a), ""
+if not started:
+    err = a.stderr_log()
 ok(not started, "a non-empty ZddcCacheRoot without .zddc-cache marker: "
    "httpd refuses to start")
 like(err + a.error_log() + a.stderr_log(), r"ZddcCacheRoot.*" + re.escape(a.cache),
@@ -235,23 +276,13 @@ with open(os.path.join(a.cache, ".zddc-cache"), "w") as f:
     f.write("")
 os.unlink(precious)
 os.makedirs(os.path.join(a.cache, "Project 123456"))
-try:
-    a.start()
-    started = True
-except RuntimeError as e:
-    started = False
-    diag(str(e))
+started = started_ok(a)
 ok(started, "a non-empty cache root with the .zddc-cache marker is accepted")
 a.stop()
 
 a = Apache(GOOD)
 os.makedirs(a.cache)
-try:
-    a.start()
-    started = True
-except RuntimeError as e:
-    started = False
-    diag(str(e))
+started = started_ok(a)
 ok(started, "an existing empty cache root is accepted")
 ok(os.path.isfile(os.path.join(a.cache, ".zddc-cache")),
    "the existing empty cache root gets the .zddc-cache marker")

@@ -66,7 +66,24 @@ ok(r.status == 200 and r.header("X-Zddc-Cache") == "MISS"
    and os.path.isfile(os.path.join(on_disk(TRN), ".zddc-listing.json")),
    "%s: JSON listing MISS stored as sidecar" % MPM, "got %r" % r)
 
-# --- concurrent misses across processes: one download -----------------------------
+# --- graceful and hard restarts keep the pipeline working ------------------------
+a.graceful()
+r = a.get(SPEC)
+ok(r.status == 200 and r.body == BODY
+   and r.header("X-Zddc-Cache") == "REVALIDATED",
+   "%s: after a graceful restart: REVALIDATED from the same cache" % MPM,
+   "got %r" % r)
+a.restart_hard()
+r = a.get(SPEC)
+ok(r.status == 200 and r.body == BODY
+   and r.header("X-Zddc-Cache") == "REVALIDATED",
+   "%s: after a hard restart: REVALIDATED from the same cache" % MPM,
+   "got %r" % r)
+r = a.get(TRN + "/fresh after restart.pdf")
+is_(r.status, 404, "%s: after restarts an upstream 404 is still passed on"
+    % MPM)
+
+# --- concurrent misses across processes/threads: one download--------------------------
 m.slow_seconds = 2.0
 m.set_fault("drip", BIG)
 m.clear_log()
