@@ -483,6 +483,7 @@ class Apache:
         if not os.path.exists(self.module_path):
             raise RuntimeError("module not built: %s" % self.module_path)
         out = open(os.path.join(self.root, "logs", "stderr.log"), "ab")
+        log_before = len(self.error_log())
         self.proc = subprocess.Popen(self._cmd("-DFOREGROUND"),
                                      env=self._env(), stdout=out,
                                      stderr=subprocess.STDOUT,
@@ -497,7 +498,10 @@ class Apache:
                     "apache exited with %s during startup:\n%s\n%s"
                     % (self.proc.returncode, self.stderr_log(),
                        self.error_log_tail(40)))
-            if _port_open(self.port):
+            # The port opens before post_config is done; "resuming normal
+            # operations" says the module's start-up work finished.
+            if (_port_open(self.port)
+                    and RESUMING in self.error_log()[log_before:]):
                 return self
             time.sleep(0.05)
         self.stop()
