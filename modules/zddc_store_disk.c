@@ -11,8 +11,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -21,11 +21,21 @@
 #include "zddc_store.h"
 #include "zddc_util.h"
 
-/* A temp file untouched this long belongs to a writer that died. */
+/* A temp file untouched this long, and not locked, belongs to a writer
+ * that died. */
 #define STALE_TMP_SECONDS   60
-/* Attempts at taking the per-target temp when writers keep publishing it
- * between our open and our lock. */
-#define BEGIN_ATTEMPTS      5
+/* Attempts at creating or joining the per-target temp when it keeps being
+ * published or cleared under us. */
+#define BEGIN_ATTEMPTS      8
+/* An empty, unlocked temp younger than this may belong to a leader between
+ * its create and its lock: look again LOCK_WAIT_POLLS times, LOCK_WAIT_POLL
+ * apart, before taking it for a leftover. */
+#define FRESH_TMP_MSEC      2000
+#define LOCK_WAIT_POLLS     20
+#define LOCK_WAIT_POLL      apr_time_from_msec(5)
+/* Temp names of put(): ".zddc-" is reserved, so no target of begin() (whose
+ * temp is named after it) can produce one. */
+#define PUT_TMP_TEMPLATE    ZDDC_TMP_PREFIX ".zddc-put-XXXXXX"
 
 #define DIR_PERMS (APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE \
                    | APR_FPROT_GREAD | APR_FPROT_GEXECUTE \
@@ -60,6 +70,44 @@ static apr_status_t os_error(void)
 static int same_file(const struct stat *a, const struct stat *b)
 {
     return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Only a leader ever locks its temp (an open file description write lock,
+ * released by its close), and everyone else only probes: a probe can never
+ * take another prober for a live writer. */
+static int tmp_lock(int fd)
+{
+    struct flock fl;
+
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    return fcntl(fd, F_OFD_SETLK, &fl);
+}
+
+/* 1 when a leader holds the temp open on fd, 0 when none does, -1 when the
+ * probe itself failed. */
+static int tmp_locked(int fd)
+{
+    struct flock fl;
+
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_OFD_GETLK, &fl) != 0) {
+        return -1;
+    }
+    return fl.l_type != F_UNLCK;
+}
+
+/* Unlink path if it still names the file sb describes. */
+static void unlink_if_same(const char *path, const struct stat *sb)
+{
+    struct stat now;
+
+    if (lstat(path, &now) == 0 && same_file(&now, sb)) {
+        unlink(path);
+    }
 }
 
 /* Whether path is the root or strictly below it with clean segments. */
@@ -152,7 +200,27 @@ static int is_tmp_name(const char *name)
     return !strncmp(name, ZDDC_TMP_PREFIX, sizeof(ZDDC_TMP_PREFIX) - 1);
 }
 
-/* Remove the temp file name in dfd when it is old and no writer holds it. */
+/* The temp of the target named base (never a reserved name). Up to
+ * NAME_MAX - 1 bytes it is the prefix and base itself, one to one; a longer
+ * one is exactly NAME_MAX bytes: a hash of base, then its head, so the two
+ * forms never meet. Two long names with equal hash and head still share a
+ * temp; a follower's check of the published inode catches that, late. */
+static const char *tmp_name(apr_pool_t *p, const char *base)
+{
+    apr_size_t n = strlen(base);
+    const char *head;
+
+    if (sizeof(ZDDC_TMP_PREFIX) - 1 + n < NAME_MAX) {
+        return apr_pstrcat(p, ZDDC_TMP_PREFIX, base, NULL);
+    }
+    head = apr_psprintf(p, ZDDC_TMP_PREFIX "h%016" APR_UINT64_T_HEX_FMT "-",
+                        zddc_hash64(base));
+    return apr_pstrcat(p, head,
+                       apr_pstrmemdup(p, base, NAME_MAX - strlen(head)),
+                       NULL);
+}
+
+/* Remove the temp file name in dfd when it is old and no leader holds it. */
 static void sweep_tmp(int dfd, const char *name, time_t now)
 {
     struct stat sb, held;
@@ -172,13 +240,12 @@ static void sweep_tmp(int dfd, const char *name, time_t now)
     if (fd < 0) {
         return;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-        if (fstat(fd, &held) == 0
-            && fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0
-            && same_file(&held, &sb)) {
-            unlinkat(dfd, name, 0);
-        }
-        flock(fd, LOCK_UN);
+    if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode)
+        && now - held.st_mtime >= STALE_TMP_SECONDS
+        && tmp_locked(fd) == 0
+        && fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0
+        && same_file(&held, &sb)) {
+        unlinkat(dfd, name, 0);
     }
     close(fd);
 }
@@ -389,10 +456,26 @@ static apr_status_t disk_map(zddc_store *st, const char *url_path,
 static apr_status_t disk_stat(zddc_store *st, const char *fs_path,
                               apr_finfo_t *fi, apr_pool_t *p)
 {
-    apr_status_t rv = apr_stat(fi, fs_path,
-                               APR_FINFO_LINK | APR_FINFO_MIN
-                               | APR_FINFO_CTIME | APR_FINFO_INODE, p);
+    apr_status_t rv;
 
+    /* No directory on the way from the root may be a symlink either. */
+    if (strcmp(fs_path, st->root)) {
+        const char *dir, *base;
+
+        if (!path_in_root(st, fs_path)) {
+            return APR_EINVAL;
+        }
+        split_path(p, fs_path, &dir, &base);
+        rv = ensure_dirs(st, dir, 0, p);
+        if (rv == APR_ENOTDIR) {
+            return APR_ENOENT;
+        }
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    rv = apr_stat(fi, fs_path, APR_FINFO_LINK | APR_FINFO_MIN
+                  | APR_FINFO_CTIME | APR_FINFO_INODE, p);
     if (rv != APR_SUCCESS && rv != APR_INCOMPLETE) {
         return rv;
     }
@@ -402,7 +485,8 @@ static apr_status_t disk_stat(zddc_store *st, const char *fs_path,
     return APR_SUCCESS;
 }
 
-/* Leader: unlink the temp if the path is still ours. Both: unlock, close. */
+/* Leader: unlink the temp if the path is still ours. Both: close, which
+ * drops a leader's lock. */
 static void tmp_release(zddc_store_tmp *t, int remove)
 {
     struct stat sb;
@@ -414,9 +498,6 @@ static void tmp_release(zddc_store_tmp *t, int remove)
         && sb.st_dev == t->dev && sb.st_ino == t->ino) {
         unlink(t->path);
     }
-    if (t->leader) {
-        flock(t->fd, LOCK_UN);
-    }
     close(t->fd);
     t->fd = -1;
 }
@@ -424,6 +505,94 @@ static void tmp_release(zddc_store_tmp *t, int remove)
 static apr_status_t tmp_cleanup(void *data)
 {
     tmp_release(data, 1);
+    return APR_SUCCESS;
+}
+
+static int tmp_is_fresh(const struct stat *sb)
+{
+    struct timespec now;
+    long long ms;
+
+    if (clock_gettime(CLOCK_REALTIME, &now) != 0) {
+        return 0;
+    }
+    ms = (long long)(now.tv_sec - sb->st_mtim.tv_sec) * 1000
+         + (now.tv_nsec - sb->st_mtim.tv_nsec) / 1000000;
+    return ms < FRESH_TMP_MSEC;
+}
+
+/* We created the temp (O_EXCL, so it is fresh): lock it before any byte. */
+static apr_status_t tmp_lead(zddc_store_tmp *t, int fd)
+{
+    struct stat sb;
+    apr_status_t rv;
+
+    if (tmp_lock(fd) == 0 && fstat(fd, &sb) == 0) {
+        t->fd = fd;
+        t->leader = 1;
+        t->dev = sb.st_dev;
+        t->ino = sb.st_ino;
+        return APR_SUCCESS;
+    }
+    rv = os_error();
+    if (fstat(fd, &sb) == 0) {
+        unlink_if_same(t->path, &sb);
+    }
+    close(fd);
+    return rv;
+}
+
+/* The temp exists: follow it when a leader holds it, else clear it when it
+ * is a crashed writer's leftover. APR_SUCCESS with t->fd < 0 means "try
+ * creating it again". A follower only ever reads an inode it saw locked,
+ * so the bytes of a leftover never reach anyone. */
+static apr_status_t tmp_join(zddc_store_tmp *t)
+{
+    struct stat named, held;
+    apr_status_t rv;
+    int fd, polls;
+
+    if (lstat(t->path, &named) != 0) {
+        return errno == ENOENT ? APR_SUCCESS : os_error();
+    }
+    if (!S_ISREG(named.st_mode)) {
+        unlink_if_same(t->path, &named);
+        return APR_SUCCESS;
+    }
+    fd = open(t->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        return errno == ENOENT || errno == ELOOP ? APR_SUCCESS : os_error();
+    }
+    for (polls = 0;; polls++) {
+        int locked = tmp_locked(fd);
+
+        if (locked < 0 || fstat(fd, &held) != 0) {
+            rv = os_error();
+            close(fd);
+            return rv;
+        }
+        if (locked) {
+            t->fd = fd;
+            t->dev = held.st_dev;
+            t->ino = held.st_ino;
+            return APR_SUCCESS;
+        }
+        /* Published or removed since we opened it: start over. */
+        if (lstat(t->path, &named) != 0 || !same_file(&held, &named)
+            || !S_ISREG(held.st_mode)) {
+            close(fd);
+            return APR_SUCCESS;
+        }
+        /* Leaders lock before writing: bytes without a lock, or an empty
+         * temp left unlocked too long, are a dead writer's leftover. */
+        if (held.st_size > 0 || !tmp_is_fresh(&held)
+            || polls >= LOCK_WAIT_POLLS) {
+            break;
+        }
+        apr_sleep(LOCK_WAIT_POLL);
+    }
+    unlink_if_same(t->path, &held);
+    close(fd);
     return APR_SUCCESS;
 }
 
@@ -442,67 +611,35 @@ static apr_status_t disk_begin(zddc_store *st, const char *fs_path,
         return APR_EINVAL;
     }
     split_path(p, fs_path, &dir, &base);
+    if (zddc_name_is_reserved(base)) {
+        return APR_EINVAL;
+    }
     if ((rv = ensure_dirs(st, dir, 1, p)) != APR_SUCCESS) {
         return rv;
     }
-    sweep_dir(dir);
 
     t = apr_pcalloc(p, sizeof(*t));
     t->pool = p;
     t->target = apr_pstrdup(p, fs_path);
-    t->path = apr_psprintf(p, "%s/" ZDDC_TMP_PREFIX
-                           "%016" APR_UINT64_T_HEX_FMT,
-                           dir, zddc_hash64(base));
+    t->path = apr_pstrcat(p, dir, "/", tmp_name(p, base), NULL);
     t->fd = -1;
 
-    for (attempt = 0; attempt < BEGIN_ATTEMPTS; attempt++) {
-        struct stat held, named;
-        int fd = open(t->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-                      0644);
+    for (attempt = 0; attempt < BEGIN_ATTEMPTS && t->fd < 0; attempt++) {
+        int fd = open(t->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC
+                      | O_NOFOLLOW, 0644);
 
-        if (fd < 0) {
-            return os_error();
+        if (fd >= 0) {
+            rv = tmp_lead(t, fd);
         }
-        if (fstat(fd, &held) != 0) {
+        else if (errno == EEXIST) {
+            rv = tmp_join(t);
+        }
+        else {
             rv = os_error();
-            close(fd);
+        }
+        if (rv != APR_SUCCESS) {
             return rv;
         }
-        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-            if (errno == EINTR) {
-                close(fd);
-                continue;
-            }
-            if (errno != EWOULDBLOCK) {
-                rv = os_error();
-                close(fd);
-                return rv;
-            }
-            t->fd = fd;
-            t->dev = held.st_dev;
-            t->ino = held.st_ino;
-            break;
-        }
-        /* The previous leader may have renamed or removed this inode
-         * between our open and our lock: it is not the temp any more. */
-        if (lstat(t->path, &named) != 0 || !same_file(&held, &named)) {
-            flock(fd, LOCK_UN);
-            close(fd);
-            continue;
-        }
-        /* A crashed writer's leftover: start a fresh inode so nobody
-         * following this one can mistake its bytes for the new download. */
-        if (fstat(fd, &held) == 0 && held.st_size > 0) {
-            unlink(t->path);
-            flock(fd, LOCK_UN);
-            close(fd);
-            continue;
-        }
-        t->fd = fd;
-        t->leader = 1;
-        t->dev = held.st_dev;
-        t->ino = held.st_ino;
-        break;
     }
     if (t->fd < 0) {
         return APR_EAGAIN;
@@ -582,12 +719,11 @@ static zddc_follow_e disk_follow(zddc_store_tmp *t, char *buf,
         if (t->leader_done) {
             break;
         }
-        /* The leader holds LOCK_EX until it has published or given up. */
-        if (flock(t->fd, LOCK_SH | LOCK_NB) != 0) {
+        /* The leader holds its lock until it has published or given up. */
+        if (tmp_locked(t->fd) > 0) {
             *len = 0;
             return ZDDC_FOLLOW_WAIT;
         }
-        flock(t->fd, LOCK_UN);
         t->leader_done = 1;
     }
     *len = 0;
@@ -624,7 +760,7 @@ static apr_status_t disk_put(zddc_store *st, const char *fs_path,
     if ((rv = ensure_dirs(st, dir, 1, p)) != APR_SUCCESS) {
         return rv;
     }
-    tmpl = apr_pstrcat(p, dir, "/" ZDDC_TMP_PREFIX "XXXXXX", NULL);
+    tmpl = apr_pstrcat(p, dir, "/" PUT_TMP_TEMPLATE, NULL);
     rv = apr_file_mktemp(&f, tmpl, APR_FOPEN_CREATE | APR_FOPEN_READ
                          | APR_FOPEN_WRITE | APR_FOPEN_EXCL, p);
     if (rv != APR_SUCCESS) {

@@ -1,5 +1,6 @@
 /* Unit tests for the disk storage provider: adoption of the cache root,
- * path mapping, atomic writes, shared downloads, purges, listing and touch. */
+ * path mapping, atomic writes, shared downloads, crashed writers' leftovers,
+ * temp names, purges, listing and touch. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -10,7 +11,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -18,6 +22,7 @@
 
 #include "tap.h"
 #include "zddc_store.h"
+#include "zddc_util.h"
 
 static const zddc_store_provider *sp = &zddc_store_disk_provider;
 static apr_pool_t *pool;
@@ -85,6 +90,25 @@ static int count_tmps(const char *dir)
     }
     apr_dir_close(d);
     return n;
+}
+
+/* The path of the one temp in dir, NULL when there is none. */
+static const char *find_tmp(const char *dir)
+{
+    apr_dir_t *d;
+    apr_finfo_t fi;
+    const char *found = NULL;
+
+    if (apr_dir_open(&d, dir, pool) != APR_SUCCESS) {
+        return NULL;
+    }
+    while (apr_dir_read(&fi, APR_FINFO_NAME, d) == APR_SUCCESS) {
+        if (!strncmp(fi.name, ZDDC_TMP_PREFIX, strlen(ZDDC_TMP_PREFIX))) {
+            found = apr_pstrcat(pool, dir, "/", fi.name, NULL);
+        }
+    }
+    apr_dir_close(d);
+    return found;
 }
 
 static int rm_entry(const char *path, const struct stat *sb, int flag,
@@ -194,6 +218,22 @@ static void test_put(zddc_store *st, const char *root)
     symlink(fs, apr_pstrcat(pool, root, "/p/q/link", NULL));
     is_int(sp->stat(st, apr_pstrcat(pool, root, "/p/q/link", NULL), &fi,
                     pool), APR_ENOENT, "stat of a symlink is ENOENT");
+
+    /* A symlinked directory planted inside the root is not followed. */
+    symlink("q", apr_pstrcat(pool, root, "/p/via", NULL));
+    symlink("p", apr_pstrcat(pool, root, "/top", NULL));
+    is_int(sp->stat(st, apr_pstrcat(pool, root, "/p/via/s.txt", NULL), &fi,
+                    pool), APR_ENOENT,
+           "stat through a symlinked directory is ENOENT");
+    is_int(sp->stat(st, apr_pstrcat(pool, root, "/top/q/s.txt", NULL), &fi,
+                    pool), APR_ENOENT,
+           "stat through a symlinked top directory is ENOENT");
+    is_int(sp->stat(st, apr_pstrcat(pool, root, "/p/q", NULL), &fi, pool),
+           APR_SUCCESS, "stat of a real directory");
+    is_int(sp->stat(st, root, &fi, pool), APR_SUCCESS, "stat of the root");
+    is_int(fi.filetype, APR_DIR, "the root is a directory");
+    unlink(apr_pstrcat(pool, root, "/p/via", NULL));
+    unlink(apr_pstrcat(pool, root, "/top", NULL));
 }
 
 static void test_write(zddc_store *st, const char *root)
@@ -203,6 +243,7 @@ static void test_write(zddc_store *st, const char *root)
     int leader = -1;
     apr_finfo_t fi;
     apr_pool_t *sub;
+    apr_array_header_t *arr;
     const char *dir = apr_pstrcat(pool, root, "/w", NULL);
 
     sp->map(st, "/w/doc.pdf", ZDDC_OBJ_FILE, &fs, pool);
@@ -238,7 +279,13 @@ static void test_write(zddc_store *st, const char *root)
     age(apr_pstrcat(pool, dir, "/.zddc-cache-tmp-crashed", NULL), 300);
     sp->begin(st, fs, &t, &leader, pool);
     sp->discard(t);
-    is_int(count_tmps(dir), 0, "begin removes stale temps in its directory");
+    is_int(count_tmps(dir), 1, "begin does not sweep its directory");
+    sp->list(st, "/w/", &arr, pool);
+    is_int(count_tmps(dir), 0, "list sweeps the stale temp");
+
+    is_int(sp->begin(st, apr_pstrcat(pool, dir, "/.zddc-x", NULL), &t,
+                     &leader, pool), APR_EINVAL,
+           "begin refuses a reserved name");
 
     symlink(base, apr_pstrcat(pool, root, "/escape", NULL));
     ok(sp->begin(st, apr_pstrcat(pool, root, "/escape/x/y", NULL), &t,
@@ -307,6 +354,280 @@ static void test_follow(zddc_store *st)
            "follower sees the discard");
     sp->unfollow(b);
     is_str(read_file(fs), "abcdef", "published file intact after discard");
+}
+
+/* Follow t until it stops moving or settles; the bytes go to out. */
+static zddc_follow_e follow_all(zddc_store_tmp *t, char *out, apr_size_t cap,
+                                apr_size_t *got)
+{
+    zddc_follow_e e = ZDDC_FOLLOW_FAILED;
+    int waits;
+
+    *got = 0;
+    for (waits = 0; waits < 400; waits++) {
+        apr_size_t len = cap - *got;
+
+        e = sp->follow(t, out + *got, &len);
+        if (e == ZDDC_FOLLOW_MORE) {
+            *got += len;
+            continue;
+        }
+        if (e != ZDDC_FOLLOW_WAIT) {
+            break;
+        }
+        apr_sleep(apr_time_from_msec(5));
+    }
+    out[*got] = '\0';
+    return e;
+}
+
+/* A leader SIGKILLed mid-download leaves a partial temp. The next request
+ * must lead, even while someone else is looking at the leftover, and no
+ * follower may ever see the leftover's bytes. */
+static void test_dead_leader(zddc_store *st, const char *root)
+{
+    const char *fs = apr_pstrcat(pool, root, "/k/dead.bin", NULL);
+    const char *tmp;
+    zddc_store_tmp *a = NULL, *b = NULL;
+    int la = -1, lb = -1, probe, status = -1;
+    char buf[64];
+    apr_size_t got;
+    pid_t pid;
+
+    pid = fork();
+    if (pid == 0) {
+        zddc_store_tmp *c = NULL;
+        int lc = -1;
+
+        if (sp->begin(st, fs, &c, &lc, pool) == APR_SUCCESS && lc) {
+            sp->write(c, "stale", 5);
+        }
+        kill(getpid(), SIGKILL);
+        _exit(1);
+    }
+    waitpid(pid, &status, 0);
+    ok(WIFSIGNALED(status), "leader killed");
+    tmp = find_tmp(apr_pstrcat(pool, root, "/k", NULL));
+    if (!ok(tmp != NULL, "it left a temp")) {
+        return;
+    }
+    is_str(read_file(tmp), "stale", "it left a partial temp");
+
+    /* Someone holding the leftover open and locked (as probes once did). */
+    probe = open(tmp, O_RDONLY);
+    flock(probe, LOCK_SH);
+    is_int(sp->begin(st, fs, &a, &la, pool), APR_SUCCESS,
+           "begin over a leftover");
+    is_int(la, 1, "a leftover held by a prober is not a leader");
+    close(probe);
+    is_int(sp->begin(st, fs, &b, &lb, pool), APR_SUCCESS, "second begin");
+    is_int(lb, 0, "the second request follows the new leader");
+    sp->write(a, "fresh", 5);
+    sp->commit(a, 0);
+    is_int(follow_all(b, buf, sizeof(buf), &got), ZDDC_FOLLOW_PUBLISHED,
+           "follower sees the publish");
+    is_str(buf, "fresh", "follower got the new bytes only");
+    sp->unfollow(b);
+    is_str(read_file(fs), "fresh", "published file is the new download");
+
+    /* An unlocked leftover with bytes, nobody around: replaced at once. */
+    write_file(tmp, "stale");
+    sp->begin(st, fs, &a, &la, pool);
+    sp->begin(st, fs, &b, &lb, pool);
+    is_int(la * 10 + lb, 10, "leftover with bytes: lead, then follow");
+    sp->write(a, "new", 3);
+    sp->discard(a);
+    is_int(follow_all(b, buf, sizeof(buf), &got), ZDDC_FOLLOW_FAILED,
+           "follower sees the discard");
+    is_str(buf, "new", "follower never saw the leftover");
+    sp->unfollow(b);
+
+    /* An empty leftover: an old one is taken over at once, a young one
+     * after a short wait for a lock that never comes. */
+    write_file(tmp, "");
+    age(tmp, 10);
+    sp->begin(st, fs, &a, &la, pool);
+    is_int(la, 1, "old empty leftover: lead");
+    sp->discard(a);
+    write_file(tmp, "");
+    {
+        apr_time_t t0 = apr_time_now();
+
+        sp->begin(st, fs, &a, &la, pool);
+        is_int(la, 1, "young empty leftover: lead");
+        ok(apr_time_now() - t0 >= apr_time_from_msec(50),
+           "young empty leftover: after waiting for its lock");
+        sp->discard(a);
+    }
+    is_int(count_tmps(apr_pstrcat(pool, root, "/k", NULL)), 0,
+           "no temp left behind");
+}
+
+/* A leader that created its temp but has not locked it yet is followed,
+ * not raced. */
+static void test_leader_before_lock(zddc_store *st, const char *root)
+{
+    const char *fs = apr_pstrcat(pool, root, "/k/slow.bin", NULL);
+    const char *tmp = apr_pstrcat(pool, root,
+                                  "/k/" ZDDC_TMP_PREFIX "slow.bin", NULL);
+    zddc_store_tmp *b = NULL;
+    int lb = -1, ready[2], go[2], status = -1;
+    char buf[64], c = 0;
+    apr_size_t got;
+    pid_t pid;
+
+    if (pipe(ready) != 0 || pipe(go) != 0) {
+        ok(0, "pipes");
+        return;
+    }
+    pid = fork();
+    if (pid == 0) {
+        struct flock fl;
+        int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL, 0644);
+
+        memset(&fl, 0, sizeof(fl));
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        if (write(ready[1], "r", 1) != 1) {
+            _exit(1);
+        }
+        usleep(30000);
+        if (fd < 0 || fcntl(fd, F_OFD_SETLK, &fl) != 0
+            || write(fd, "live", 4) != 4 || read(go[0], &c, 1) != 1) {
+            _exit(1);
+        }
+        _exit(0);
+    }
+    if (read(ready[0], &c, 1) != 1) {
+        ok(0, "child ready");
+    }
+    is_int(sp->begin(st, fs, &b, &lb, pool), APR_SUCCESS,
+           "begin while a leader is between create and lock");
+    is_int(lb, 0, "it follows that leader");
+    {
+        apr_size_t len = 0;
+        int waits;
+
+        got = 0;
+        for (waits = 0; waits < 400 && got < 4; waits++) {
+            len = sizeof(buf) - 1 - got;
+            if (sp->follow(b, buf + got, &len) == ZDDC_FOLLOW_MORE) {
+                got += len;
+            }
+            else {
+                apr_sleep(apr_time_from_msec(5));
+            }
+        }
+        buf[got] = '\0';
+    }
+    is_str(buf, "live", "follower reads the leader's bytes");
+    if (write(go[1], "g", 1) != 1) {
+        ok(0, "child told");
+    }
+    waitpid(pid, &status, 0);
+    ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "leader ran as planned");
+    is_int(follow_all(b, buf, sizeof(buf), &got), ZDDC_FOLLOW_FAILED,
+           "leader gone without publishing: FAILED");
+    sp->unfollow(b);
+    unlink(tmp);
+    close(ready[0]);
+    close(ready[1]);
+    close(go[0]);
+    close(go[1]);
+}
+
+/* The sweep leaves a live leader's temp alone however old it looks, and
+ * removes an old leftover even while someone holds it open. */
+static void test_sweep(zddc_store *st, const char *root)
+{
+    const char *fs = apr_pstrcat(pool, root, "/m/live.bin", NULL);
+    const char *tmp;
+    const char *old = apr_pstrcat(pool, root,
+                                  "/m/" ZDDC_TMP_PREFIX "old.bin", NULL);
+    zddc_store_tmp *a = NULL;
+    apr_array_header_t *arr;
+    int la = -1, probe;
+
+    sp->begin(st, fs, &a, &la, pool);
+    sp->write(a, "slow", 4);
+    tmp = find_tmp(apr_pstrcat(pool, root, "/m", NULL));
+    if (!ok(tmp != NULL, "a live leader's temp")) {
+        sp->discard(a);
+        return;
+    }
+    age(tmp, 120);
+    write_file(old, "x");
+    age(old, 120);
+    probe = open(old, O_RDONLY);
+    flock(probe, LOCK_SH);
+    sp->list(st, "/m/", &arr, pool);
+    ok(exists(tmp), "sweep keeps a live leader's old temp");
+    ok(!exists(old), "sweep removes an old leftover held open");
+    close(probe);
+    is_int(sp->commit(a, 0), APR_SUCCESS, "the slow leader publishes");
+    is_str(read_file(fs), "slow", "its bytes");
+}
+
+/* Temps are named after their target: distinct names never share one. */
+static void test_tmp_names(zddc_store *st, const char *root)
+{
+    const char *dir = apr_pstrcat(pool, root, "/n", NULL);
+    zddc_store_tmp *a = NULL, *b = NULL;
+    int la = -1, lb = -1;
+    char l1[251], l2[251], s238[239], s239[240], forged[240];
+    const char *name;
+
+    sp->begin(st, apr_pstrcat(pool, dir, "/a.bin", NULL), &a, &la, pool);
+    ok(exists(apr_pstrcat(pool, dir, "/" ZDDC_TMP_PREFIX "a.bin", NULL)),
+       "the temp is named after its target");
+    sp->discard(a);
+
+    memset(s238, 's', sizeof(s238) - 1);
+    s238[sizeof(s238) - 1] = '\0';
+    sp->begin(st, apr_pstrcat(pool, dir, "/", s238, NULL), &a, &la, pool);
+    ok(exists(apr_pstrcat(pool, dir, "/" ZDDC_TMP_PREFIX, s238, NULL)),
+       "a 238-byte name keeps its own temp name");
+    sp->discard(a);
+
+    memset(s239, 't', sizeof(s239) - 1);
+    s239[sizeof(s239) - 1] = '\0';
+    sp->begin(st, apr_pstrcat(pool, dir, "/", s239, NULL), &a, &la, pool);
+    is_int(la, 1, "a 239-byte name leads");
+    name = find_tmp(dir);
+    name = name ? name + strlen(dir) + 1 : NULL;
+    is_int(name ? (long long)strlen(name) : -1, NAME_MAX,
+           "a long name's temp is exactly NAME_MAX bytes");
+    ok(name && !strncmp(name, ZDDC_TMP_PREFIX "h",
+                        strlen(ZDDC_TMP_PREFIX) + 1),
+       "a long name's temp carries its hash");
+    sp->discard(a);
+
+    /* Two long names alike in their first 240 bytes. */
+    memset(l1, 'x', sizeof(l1) - 1);
+    l1[sizeof(l1) - 1] = '\0';
+    memcpy(l2, l1, sizeof(l1));
+    l2[245] = 'y';
+    sp->begin(st, apr_pstrcat(pool, dir, "/", l1, NULL), &a, &la, pool);
+    sp->begin(st, apr_pstrcat(pool, dir, "/", l2, NULL), &b, &lb, pool);
+    is_int(la * 10 + lb, 11, "two long names each lead");
+    sp->write(a, "one", 3);
+    sp->write(b, "two", 3);
+    sp->commit(a, 0);
+    sp->commit(b, 0);
+    is_str(read_file(apr_pstrcat(pool, dir, "/", l1, NULL)), "one",
+           "first long name has its bytes");
+    is_str(read_file(apr_pstrcat(pool, dir, "/", l2, NULL)), "two",
+           "second long name has its bytes");
+
+    /* A name spelling out a long name's temp cannot share it. */
+    snprintf(forged, sizeof(forged), "h%016" APR_UINT64_T_HEX_FMT "-%.*s",
+             zddc_hash64(l1), 221, l1);
+    sp->begin(st, apr_pstrcat(pool, dir, "/", l1, NULL), &a, &la, pool);
+    sp->begin(st, apr_pstrcat(pool, dir, "/", forged, NULL), &b, &lb, pool);
+    is_int(la * 10 + lb, 11, "a name forged after a long temp leads");
+    sp->discard(a);
+    sp->discard(b);
+    is_int(count_tmps(dir), 0, "no temp left behind");
 }
 
 static void test_purge(zddc_store *st, const char *root)
@@ -446,6 +767,10 @@ int main(void)
     test_put(st, root);
     test_write(st, root);
     test_follow(st);
+    test_dead_leader(st, root);
+    test_leader_before_lock(st, root);
+    test_sweep(st, root);
+    test_tmp_names(st, root);
     test_purge(st, root);
     test_list(st, root);
     test_touch(st, root);
