@@ -38,7 +38,7 @@ $(BUILD)/mod_$(MODNAME).so: $(SRCS) $(HDRS)
 	cd $(BUILD)/src && $(APXS) -c -o mod_$(MODNAME).la $(APXS_CFLAGS) $(APXS_LDFLAGS) \
 	    mod_zddc_mirror.c $(patsubst %,%,$(wildcard modules/*.c)) >build.log 2>&1 \
 	    || { cat build.log; exit 1; }
-	cp $(BUILD)/src/.libs/mod_$(MODNAME).so $@
+	cp $(BUILD)/src/.libs/mod_$(MODNAME).so $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(UNIT_SRCS) $(HDRS)
 	@mkdir -p $(BUILD)/unit

@@ -371,7 +371,7 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
 {
     const zddc_store_provider *sp = store_of(conf);
     const char *fs_path;
-    int attempt;
+    int attempt, solo = 0;
 
     if (sp->map(conf->store, r->uri, ZDDC_OBJ_FILE, &fs_path, r->pool)
             != APR_SUCCESS) {
@@ -398,8 +398,8 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
             && apr_time_now() - sp->validated_at(&fi) < conf->freshness) {
             return zddc_respond_cached(r, fs_path, NULL, ZDDC_HIT);
         }
-        if (have) {
-            return fetch_file(r, conf, fs_path, &fi, 1, NULL);
+        if (have || solo) {
+            return fetch_file(r, conf, fs_path, &fi, have, NULL);
         }
         /* A miss: one writer per file, the others follow its bytes. */
         if (sp->begin(conf->store, fs_path, &tmp, &leader, r->pool)
@@ -411,6 +411,9 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
             if (rc != -1) {
                 return rc;
             }
+            /* The writer published nothing (404, no-store, ...): ask the
+             * master ourselves rather than queue behind another writer. */
+            solo = 1;
             continue;
         }
         if (sp->stat(conf->store, fs_path, &fi, r->pool) == APR_SUCCESS) {
@@ -420,6 +423,9 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
         }
         return fetch_file(r, conf, fs_path, &fi, 0, tmp);
     }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "could not take part in the download of %s after %d "
+                  "attempts", r->uri, ZDDC_MISS_ATTEMPTS);
     zddc_respond_verdict(r, ZDDC_MISS);
     return HTTP_BAD_GATEWAY;
 }
