@@ -1,6 +1,7 @@
 /* The mirror scheduler: shared slots under a global mutex, the trigger that
  * claims a due subtree, each child's walker thread and queue (SPEC §6). */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -17,6 +18,9 @@
 #include <http_core.h>
 #include <http_log.h>
 #include <util_mutex.h>
+#include <ap_mpm.h>
+#include <mpm_common.h>
+#include <scoreboard.h>
 
 #include "zddc_sched.h"
 #include "zddc_walker.h"
@@ -48,17 +52,19 @@ static apr_global_mutex_t *sched_mutex;
 
 /* Per child process, set in child_init (pchild). */
 typedef struct {
-    apr_thread_mutex_t *mutex;  /* guards the queue, current, stop, busy */
+    apr_thread_mutex_t *mutex;  /* guards the queue and each job's busy */
     apr_thread_cond_t *cond;
     zddc_walk_job *jobs;        /* one per slot */
     zddc_walk_job *head, *tail;
-    zddc_walk_job *current;
-    int stop;
+    volatile apr_uint32_t stop; /* atomic: the process is going away */
     apr_thread_t *thread;
     server_rec *s;
 } sched_child;
 
 static sched_child *sched_proc;
+/* The server generation this child belongs to (child_init). */
+static int sched_my_generation;
+static int sched_generation_known;
 
 static apr_status_t sched_pconf_cleanup(void *data)
 {
@@ -93,6 +99,47 @@ static int sched_lock(server_rec *s)
 static void sched_unlock(void)
 {
     apr_global_mutex_unlock(sched_mutex);
+}
+
+/* Under prefork, SIGTERM and SIGHUP make the child exit from inside the
+ * signal handler, pchild's cleanups included, on the very thread they
+ * interrupted; sched_child_stop then waits for the walker. So a thread
+ * that can take those signals holds the scheduler's locks only with them
+ * blocked: the handler never finds a lock held by the thread it stopped. */
+static void sched_signals_block(sigset_t *saved)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, AP_SIG_GRACEFUL);
+    pthread_sigmask(SIG_BLOCK, &set, saved);
+}
+
+static void sched_signals_restore(const sigset_t *saved)
+{
+    pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+int zddc_sched_stopping(void)
+{
+    sched_child *c = sched_proc;
+    int state = AP_MPMQ_RUNNING;
+
+    if (c && apr_atomic_read32(&c->stop)) {
+        return 1;
+    }
+    /* After a graceful restart an old child lives on while it serves a
+     * long download; the new generation has its own slots and walks. */
+    if (sched_generation_known && ap_scoreboard_image
+        && ap_scoreboard_image->global
+        && ap_scoreboard_image->global->running_generation
+           != sched_my_generation) {
+        return 1;
+    }
+    return ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
+           && state == AP_MPMQ_STOPPING;
 }
 
 static const char *vhost_name(server_rec *s, apr_pool_t *p)
@@ -306,6 +353,57 @@ static void sched_release(zddc_walk_job *job, server_rec *s)
     sched_unlock();
 }
 
+/* The trigger's decision, under the process's and the server's mutexes
+ * (signals blocked by the caller): claim the slot when the walk is due and
+ * in flight nowhere, and queue the job for this process's walker. */
+static int sched_enqueue(sched_child *c, zddc_walk_job *job,
+                         zddc_sched_slot *slot, zddc_server_conf *conf,
+                         server_rec *s, apr_time_t now)
+{
+    int busy, claimed = 0;
+
+    apr_thread_mutex_lock(c->mutex);
+    busy = apr_atomic_read32(&c->stop) || job->busy;
+    apr_thread_mutex_unlock(c->mutex);
+    if (busy || !sched_lock(s)) {
+        return 0;
+    }
+    if (walk_due(slot, conf, now) && !zddc_sched_slot_in_flight(slot, conf,
+                                                                now)) {
+        slot->pid = getpid();
+        slot->state = ZDDC_SLOT_QUEUED;
+        slot->generation++;
+        slot->started_at = now;
+        memset(&slot->live, 0, sizeof(slot->live));
+        job->generation = slot->generation;
+        claimed = 1;
+    }
+    sched_unlock();
+    if (!claimed) {
+        return 0;
+    }
+
+    apr_thread_mutex_lock(c->mutex);
+    if (apr_atomic_read32(&c->stop) || job->busy) {
+        apr_thread_mutex_unlock(c->mutex);
+        sched_release(job, s);
+        return 0;
+    }
+    job->busy = 1;
+    apr_atomic_set32(&job->cancel, 0);
+    job->next = NULL;
+    if (c->tail) {
+        c->tail->next = job;
+    }
+    else {
+        c->head = job;
+    }
+    c->tail = job;
+    apr_thread_cond_signal(c->cond);
+    apr_thread_mutex_unlock(c->mutex);
+    return 1;
+}
+
 void zddc_sched_trigger(request_rec *r, zddc_server_conf *conf)
 {
     sched_child *c = sched_proc;
@@ -313,8 +411,9 @@ void zddc_sched_trigger(request_rec *r, zddc_server_conf *conf)
     zddc_sched_slot *slot;
     zddc_walk_job *job;
     const char *sub;
+    sigset_t saved;
     apr_time_t now;
-    int idx, busy, claimed = 0;
+    int idx, queued;
 
     if (!c || !sched_slots || !conf || conf->mode != ZDDC_MODE_MIRROR
         || conf->vhost_index < 0 || conf->vhost_index >= sched_nvhosts) {
@@ -341,54 +440,21 @@ void zddc_sched_trigger(request_rec *r, zddc_server_conf *conf)
     now = apr_time_now();
 
     /* A first look without the mutex settles the common case, a subtree
-     * walked recently; the decision itself is taken under the mutex. */
-    if (!walk_due(slot, conf, now)) {
+     * walked recently; the decision itself is taken under the mutex. A
+     * process whose generation is over leaves walks to the new one. */
+    if (!walk_due(slot, conf, now) || zddc_sched_stopping()) {
         return;
     }
 
-    apr_thread_mutex_lock(c->mutex);
-    busy = c->stop || job->busy;
-    apr_thread_mutex_unlock(c->mutex);
-    if (busy || !sched_lock(r->server)) {
-        return;
-    }
-    if (walk_due(slot, conf, now) && !zddc_sched_slot_in_flight(slot, conf,
-                                                                now)) {
-        slot->pid = getpid();
-        slot->state = ZDDC_SLOT_QUEUED;
-        slot->generation++;
-        slot->started_at = now;
-        memset(&slot->live, 0, sizeof(slot->live));
-        job->generation = slot->generation;
-        claimed = 1;
-    }
-    sched_unlock();
-    if (!claimed) {
-        return;
-    }
+    sched_signals_block(&saved);
+    queued = sched_enqueue(c, job, slot, conf, r->server, now);
+    sched_signals_restore(&saved);
 
-    apr_thread_mutex_lock(c->mutex);
-    if (c->stop || job->busy) {
-        apr_thread_mutex_unlock(c->mutex);
-        sched_release(job, r->server);
-        return;
+    if (queued) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "zddc_mirror: walk of %s queued in process %"
+                      APR_PID_T_FMT, sub, getpid());
     }
-    job->busy = 1;
-    apr_atomic_set32(&job->cancel, 0);
-    job->next = NULL;
-    if (c->tail) {
-        c->tail->next = job;
-    }
-    else {
-        c->head = job;
-    }
-    c->tail = job;
-    apr_thread_cond_signal(c->cond);
-    apr_thread_mutex_unlock(c->mutex);
-
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  "zddc_mirror: walk of %s queued in process %" APR_PID_T_FMT,
-                  sub, getpid());
 }
 
 /* Before running a claimed job: the claim must still be ours, and the walk
@@ -404,6 +470,9 @@ static int sched_job_start(zddc_walk_job *job, apr_pool_t *p)
     apr_time_t now;
     int run = 0;
 
+    if (zddc_sched_stopping()) {
+        return 0;
+    }
     zddc_state_load(conf, &recs, &err, p);
     rec = apr_hash_get(recs, job->subtree, APR_HASH_KEY_STRING);
     if (!sched_lock(conf->server)) {
@@ -412,6 +481,7 @@ static int sched_job_start(zddc_walk_job *job, apr_pool_t *p)
     if (job_owns_slot(job, slot)) {
         if (rec && rec->last_walk_at > slot->last.last_walk_at) {
             slot->last = *rec;
+            slot->last_busy = 0;
             slot->last_failed = 0;
             slot->last_error[0] = '\0';
         }
@@ -445,8 +515,8 @@ void zddc_sched_publish(const zddc_walk_job *job, const zddc_walk_counts *live)
 }
 
 void zddc_sched_record(const zddc_walk_job *job, int aborted,
-                       const zddc_state_rec *rec, int failed,
-                       const char *why, apr_pool_t *p)
+                       const zddc_state_rec *rec, apr_uint64_t busy,
+                       int failed, const char *why, apr_pool_t *p)
 {
     zddc_server_conf *conf = job->conf;
     sched_vhost *v = &sched_vhosts[conf->vhost_index];
@@ -468,6 +538,7 @@ void zddc_sched_record(const zddc_walk_job *job, int aborted,
     }
     if (!aborted) {
         slot->last = *rec;
+        slot->last_busy = busy;
         slot->last_failed = failed;
         apr_cpystrn(slot->last_error, why ? why : "",
                     sizeof(slot->last_error));
@@ -503,6 +574,8 @@ zddc_sched_slot *zddc_sched_snapshot(const zddc_server_conf *conf,
 {
     sched_vhost *v;
     zddc_sched_slot *copy;
+    sigset_t saved;
+    int locked;
 
     if (!sched_slots || !conf || conf->vhost_index < 0
         || conf->vhost_index >= sched_nvhosts) {
@@ -513,19 +586,21 @@ zddc_sched_slot *zddc_sched_snapshot(const zddc_server_conf *conf,
         return NULL;
     }
     copy = apr_palloc(p, v->count * sizeof(*copy));
-    if (!sched_lock(conf->server)) {
-        return NULL;
+    sched_signals_block(&saved);
+    locked = sched_lock(conf->server);
+    if (locked) {
+        memcpy(copy, &sched_slots[v->first], v->count * sizeof(*copy));
+        sched_unlock();
     }
-    memcpy(copy, &sched_slots[v->first], v->count * sizeof(*copy));
-    sched_unlock();
-    return copy;
+    sched_signals_restore(&saved);
+    return locked ? copy : NULL;
 }
 
 static void *APR_THREAD_FUNC sched_thread_main(apr_thread_t *thd, void *data)
 {
     sched_child *c = data;
     zddc_walker *wk = NULL;
-    zddc_walk_job *job;
+    zddc_walk_job *job, *queued;
     apr_pool_t *p, *jp;
     apr_status_t rv;
 
@@ -547,10 +622,10 @@ static void *APR_THREAD_FUNC sched_thread_main(apr_thread_t *thd, void *data)
 
     for (;;) {
         apr_thread_mutex_lock(c->mutex);
-        while (!c->head && !c->stop) {
+        while (!c->head && !apr_atomic_read32(&c->stop)) {
             apr_thread_cond_wait(c->cond, c->mutex);
         }
-        if (c->stop) {
+        if (apr_atomic_read32(&c->stop)) {
             apr_thread_mutex_unlock(c->mutex);
             break;
         }
@@ -560,7 +635,6 @@ static void *APR_THREAD_FUNC sched_thread_main(apr_thread_t *thd, void *data)
             c->tail = NULL;
         }
         job->next = NULL;
-        c->current = job;
         apr_thread_mutex_unlock(c->mutex);
 
         if (wk && sched_job_start(job, jp)) {
@@ -572,21 +646,21 @@ static void *APR_THREAD_FUNC sched_thread_main(apr_thread_t *thd, void *data)
         apr_pool_clear(jp);
 
         apr_thread_mutex_lock(c->mutex);
-        c->current = NULL;
         job->busy = 0;
         apr_thread_mutex_unlock(c->mutex);
     }
 
-    /* Stopping: walks queued here will not run; other processes may. */
+    /* Stopping: walks queued here will not run; other processes may. The
+     * slots are released outside the process's mutex. */
     apr_thread_mutex_lock(c->mutex);
-    while ((job = c->head) != NULL) {
-        c->head = job->next;
+    queued = c->head;
+    c->head = c->tail = NULL;
+    apr_thread_mutex_unlock(c->mutex);
+    while ((job = queued) != NULL) {
+        queued = job->next;
         job->next = NULL;
-        job->busy = 0;
         sched_release(job, job->conf->server);
     }
-    c->tail = NULL;
-    apr_thread_mutex_unlock(c->mutex);
 
     if (wk) {
         zddc_walker_destroy(wk);
@@ -598,17 +672,21 @@ static void *APR_THREAD_FUNC sched_thread_main(apr_thread_t *thd, void *data)
 }
 
 /* A pre-cleanup: it must run (and join the thread) before pchild's
- * subpools, which the thread uses, are destroyed. */
+ * subpools, which the thread uses, are destroyed. Under prefork it may run
+ * inside a SIGTERM/SIGHUP handler; the interrupted thread then holds none
+ * of the scheduler's locks (sched_signals_block), and the walker, told by
+ * the flags below without any lock, aborts its transfers at once. */
 static apr_status_t sched_child_stop(void *data)
 {
     sched_child *c = data;
     apr_status_t trv;
+    int i;
 
-    apr_thread_mutex_lock(c->mutex);
-    c->stop = 1;
-    if (c->current) {
-        apr_atomic_set32(&c->current->cancel, ZDDC_CANCEL_STOP);
+    apr_atomic_set32(&c->stop, 1);
+    for (i = 0; i < sched_nslots; i++) {
+        apr_atomic_cas32(&c->jobs[i].cancel, ZDDC_CANCEL_STOP, 0);
     }
+    apr_thread_mutex_lock(c->mutex);
     apr_thread_cond_broadcast(c->cond);
     apr_thread_mutex_unlock(c->mutex);
 
@@ -628,6 +706,9 @@ void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s)
     if (!sched_mutex || !sched_slots || sched_nslots == 0) {
         return;
     }
+    sched_generation_known = ap_mpm_query(AP_MPMQ_GENERATION,
+                                          &sched_my_generation)
+                             == APR_SUCCESS;
     rv = apr_global_mutex_child_init(&sched_mutex,
                                      apr_global_mutex_lockfile(sched_mutex),
                                      pchild);

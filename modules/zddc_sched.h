@@ -22,6 +22,9 @@ typedef struct {
     apr_uint64_t purged;    /* local entries removed */
     apr_uint64_t errors;
     apr_uint64_t bytes;     /* body bytes downloaded */
+    apr_uint64_t busy;      /* left unverified: another writer (a client's
+                               download) held the file past the walk's wait;
+                               also counted in errors */
 } zddc_walk_counts;
 
 typedef enum {
@@ -42,6 +45,7 @@ typedef struct {
     zddc_walk_counts live;    /* the walk in flight, published as it goes */
     zddc_state_rec last;      /* the last walk that ended: when, how long,
                                  figures */
+    apr_uint64_t last_busy;   /* the last walk's busy figure (not persisted) */
     int last_failed;
     char last_error[ZDDC_SLOT_ERROR_MAX]; /* why it failed, purge refusal */
 } zddc_sched_slot;
@@ -84,15 +88,20 @@ zddc_sched_slot *zddc_sched_snapshot(const zddc_server_conf *conf,
 int zddc_sched_slot_in_flight(const zddc_sched_slot *slot,
                               const zddc_server_conf *conf, apr_time_t now);
 
+/* For the walker, polled often: this process must end its walks now (child
+ * stopping, MPM stopping, or the server generation it belongs to is over
+ * after a restart, so a newer generation may already walk the subtree). */
+int zddc_sched_stopping(void);
+
 /* For the walker: publish live figures of a running walk. */
 void zddc_sched_publish(const zddc_walk_job *job,
                         const zddc_walk_counts *live);
 
 /* For the walker, when a walk ends: unless aborted, record rec (ended at,
- * duration, figures) in the slot and the state file; then release the slot.
- * why is NULL for a walk that went fine. */
+ * duration, figures) and busy in the slot and rec in the state file; then
+ * release the slot. why is NULL for a walk that went fine. */
 void zddc_sched_record(const zddc_walk_job *job, int aborted,
-                       const zddc_state_rec *rec, int failed,
-                       const char *why, apr_pool_t *p);
+                       const zddc_state_rec *rec, apr_uint64_t busy,
+                       int failed, const char *why, apr_pool_t *p);
 
 #endif

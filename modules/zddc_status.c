@@ -138,9 +138,9 @@ static const char *json_counts(apr_pool_t *p, const zddc_walk_counts *c)
                         ",\"fetched\":%" APR_UINT64_T_FMT ",\"skipped\":%"
                         APR_UINT64_T_FMT ",\"purged\":%" APR_UINT64_T_FMT
                         ",\"errors\":%" APR_UINT64_T_FMT ",\"bytes\":%"
-                        APR_UINT64_T_FMT, c->dirs, c->files, c->done,
-                        c->fetched, c->skipped, c->purged, c->errors,
-                        c->bytes);
+                        APR_UINT64_T_FMT ",\"busy\":%" APR_UINT64_T_FMT,
+                        c->dirs, c->files, c->done, c->fetched, c->skipped,
+                        c->purged, c->errors, c->bytes, c->busy);
 }
 
 static void status_json(request_rec *r, apr_array_header_t *vhosts,
@@ -204,6 +204,7 @@ static void status_json(request_rec *r, apr_array_header_t *vhosts,
                 c.purged = sl->last.purged;
                 c.errors = sl->last.errors;
                 c.bytes = sl->last.bytes;
+                c.busy = sl->last_busy;
                 ap_rprintf(r, "{\"ended_at\":%s,\"duration\":%s,"
                            "\"status\":\"%s\",\"message\":%s,%s}",
                            json_time(p, sl->last.last_walk_at),
@@ -253,6 +254,16 @@ static const char *html_size(apr_pool_t *p, apr_uint64_t bytes)
     return apr_pstrcat(p, buf, "B", NULL);
 }
 
+/* Files another download held past the walk's wait: shown when any. */
+static const char *html_busy(apr_pool_t *p, apr_uint64_t busy)
+{
+    if (!busy) {
+        return "";
+    }
+    return apr_psprintf(p, ", %" APR_UINT64_T_FMT " busy (left for the next "
+                        "walk)", busy);
+}
+
 static void status_html_subtree(request_rec *r, const status_vhost *v, int i,
                                 apr_time_t now)
 {
@@ -280,10 +291,10 @@ static void status_html_subtree(request_rec *r, const status_vhost *v, int i,
         ap_rprintf(r, "<br><span class=\"fig\">%" APR_UINT64_T_FMT " dirs, %"
                    APR_UINT64_T_FMT " files, %" APR_UINT64_T_FMT " fetched, %"
                    APR_UINT64_T_FMT " skipped, %" APR_UINT64_T_FMT
-                   " purged, %" APR_UINT64_T_FMT " errors, %s</span>",
+                   " purged, %" APR_UINT64_T_FMT " errors, %s%s</span>",
                    sl->last.dirs, sl->last.files, sl->last.fetched,
                    sl->last.skipped, sl->last.purged, sl->last.errors,
-                   html_size(p, sl->last.bytes));
+                   html_size(p, sl->last.bytes), html_busy(p, sl->last_busy));
     }
     else {
         ap_rputs("never", r);
@@ -315,9 +326,9 @@ static void status_html_subtree(request_rec *r, const status_vhost *v, int i,
         ap_rprintf(r, "<span class=\"fig\">%" APR_UINT64_T_FMT " dirs, %"
                    APR_UINT64_T_FMT " fetched, %" APR_UINT64_T_FMT
                    " skipped, %" APR_UINT64_T_FMT " purged, %"
-                   APR_UINT64_T_FMT " errors, %s</span>",
+                   APR_UINT64_T_FMT " errors, %s%s</span>",
                    c->dirs, c->fetched, c->skipped, c->purged, c->errors,
-                   html_size(p, c->bytes));
+                   html_size(p, c->bytes), html_busy(p, c->busy));
     }
     else {
         ap_rputs("&mdash;", r);
@@ -475,21 +486,24 @@ static void status_short(request_rec *r, apr_array_header_t *vhosts,
                            APR_UINT64_T_FMT " fetched=%" APR_UINT64_T_FMT
                            " skipped=%" APR_UINT64_T_FMT " purged=%"
                            APR_UINT64_T_FMT " errors=%" APR_UINT64_T_FMT
-                           " bytes=%" APR_UINT64_T_FMT "\n", sl->pid,
+                           " bytes=%" APR_UINT64_T_FMT " busy=%"
+                           APR_UINT64_T_FMT "\n", sl->pid,
                            zddc_rfc3339_format(p, sl->started_at),
                            sl->live.dirs, sl->live.files, sl->live.done,
                            sl->live.fetched, sl->live.skipped,
-                           sl->live.purged, sl->live.errors, sl->live.bytes);
+                           sl->live.purged, sl->live.errors, sl->live.bytes,
+                           sl->live.busy);
             }
             else {
                 ap_rprintf(r, " in_flight_pid=0 dirs=%" APR_UINT64_T_FMT
                            " files=%" APR_UINT64_T_FMT " fetched=%"
                            APR_UINT64_T_FMT " skipped=%" APR_UINT64_T_FMT
                            " purged=%" APR_UINT64_T_FMT " errors=%"
-                           APR_UINT64_T_FMT " bytes=%" APR_UINT64_T_FMT "\n",
+                           APR_UINT64_T_FMT " bytes=%" APR_UINT64_T_FMT
+                           " busy=%" APR_UINT64_T_FMT "\n",
                            sl->last.dirs, sl->last.files, sl->last.fetched,
                            sl->last.skipped, sl->last.purged,
-                           sl->last.errors, sl->last.bytes);
+                           sl->last.errors, sl->last.bytes, sl->last_busy);
             }
         }
     }

@@ -25,6 +25,10 @@ APLOG_USE_MODULE(zddc_mirror);
 /* Files queued to the thread pool per allowed upstream request: enough to
  * keep every slot busy, few enough that a huge directory costs no memory. */
 #define WALK_QUEUE_FACTOR 2
+/* How often a walk waiting for another writer of a file looks again. */
+#define WALK_BUSY_POLL apr_time_from_msec(50)
+/* Bytes a waiting walk reads per look at the other writer's download. */
+#define WALK_BUSY_CHUNK (64 * 1024)
 
 struct zddc_walker {
     apr_pool_t *pool;
@@ -98,9 +102,17 @@ static int walk_cancel(walk_ctx *w, apr_uint32_t why)
     return apr_atomic_cas32(&w->job->cancel, why, 0) == 0;
 }
 
+/* Polled often: ends the walk on its timeout, or aborts it when the
+ * process is going away or its server generation is over. */
 static int walk_check_deadline(walk_ctx *w)
 {
-    if (w->deadline && apr_time_now() > w->deadline) {
+    if (walk_cancelled(w)) {
+        return 1;
+    }
+    if (zddc_sched_stopping()) {
+        walk_cancel(w, ZDDC_CANCEL_STOP);
+    }
+    else if (w->deadline && apr_time_now() > w->deadline) {
         walk_cancel(w, ZDDC_CANCEL_TIMEOUT);
     }
     return walk_cancelled(w);
@@ -244,10 +256,14 @@ static void walk_plan_gone_dir(walk_ctx *w, const char *url_dir, apr_pool_t *p)
 /* The mtime to store for a body whose Last-Modified is lm. Validators have
  * whole seconds: a copy stamped with the second it was fetched in would
  * answer 304 to a change made later in that same second, so it is stamped
- * a second earlier and the next walk fetches it once more. */
+ * a second earlier and the next walk fetches it once more. A date in the
+ * future is kept as it is: back-dated, it would never match the listing
+ * and every walk would download the file again. */
 static apr_time_t walk_store_mtime(apr_time_t lm)
 {
-    if (lm && apr_time_sec(lm) + 1 >= apr_time_sec(apr_time_now())) {
+    apr_time_t now = apr_time_now();
+
+    if (lm && lm <= now && apr_time_sec(lm) + 1 >= apr_time_sec(now)) {
         return lm - apr_time_from_sec(1);
     }
     return lm;
@@ -348,15 +364,21 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
                              ap_escape_logitem(p, err ? err : "parse error"));
                 return LISTING_FAILED;
             }
-            if (!resp.no_store) {
-                rv = w->sp->put(w->st, side, body, len,
-                                walk_store_mtime(resp.last_modified), p);
-                if (rv != APR_SUCCESS) {
-                    ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
-                                 "zddc_mirror: walk of %s: cannot store the "
-                                 "listing of %s", w->job->subtree,
-                                 ap_escape_logitem(p, url_dir));
+            if (resp.no_store) {
+                /* Not to be kept: a sidecar kept before would be served
+                 * stale while the upstream is away. */
+                if (have_side) {
+                    w->sp->drop_listing(w->st, url_dir, p);
                 }
+                return LISTING_OK;
+            }
+            rv = w->sp->put(w->st, side, body, len,
+                            walk_store_mtime(resp.last_modified), p);
+            if (rv != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
+                             "zddc_mirror: walk of %s: cannot store the "
+                             "listing of %s", w->job->subtree,
+                             ap_escape_logitem(p, url_dir));
             }
             return LISTING_OK;
         case 304:
@@ -449,9 +471,42 @@ static apr_status_t file_on_body(void *baton, const char *data, apr_size_t len)
     return APR_SUCCESS;
 }
 
+/* The upstream answered 200 with Cache-Control: no-store: nothing is kept,
+ * and a copy kept before goes now, or it would be served stale later. */
+static void walk_drop_no_store(walk_ctx *w, file_task *t)
+{
+    int count = 0;
+    apr_status_t rv;
+
+    if (!t->have_local) {
+        WALK_ADD(w, skipped, 1);
+        return;
+    }
+    rv = w->sp->purge(w->st, t->url, &count, t->pool);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        WALK_ADD(w, skipped, 1);
+    }
+    else if (rv == APR_SUCCESS) {
+        WALK_ADD(w, purged, 1);
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
+                     "zddc_mirror: walk of %s: purged %s: the upstream "
+                     "answered Cache-Control: no-store", w->job->subtree,
+                     ap_escape_logitem(t->pool, t->url));
+    }
+    else {
+        WALK_ADD(w, errors, 1);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
+                     "zddc_mirror: walk of %s: cannot purge %s, which the "
+                     "upstream answered with Cache-Control: no-store",
+                     w->job->subtree, ap_escape_logitem(t->pool, t->url));
+    }
+}
+
 /* A conditional GET of one file into a store temp: 304 touch, 200 commit,
- * 403/404/410 purge (planned), anything broken discarded. */
-static void walk_fetch_file_do(walk_ctx *w, file_task *t)
+ * 200 no-store purge, 403/404/410 purge (planned), anything broken
+ * discarded. Returns 1, counting nothing, when another writer holds the
+ * file. */
+static int walk_fetch_file_once(walk_ctx *w, file_task *t)
 {
     zddc_upstream_req req;
     zddc_upstream_resp resp;
@@ -472,7 +527,7 @@ static void walk_fetch_file_do(walk_ctx *w, file_task *t)
     req.cancel = &w->job->cancel;
 
     if (!walk_acquire(w)) {
-        return;
+        return 0;
     }
     rv = zddc_upstream_perform(w->conf->up, &req, &resp, t->pool);
     walk_release(w);
@@ -500,16 +555,19 @@ static void walk_fetch_file_do(walk_ctx *w, file_task *t)
         }
         ff.tmp = NULL;
     }
-    if (ff.busy || ff.no_store) {
-        WALK_ADD(w, skipped, 1);
-        return;
+    if (ff.busy) {
+        return !walk_cancelled(w);
+    }
+    if (ff.no_store) {
+        walk_drop_no_store(w, t);
+        return 0;
     }
     if (ff.failed != APR_SUCCESS) {
         WALK_ADD(w, errors, 1);
         ap_log_error(APLOG_MARK, APLOG_WARNING, ff.failed, w->s,
                      "zddc_mirror: walk of %s: cannot store %s in the cache",
                      w->job->subtree, ap_escape_logitem(t->pool, t->url));
-        return;
+        return 0;
     }
     if (rv != APR_SUCCESS) {
         if (!walk_cancelled(w)) {
@@ -520,7 +578,7 @@ static void walk_fetch_file_do(walk_ctx *w, file_task *t)
                          zddc_upstream_url(w->conf->up, t->pool, t->url),
                          zddc_upstream_strerror(rv, t->pool));
         }
-        return;
+        return 0;
     }
     switch (resp.status) {
     case 200:
@@ -550,6 +608,92 @@ static void walk_fetch_file_do(walk_ctx *w, file_task *t)
                      resp.status);
         break;
     }
+    return 0;
+}
+
+/* Another writer holds the file: a client's download, or a walk of a
+ * server generation that is ending. Wait while it makes progress, until it
+ * has published or given up; 0 when the walk was cancelled or the writer
+ * stalled longer than the upstream timeout (it is about to fail too). */
+static int walk_wait_writer(walk_ctx *w, file_task *t)
+{
+    apr_time_t moved = apr_time_now();
+    apr_pool_t *p;
+    char *buf;
+    int done = 0;
+
+    apr_pool_create(&p, t->pool);
+    buf = apr_palloc(p, WALK_BUSY_CHUNK);
+    while (!done && !walk_check_deadline(w)
+           && apr_time_now() - moved <= w->conf->timeout) {
+        zddc_store_tmp *tmp = NULL;
+        int leader = 0;
+        apr_status_t rv = w->sp->begin(w->st, t->fs, &tmp, &leader, p);
+
+        if (rv != APR_SUCCESS) {
+            /* Writers taking turns too fast to catch one: look again. */
+            done = !APR_STATUS_IS_EAGAIN(rv);
+        }
+        else if (leader) {
+            w->sp->discard(tmp);
+            done = 1;
+        }
+        else {
+            while (!walk_check_deadline(w)
+                   && apr_time_now() - moved <= w->conf->timeout) {
+                apr_size_t len = WALK_BUSY_CHUNK;
+                zddc_follow_e st = w->sp->follow(tmp, buf, &len);
+
+                if (st == ZDDC_FOLLOW_MORE) {
+                    moved = apr_time_now();
+                    continue;
+                }
+                if (st != ZDDC_FOLLOW_WAIT) {
+                    done = 1;
+                    break;
+                }
+                apr_sleep(WALK_BUSY_POLL);
+            }
+            w->sp->unfollow(tmp);
+        }
+        if (!done) {
+            apr_sleep(WALK_BUSY_POLL);
+        }
+    }
+    apr_pool_destroy(p);
+    return done && !walk_cancelled(w);
+}
+
+/* One file: when another writer holds it, wait for that writer and ask
+ * once more, since its copy may be older than the listing or never be
+ * published. A file still held then stays as it is: counted busy (and as
+ * an error), so the walk does not pass it off as current. */
+static void walk_fetch_file_do(walk_ctx *w, file_task *t)
+{
+    apr_finfo_t fi;
+
+    if (!walk_fetch_file_once(w, t)) {
+        return;
+    }
+    if (walk_wait_writer(w, t)) {
+        t->have_local = w->sp->stat(w->st, t->fs, &fi, t->pool)
+                        == APR_SUCCESS && fi.filetype == APR_REG;
+        t->ims = t->have_local ? fi.mtime : 0;
+        if (!walk_fetch_file_once(w, t)) {
+            return;
+        }
+    }
+    if (walk_cancelled(w)) {
+        return;
+    }
+    apr_thread_mutex_lock(w->mutex);
+    w->counts.busy++;
+    w->counts.errors++;
+    apr_thread_mutex_unlock(w->mutex);
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                 "zddc_mirror: walk of %s: %s is still being downloaded by "
+                 "another request; left for the next walk (busy)",
+                 w->job->subtree, ap_escape_logitem(t->pool, t->url));
 }
 
 /* Thread pool task. Must not touch w once outstanding is given back: the
@@ -942,7 +1086,8 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
     if (!aborted) {
         zddc_sched_publish(job, &w->counts);
     }
-    zddc_sched_record(job, aborted, &rec, failed, why ? why : refused, p);
+    zddc_sched_record(job, aborted, &rec, w->counts.busy, failed,
+                      why ? why : refused, p);
 
     dur = walk_duration(p, rec.duration);
     if (aborted) {
@@ -956,9 +1101,10 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
                  "zddc_mirror: walk of %s %s %s%s%s: dirs=%" APR_UINT64_T_FMT
                  " files=%" APR_UINT64_T_FMT " fetched=%" APR_UINT64_T_FMT
                  " skipped=%" APR_UINT64_T_FMT " purged=%" APR_UINT64_T_FMT
-                 " errors=%" APR_UINT64_T_FMT " bytes=%" APR_UINT64_T_FMT,
+                 " errors=%" APR_UINT64_T_FMT " bytes=%" APR_UINT64_T_FMT
+                 " busy=%" APR_UINT64_T_FMT,
                  job->subtree, failed ? "failed after" : "finished in", dur,
                  failed ? ": " : "", failed ? why : "",
                  rec.dirs, rec.files, rec.fetched, rec.skipped, rec.purged,
-                 rec.errors, rec.bytes);
+                 rec.errors, rec.bytes, w->counts.busy);
 }
