@@ -313,7 +313,9 @@ static int fetch_file(request_rec *r, zddc_server_conf *conf,
             return zddc_stream_finish(&f.out);
         case ZDDC_FETCH_NOT_MODIFIED:
             if (have) {
-                sp->touch(conf->store, fs_path);
+                if (conf->freshness > 0) {
+                    sp->touch(conf->store, fs_path);
+                }
                 return zddc_respond_cached(r, fs_path, NULL, ZDDC_REVALIDATED);
             }
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -555,7 +557,9 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
     }
     case ZDDC_FETCH_NOT_MODIFIED:
         if (have) {
-            sp->touch(conf->store, side);
+            if (conf->freshness > 0) {
+                sp->touch(conf->store, side);
+            }
             return zddc_respond_cached(r, side, type, ZDDC_REVALIDATED);
         }
         zddc_respond_verdict(r, ZDDC_MISS);
