@@ -1,5 +1,9 @@
-/* The walker: one walk of one subtree, directory by directory, file fetches
- * on a thread pool bounded per walk, purges deferred to the end (SPEC §6). */
+/* The walker: one walk of one subtree. Listings and files are fetched on a
+ * thread pool bounded per walk; the walker thread keeps a stack of the
+ * directories still to list and queues the work; purges are deferred to
+ * the end (SPEC §6). */
+#include <stdlib.h>
+
 #include <apr_strings.h>
 #include <apr_file_io.h>
 #include <apr_atomic.h>
@@ -29,6 +33,8 @@ APLOG_USE_MODULE(zddc_mirror);
 #define WALK_BUSY_POLL apr_time_from_msec(50)
 /* Bytes a waiting walk reads per look at the other writer's download. */
 #define WALK_BUSY_CHUNK (64 * 1024)
+/* Freed memory the walk's task allocator keeps for the next tasks. */
+#define WALK_POOL_MAX_FREE (2 * 1024 * 1024)
 
 struct zddc_walker {
     apr_pool_t *pool;
@@ -43,6 +49,8 @@ typedef enum {
     LISTING_CANCELLED
 } listing_e;
 
+typedef struct walk_dir walk_dir;
+
 typedef struct {
     zddc_walk_job *job;
     zddc_server_conf *conf;
@@ -51,25 +59,53 @@ typedef struct {
     zddc_walker *wk;
     server_rec *s;
     apr_pool_t *pool;            /* walker thread only */
+    apr_pool_t *task_root;       /* parent of the task pools; its allocator
+                                    is locked, so any thread may clear them */
     apr_time_t started;
     apr_time_t deadline;         /* 0 = none */
     apr_time_t last_publish;
     const char *root_failure;    /* why the subtree's own listing failed */
     int parallel;
+    zddc_walk_counts counts;     /* updated with apr_atomic_add64 only */
+
+    /* Walker thread only. */
+    apr_array_header_t *pending; /* char *: directories still to list, the
+                                    next on top (malloc'd, freed once taken) */
+    int dirs_held;               /* listings asked for, not yet walked */
+    int root_sent;
 
     apr_thread_mutex_t *mutex;   /* guards everything below */
-    apr_thread_cond_t *cond;
+    apr_thread_cond_t *wake;     /* the walker: a task ended */
+    int waiting;                 /* the walker waits on wake */
+    apr_thread_cond_t *freed;    /* tasks: an upstream slot came free */
     int tokens;                  /* upstream requests that may start now */
     int outstanding;             /* file tasks pushed and not finished */
-    zddc_walk_counts counts;
+    walk_dir *done, *done_tail;  /* fetched listings waiting for the walker */
+    apr_pool_t **spare;          /* cleared task pools, for the next task */
+    int nspare, spare_max;
     apr_pool_t *plan_pool;
     apr_array_header_t *plan;    /* url paths to purge when the walk ends */
     apr_uint64_t plan_entries;   /* local entries below them */
 } walk_ctx;
 
+/* One directory, in a task pool of its own: on the thread pool its listing
+ * is fetched and compared with the local directory (purges planned, files
+ * that are current counted), then the walker thread queues the files left
+ * to ask for and pushes the subdirectories. */
+struct walk_dir {
+    walk_ctx *w;
+    apr_pool_t *pool;
+    const char *url;             /* "/a/b/" */
+    int is_root;
+    listing_e got;
+    apr_array_header_t *files;   /* file_task: the files to ask for */
+    apr_array_header_t *subdirs; /* const char *: "/a/b/c/" */
+    walk_dir *next;              /* in the done queue */
+};
+
 typedef struct {
     walk_ctx *w;
-    apr_pool_t *pool;            /* the task's own, destroyed when it ends */
+    apr_pool_t *pool;            /* a task pool, given back when it ends */
     const char *url;
     const char *fs;
     int have_local;
@@ -85,11 +121,8 @@ typedef struct {
     apr_status_t failed;         /* the store refused the body */
 } file_fetch;
 
-#define WALK_ADD(w, field, n) do {                  \
-        apr_thread_mutex_lock((w)->mutex);          \
-        (w)->counts.field += (n);                   \
-        apr_thread_mutex_unlock((w)->mutex);        \
-    } while (0)
+#define WALK_ADD(w, field, n) \
+    apr_atomic_add64(&(w)->counts.field, (apr_uint64_t)(n))
 
 static int walk_cancelled(walk_ctx *w)
 {
@@ -128,10 +161,62 @@ static void walk_publish(walk_ctx *w, int force)
         return;
     }
     w->last_publish = now;
-    apr_thread_mutex_lock(w->mutex);
-    copy = w->counts;
-    apr_thread_mutex_unlock(w->mutex);
+    copy.dirs = apr_atomic_read64(&w->counts.dirs);
+    copy.files = apr_atomic_read64(&w->counts.files);
+    copy.done = apr_atomic_read64(&w->counts.done);
+    copy.fetched = apr_atomic_read64(&w->counts.fetched);
+    copy.skipped = apr_atomic_read64(&w->counts.skipped);
+    copy.purged = apr_atomic_read64(&w->counts.purged);
+    copy.errors = apr_atomic_read64(&w->counts.errors);
+    copy.bytes = apr_atomic_read64(&w->counts.bytes);
+    copy.busy = apr_atomic_read64(&w->counts.busy);
     zddc_sched_publish(w->job, &copy);
+}
+
+/* Task pools: subpools of task_root, cleared when a task ends and kept for
+ * the next one, so a walk creates a handful of pools whatever its size. */
+static apr_pool_t *walk_pool_get(walk_ctx *w)
+{
+    apr_pool_t *p = NULL;
+
+    apr_thread_mutex_lock(w->mutex);
+    if (w->nspare > 0) {
+        p = w->spare[--w->nspare];
+    }
+    apr_thread_mutex_unlock(w->mutex);
+    if (!p) {
+        apr_pool_create(&p, w->task_root);
+        apr_pool_tag(p, "zddc_walk_task");
+    }
+    return p;
+}
+
+/* With the mutex held; p is cleared. */
+static void walk_pool_put_locked(walk_ctx *w, apr_pool_t *p)
+{
+    if (w->nspare < w->spare_max) {
+        w->spare[w->nspare++] = p;
+    }
+    else {
+        apr_pool_destroy(p);
+    }
+}
+
+static void walk_pool_put(walk_ctx *w, apr_pool_t *p)
+{
+    apr_pool_clear(p);
+    apr_thread_mutex_lock(w->mutex);
+    walk_pool_put_locked(w, p);
+    apr_thread_mutex_unlock(w->mutex);
+}
+
+/* Walker thread, with the mutex held: wait until a listing is back or the
+ * file queue is down to half (tasks signal only then), or WALK_POLL. */
+static void walk_wait(walk_ctx *w)
+{
+    w->waiting = 1;
+    apr_thread_cond_timedwait(w->wake, w->mutex, WALK_POLL);
+    w->waiting = 0;
 }
 
 /* Take one of the walk's ZddcMirrorParallelism upstream slots; 0 when the
@@ -149,7 +234,7 @@ static int walk_acquire(walk_ctx *w)
             apr_thread_mutex_unlock(w->mutex);
             return 1;
         }
-        apr_thread_cond_timedwait(w->cond, w->mutex, WALK_POLL);
+        apr_thread_cond_timedwait(w->freed, w->mutex, WALK_POLL);
         apr_thread_mutex_unlock(w->mutex);
         walk_check_deadline(w);
     }
@@ -159,7 +244,7 @@ static void walk_release(walk_ctx *w)
 {
     apr_thread_mutex_lock(w->mutex);
     w->tokens++;
-    apr_thread_cond_broadcast(w->cond);
+    apr_thread_cond_signal(w->freed);
     apr_thread_mutex_unlock(w->mutex);
 }
 
@@ -686,10 +771,8 @@ static void walk_fetch_file_do(walk_ctx *w, file_task *t)
     if (walk_cancelled(w)) {
         return;
     }
-    apr_thread_mutex_lock(w->mutex);
-    w->counts.busy++;
-    w->counts.errors++;
-    apr_thread_mutex_unlock(w->mutex);
+    WALK_ADD(w, busy, 1);
+    WALK_ADD(w, errors, 1);
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                  "zddc_mirror: walk of %s: %s is still being downloaded by "
                  "another request; left for the next walk (busy)",
@@ -703,51 +786,68 @@ static void *APR_THREAD_FUNC zddc_walk_fetch_file(apr_thread_t *thd,
 {
     file_task *t = data;
     walk_ctx *w = t->w;
+    apr_pool_t *tp = t->pool;
 
     if (!walk_cancelled(w)) {
         walk_fetch_file_do(w, t);
     }
-    apr_pool_destroy(t->pool);
+    WALK_ADD(w, done, 1);
+    apr_pool_clear(tp);
     apr_thread_mutex_lock(w->mutex);
-    w->counts.done++;
+    walk_pool_put_locked(w, tp);
     w->outstanding--;
-    apr_thread_cond_broadcast(w->cond);
+    /* Half the queue gone: worth waking the walker to refill it. */
+    if (w->waiting && w->outstanding <= w->parallel) {
+        apr_thread_cond_signal(w->wake);
+    }
     apr_thread_mutex_unlock(w->mutex);
     return NULL;
 }
 
-/* One file entry: no request when the listing's size and mod_time match
- * the local copy, else a task on the pool. */
-static void zddc_walk_file(walk_ctx *w, const char *url,
-                           const zddc_listing_entry *e, apr_pool_t *p)
+/* One file entry, on a pool thread: no request when the listing's size
+ * and mod_time match the local copy, else it joins d->files. maybe_local
+ * is 0 when the local directory does not hold it: no need to stat it. */
+static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
+                           const zddc_listing_entry *e, int maybe_local,
+                           apr_pool_t *p)
 {
     const char *fs;
     apr_finfo_t fi;
-    apr_pool_t *tp;
     file_task *t;
-    int have, limit = w->parallel * WALK_QUEUE_FACTOR, go;
+    int have;
 
     WALK_ADD(w, files, 1);
     if (w->sp->map(w->st, url, ZDDC_OBJ_FILE, &fs, p) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                      "zddc_mirror: walk of %s: cannot map %s into the cache",
                      w->job->subtree, ap_escape_logitem(p, url));
-        apr_thread_mutex_lock(w->mutex);
-        w->counts.errors++;
-        w->counts.done++;
-        apr_thread_mutex_unlock(w->mutex);
+        WALK_ADD(w, errors, 1);
+        WALK_ADD(w, done, 1);
         return;
     }
-    have = w->sp->stat(w->st, fs, &fi, p) == APR_SUCCESS
+    have = maybe_local && w->sp->stat(w->st, fs, &fi, p) == APR_SUCCESS
            && fi.filetype == APR_REG;
     if (have && e->size >= 0 && e->mod_time && fi.size == e->size
         && apr_time_sec(fi.mtime) == apr_time_sec(e->mod_time)) {
-        apr_thread_mutex_lock(w->mutex);
-        w->counts.skipped++;
-        w->counts.done++;
-        apr_thread_mutex_unlock(w->mutex);
+        WALK_ADD(w, skipped, 1);
+        WALK_ADD(w, done, 1);
         return;
     }
+    t = apr_array_push(d->files);
+    memset(t, 0, sizeof(*t));
+    t->url = apr_pstrdup(d->pool, url);
+    t->fs = apr_pstrdup(d->pool, fs);
+    t->have_local = have;
+    t->ims = have ? fi.mtime : 0;
+}
+
+/* Walker thread: queue one file task, waiting while the pool already has
+ * enough of them (a huge directory costs no memory). */
+static void walk_queue_file(walk_ctx *w, const file_task *f)
+{
+    apr_pool_t *tp;
+    file_task *t;
+    int limit = w->parallel * WALK_QUEUE_FACTOR, go;
 
     for (;;) {
         apr_thread_mutex_lock(w->mutex);
@@ -756,7 +856,7 @@ static void zddc_walk_file(walk_ctx *w, const char *url,
             w->outstanding++;
         }
         else if (!walk_cancelled(w)) {
-            apr_thread_cond_timedwait(w->cond, w->mutex, WALK_POLL);
+            walk_wait(w);
         }
         apr_thread_mutex_unlock(w->mutex);
         if (go) {
@@ -768,14 +868,12 @@ static void zddc_walk_file(walk_ctx *w, const char *url,
         walk_publish(w, 0);
     }
 
-    apr_pool_create_unmanaged_ex(&tp, NULL, NULL);
-    t = apr_pcalloc(tp, sizeof(*t));
+    tp = walk_pool_get(w);
+    t = apr_pmemdup(tp, f, sizeof(*t));
     t->w = w;
     t->pool = tp;
-    t->url = apr_pstrdup(tp, url);
-    t->fs = apr_pstrdup(tp, fs);
-    t->have_local = have;
-    t->ims = have ? fi.mtime : 0;
+    t->url = apr_pstrdup(tp, f->url);
+    t->fs = apr_pstrdup(tp, f->fs);
     if (apr_thread_pool_push(w->wk->tp, zddc_walk_fetch_file, t,
                              APR_THREAD_TASK_PRIORITY_NORMAL, w)
         != APR_SUCCESS) {
@@ -804,19 +902,21 @@ static void zddc_walk_purge_orphans(walk_ctx *w, const char *url_dir,
     }
 }
 
-/* The entries of a fetched listing: files to the pool, safe subdirectory
- * paths into subdirs (allocated in sp) for the caller to recurse into. */
-static void zddc_walk_entries(walk_ctx *w, const char *url_dir,
+/* The entries of a fetched listing against the local directory, on a pool
+ * thread: files to ask for into d->files, safe subdirectories into
+ * d->subdirs, purges planned. */
+static void zddc_walk_entries(walk_ctx *w, walk_dir *d,
                               const apr_array_header_t *entries,
-                              apr_array_header_t *subdirs, apr_pool_t *sp,
                               apr_pool_t *p)
 {
     apr_array_header_t *local = NULL;
     apr_hash_t *local_by_name = apr_hash_make(p);
     apr_hash_t *names = apr_hash_make(p);
-    int i;
+    apr_status_t rv;
+    int i, local_known;
 
-    if (w->sp->list(w->st, url_dir, &local, p) == APR_SUCCESS) {
+    rv = w->sp->list(w->st, d->url, &local, p);
+    if (rv == APR_SUCCESS) {
         for (i = 0; i < local->nelts; i++) {
             zddc_store_entry *le = &APR_ARRAY_IDX(local, i, zddc_store_entry);
 
@@ -826,6 +926,9 @@ static void zddc_walk_entries(walk_ctx *w, const char *url_dir,
     else {
         local = NULL;
     }
+    /* The local directory's content is known (none when it is missing):
+     * files it does not hold need no stat. */
+    local_known = rv == APR_SUCCESS || APR_STATUS_IS_ENOENT(rv);
 
     for (i = 0; i < entries->nelts; i++) {
         const zddc_listing_entry *e = &APR_ARRAY_IDX(entries, i,
@@ -843,11 +946,11 @@ static void zddc_walk_entries(walk_ctx *w, const char *url_dir,
                          "zddc_mirror: walk of %s: skipping unsafe name "
                          "\"%s\" in %s", w->job->subtree,
                          ap_escape_logitem(p, e->name ? e->name : ""),
-                         ap_escape_logitem(p, url_dir));
+                         ap_escape_logitem(p, d->url));
             continue;
         }
         apr_hash_set(names, e->name, len, e);
-        url = zddc_path_join(p, url_dir, e->name);
+        url = zddc_path_join(p, d->url, e->name);
         le = apr_hash_get(local_by_name, e->name, len);
         if (le && le->is_dir != e->is_dir) {
             /* Changed between file and directory: the old one goes with the
@@ -856,79 +959,162 @@ static void zddc_walk_entries(walk_ctx *w, const char *url_dir,
             continue;
         }
         if (e->is_dir) {
-            APR_ARRAY_PUSH(subdirs, const char *) = apr_pstrcat(sp, url, "/",
-                                                                NULL);
+            APR_ARRAY_PUSH(d->subdirs, const char *) = apr_pstrcat(d->pool,
+                                                                   url, "/",
+                                                                   NULL);
         }
         else {
-            zddc_walk_file(w, url, e, p);
+            zddc_walk_file(w, d, url, e, !local_known || le != NULL, p);
         }
     }
-    zddc_walk_purge_orphans(w, url_dir, names, local, p);
+    zddc_walk_purge_orphans(w, d->url, names, local, p);
 }
 
-/* One directory, then its subdirectories, depth first: only the listings
- * on the current path are held. */
-static void zddc_walk_dir(walk_ctx *w, const char *url_dir, int is_root)
+/* Thread pool task: one directory's listing, compared with the local
+ * directory, then handed back to the walker, which waits for it
+ * (dirs_held), so w stays valid throughout. The listing itself goes once
+ * compared: only what the walker needs stays in d->pool. */
+static void *APR_THREAD_FUNC zddc_walk_dir_task(apr_thread_t *thd,
+                                                void *data)
 {
-    apr_array_header_t *entries = NULL, *subdirs;
-    apr_pool_t *p, *lp;
-    listing_e got;
-    int i;
+    walk_dir *d = data;
+    walk_ctx *w = d->w;
+    apr_array_header_t *entries = NULL;
+    apr_pool_t *lp;
 
-    if (walk_check_deadline(w)) {
-        return;
+    d->files = apr_array_make(d->pool, 8, sizeof(file_task));
+    d->subdirs = apr_array_make(d->pool, 8, sizeof(const char *));
+    apr_pool_create(&lp, d->pool);
+    d->got = walk_cancelled(w) ? LISTING_CANCELLED
+             : zddc_walk_fetch_listing(w, d->url, &entries, lp);
+    if (d->got == LISTING_OK) {
+        zddc_walk_entries(w, d, entries, lp);
     }
-    apr_pool_create(&p, w->pool);
-    apr_pool_create(&lp, p);
-    subdirs = apr_array_make(p, 8, sizeof(const char *));
-    WALK_ADD(w, dirs, 1);
-
-    got = zddc_walk_fetch_listing(w, url_dir, &entries, lp);
-    switch (got) {
-    case LISTING_OK:
-        zddc_walk_entries(w, url_dir, entries, subdirs, p, lp);
-        break;
-    case LISTING_GONE:
-        walk_plan_gone_dir(w, url_dir, lp);
-        break;
-    case LISTING_FAILED:
-        WALK_ADD(w, errors, 1);
-        if (is_root) {
-            w->root_failure = "its listing could not be fetched";
-        }
-        break;
-    case LISTING_CANCELLED:
-        break;
+    else if (d->got == LISTING_GONE) {
+        walk_plan_gone_dir(w, d->url, lp);
     }
     apr_pool_destroy(lp);
-    walk_publish(w, 0);
 
-    for (i = 0; i < subdirs->nelts && !walk_cancelled(w); i++) {
-        zddc_walk_dir(w, APR_ARRAY_IDX(subdirs, i, const char *), 0);
+    apr_thread_mutex_lock(w->mutex);
+    if (w->done_tail) {
+        w->done_tail->next = d;
     }
-    apr_pool_destroy(p);
+    else {
+        w->done = d;
+    }
+    w->done_tail = d;
+    if (w->waiting) {
+        apr_thread_cond_signal(w->wake);
+    }
+    apr_thread_mutex_unlock(w->mutex);
+    return NULL;
 }
 
+/* The directories still to list: a stack of url strings, so a walk holds
+ * the pending siblings along its current branch, never the whole tree. */
+static void walk_pending_push(walk_ctx *w, const char *url_dir)
+{
+    apr_size_t len = strlen(url_dir) + 1;
+    char *copy = ap_malloc(len);
+
+    memcpy(copy, url_dir, len);
+    APR_ARRAY_PUSH(w->pending, char *) = copy;
+}
+
+/* Walker thread: the next pending directory to the thread pool; it goes
+ * ahead of queued files, which it feeds. */
+static void walk_send_dir(walk_ctx *w)
+{
+    char *url = *(char **)apr_array_pop(w->pending);
+    apr_pool_t *p = walk_pool_get(w);
+    walk_dir *d = apr_pcalloc(p, sizeof(*d));
+
+    d->w = w;
+    d->pool = p;
+    d->url = apr_pstrdup(p, url);
+    d->is_root = !w->root_sent;
+    w->root_sent = 1;
+    free(url);
+    w->dirs_held++;
+    WALK_ADD(w, dirs, 1);
+    if (apr_thread_pool_push(w->wk->tp, zddc_walk_dir_task, d,
+                             APR_THREAD_TASK_PRIORITY_HIGH, w)
+        != APR_SUCCESS) {
+        zddc_walk_dir_task(NULL, d);
+    }
+}
+
+/* Walker thread: a directory back from the pool. Its files are queued,
+ * its subdirectories pushed, last first so that the first is listed next
+ * (depth first). */
+static void zddc_walk_dir(walk_ctx *w, walk_dir *d)
+{
+    int i;
+
+    if (d->got == LISTING_FAILED) {
+        WALK_ADD(w, errors, 1);
+        if (d->is_root) {
+            w->root_failure = "its listing could not be fetched";
+        }
+    }
+    else if (d->got == LISTING_OK) {
+        for (i = 0; i < d->files->nelts && !walk_cancelled(w); i++) {
+            walk_queue_file(w, &APR_ARRAY_IDX(d->files, i, file_task));
+        }
+        for (i = d->subdirs->nelts - 1; i >= 0 && !walk_cancelled(w); i--) {
+            walk_pending_push(w, APR_ARRAY_IDX(d->subdirs, i, const char *));
+        }
+    }
+    w->dirs_held--;
+    walk_pool_put(w, d->pool);
+}
+
+/* The walker thread's loop: up to ZddcMirrorParallelism listings in
+ * flight (sharing the upstream slots with the file tasks), each directory
+ * walked as its listing arrives, until nothing is pending, in flight or
+ * outstanding. */
 static void zddc_walk_subtree(walk_ctx *w)
 {
     const char *sub = w->job->subtree;
-    int n;
+    walk_dir *d;
+    int busy, i;
 
-    zddc_walk_dir(w, strcmp(sub, "/") ? apr_pstrcat(w->pool, sub, "/", NULL)
-                                      : "/", 1);
+    walk_pending_push(w, strcmp(sub, "/") ? apr_pstrcat(w->pool, sub, "/",
+                                                        NULL)
+                                          : "/");
     for (;;) {
-        apr_thread_mutex_lock(w->mutex);
-        if (w->outstanding > 0) {
-            apr_thread_cond_timedwait(w->cond, w->mutex, WALK_POLL);
+        if (!walk_check_deadline(w)) {
+            while (w->pending->nelts > 0 && w->dirs_held < w->parallel) {
+                walk_send_dir(w);
+            }
         }
-        n = w->outstanding;
+        apr_thread_mutex_lock(w->mutex);
+        if (!w->done && (w->outstanding > 0 || w->dirs_held > 0)) {
+            walk_wait(w);
+        }
+        d = w->done;
+        if (d) {
+            w->done = d->next;
+            if (!w->done) {
+                w->done_tail = NULL;
+            }
+        }
+        busy = w->outstanding > 0;
         apr_thread_mutex_unlock(w->mutex);
-        if (n == 0) {
+
+        if (d) {
+            zddc_walk_dir(w, d);
+        }
+        else if (!busy && w->dirs_held == 0
+                 && (walk_cancelled(w) || w->pending->nelts == 0)) {
             break;
         }
-        walk_check_deadline(w);
         walk_publish(w, 0);
     }
+    for (i = 0; i < w->pending->nelts; i++) {
+        free(APR_ARRAY_IDX(w->pending, i, char *));
+    }
+    w->pending->nelts = 0;
 }
 
 /* Carry out the purge plan unless it exceeds ZddcMirrorMaxPurge; returns a
@@ -981,6 +1167,37 @@ static const char *walk_duration(apr_pool_t *p, apr_interval_time_t d)
     return zddc_duration_format(p, apr_time_from_msec(apr_time_as_msec(d)));
 }
 
+/* The parent of the walk's task pools: an allocator of its own, locked
+ * since the pool threads clear the pools, keeping a little freed memory for
+ * the next tasks. Destroyed when the walk ends (or with p). */
+static apr_status_t walk_pools_create(walk_ctx *w, apr_pool_t *p)
+{
+    apr_allocator_t *alloc;
+    apr_thread_mutex_t *m;
+    apr_status_t rv;
+
+    rv = apr_allocator_create(&alloc);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_thread_mutex_create(&m, APR_THREAD_MUTEX_DEFAULT, p);
+    if (rv == APR_SUCCESS) {
+        apr_allocator_mutex_set(alloc, m);
+        apr_allocator_max_free_set(alloc, WALK_POOL_MAX_FREE);
+        rv = apr_pool_create_ex(&w->task_root, p, NULL, alloc);
+    }
+    if (rv != APR_SUCCESS) {
+        apr_allocator_destroy(alloc);
+        return rv;
+    }
+    apr_allocator_owner_set(alloc, w->task_root);
+    apr_pool_tag(w->task_root, "zddc_walk_tasks");
+    /* Every task that can hold a pool at once: files queued, listings. */
+    w->spare_max = w->parallel * (WALK_QUEUE_FACTOR + 1) + 1;
+    w->spare = apr_palloc(p, w->spare_max * sizeof(*w->spare));
+    return APR_SUCCESS;
+}
+
 apr_status_t zddc_walker_create(zddc_walker **wkp, int max_parallel,
                                 apr_pool_t *p)
 {
@@ -1029,11 +1246,14 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
     w->tokens = w->parallel;
     apr_pool_create(&w->plan_pool, p);
     w->plan = apr_array_make(w->plan_pool, 16, sizeof(const char *));
+    w->pending = apr_array_make(p, 16, sizeof(char *));
 
     if (apr_thread_mutex_create(&w->mutex, APR_THREAD_MUTEX_DEFAULT, p)
         != APR_SUCCESS
-        || apr_thread_cond_create(&w->cond, p) != APR_SUCCESS) {
-        why = "cannot create the walk's mutex";
+        || apr_thread_cond_create(&w->wake, p) != APR_SUCCESS
+        || apr_thread_cond_create(&w->freed, p) != APR_SUCCESS
+        || walk_pools_create(w, p) != APR_SUCCESS) {
+        why = "cannot create the walk's mutex or pools";
     }
     else if (!w->sp || !w->st || !conf->up) {
         why = "the virtual host has no cache store or upstream";
@@ -1043,6 +1263,10 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
                      "zddc_mirror: walk of %s started (parallelism %d)",
                      job->subtree, w->parallel);
         zddc_walk_subtree(w);
+    }
+    if (w->task_root) {
+        apr_pool_destroy(w->task_root);
+        w->task_root = NULL;
     }
 
     cancel = apr_atomic_read32(&job->cancel);
