@@ -29,6 +29,9 @@ typedef enum {
 typedef struct {
     const char *name;
     int is_dir;             /* a real directory (symlinks count as files) */
+    int is_reg;             /* a regular file */
+    apr_off_t size;
+    apr_time_t mtime;
 } zddc_store_entry;
 
 typedef enum {

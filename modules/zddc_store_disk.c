@@ -1017,6 +1017,10 @@ static apr_status_t disk_list(zddc_store *st, const char *url_dir,
         e = apr_array_push(arr);
         e->name = apr_pstrdup(p, de->d_name);
         e->is_dir = S_ISDIR(sb.st_mode);
+        e->is_reg = S_ISREG(sb.st_mode);
+        e->size = (apr_off_t)sb.st_size;
+        e->mtime = apr_time_from_sec(sb.st_mtim.tv_sec)
+                   + sb.st_mtim.tv_nsec / 1000;
     }
     closedir(d);
     *entries = arr;

@@ -805,11 +805,12 @@ static void *APR_THREAD_FUNC zddc_walk_fetch_file(apr_thread_t *thd,
 }
 
 /* One file entry, on a pool thread: no request when the listing's size
- * and mod_time match the local copy, else it joins d->files. maybe_local
- * is 0 when the local directory does not hold it: no need to stat it. */
+ * and mod_time match the local copy, else it joins d->files. When the
+ * local directory was listed, le is its entry (NULL: not held locally) and
+ * nothing needs a stat; local_known 0 means stat to find out. */
 static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
-                           const zddc_listing_entry *e, int maybe_local,
-                           apr_pool_t *p)
+                           const zddc_listing_entry *e, int local_known,
+                           const zddc_store_entry *le, apr_pool_t *p)
 {
     const char *fs;
     apr_finfo_t fi;
@@ -825,8 +826,17 @@ static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
         WALK_ADD(w, done, 1);
         return;
     }
-    have = maybe_local && w->sp->stat(w->st, fs, &fi, p) == APR_SUCCESS
-           && fi.filetype == APR_REG;
+    if (local_known) {
+        have = le && le->is_reg;
+        if (have) {
+            fi.size = le->size;
+            fi.mtime = le->mtime;
+        }
+    }
+    else {
+        have = w->sp->stat(w->st, fs, &fi, p) == APR_SUCCESS
+               && fi.filetype == APR_REG;
+    }
     if (have && e->size >= 0 && e->mod_time && fi.size == e->size
         && apr_time_sec(fi.mtime) == apr_time_sec(e->mod_time)) {
         WALK_ADD(w, skipped, 1);
@@ -964,7 +974,7 @@ static void zddc_walk_entries(walk_ctx *w, walk_dir *d,
                                                                    NULL);
         }
         else {
-            zddc_walk_file(w, d, url, e, !local_known || le != NULL, p);
+            zddc_walk_file(w, d, url, e, local_known, le, p);
         }
     }
     zddc_walk_purge_orphans(w, d->url, names, local, p);
