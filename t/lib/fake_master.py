@@ -106,6 +106,10 @@ class _Handler(BaseHTTPRequestHandler):
     # --- connection bookkeeping -------------------------------------------
     def setup(self):
         super().setup()
+        if self.master.ssl_context is not None:
+            # TLS handshake here (bounded by self.timeout), not in the
+            # accept loop; a failure ends this connection only.
+            self.connection.do_handshake()
         self.master._conn_opened(self.connection)
 
     def finish(self):
@@ -359,7 +363,7 @@ class FakeMaster:
     no_store (set of decoded paths), slow_seconds (float), verbose."""
 
     def __init__(self, docroot=None, acl=None, bearer=None, port=0,
-                 slow_seconds=2.0, verbose=False):
+                 slow_seconds=2.0, verbose=False, ssl_context=None):
         self._own_docroot = docroot is None
         self.docroot = os.path.realpath(
             docroot or tempfile.mkdtemp(prefix="zddc-master-"))
@@ -372,6 +376,7 @@ class FakeMaster:
         self.no_store = set()
         self.slow_seconds = slow_seconds
         self.verbose = verbose
+        self.ssl_context = ssl_context   # ssl.SSLContext: serve https
         self.port = port
         self._lock = threading.Lock()
         self._log = []
@@ -398,6 +403,9 @@ class FakeMaster:
                     raise
                 time.sleep(0.1)
         srv.master = self
+        if self.ssl_context is not None:
+            srv.socket = self.ssl_context.wrap_socket(
+                srv.socket, server_side=True, do_handshake_on_connect=False)
         self.port = srv.server_address[1]
         self._down.clear()
         self._server = srv
@@ -442,7 +450,8 @@ class FakeMaster:
 
     @property
     def base_url(self):
-        return "http://127.0.0.1:%d" % self.port
+        scheme = "https" if self.ssl_context is not None else "http"
+        return "%s://127.0.0.1:%d" % (scheme, self.port)
 
     def url(self, path="/"):
         return self.base_url + urllib.parse.quote(path, safe="/")
