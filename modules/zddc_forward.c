@@ -149,12 +149,12 @@ int zddc_forward(request_rec *r, zddc_server_conf *conf)
         if (lv.out.sent > 0) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                           "forwarded %s %s broke: %s", r->method, r->uri,
-                          zddc_upstream_strerror(rv, r->pool));
+                          zddc_upstream_describe(rv, &resp, r->pool));
             return zddc_stream_abort(&lv.out);
         }
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "forwarding %s %s failed: %s", r->method, r->uri,
-                      zddc_upstream_strerror(rv, r->pool));
+                      zddc_upstream_describe(rv, &resp, r->pool));
         r->status = HTTP_OK;
         return resp.status == 0 ? HTTP_GATEWAY_TIME_OUT : HTTP_BAD_GATEWAY;
     }

@@ -347,7 +347,8 @@ static int fetch_file(request_rec *r, zddc_server_conf *conf,
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "upstream transfer of %s broke after %" APR_OFF_T_FMT
                       " bytes (%s); aborting client, cached copy untouched",
-                      r->uri, resp.bytes, zddc_upstream_strerror(rv, r->pool));
+                      r->uri, resp.bytes,
+                      zddc_upstream_describe(rv, &resp, r->pool));
         return zddc_stream_abort(&f.out);
     }
     /* Nothing reached the client yet: the response can still be changed. */
@@ -356,12 +357,13 @@ static int fetch_file(request_rec *r, zddc_server_conf *conf,
     if (have) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "upstream unreachable for %s (%s); serving the cached "
-                      "copy", r->uri, zddc_upstream_strerror(rv, r->pool));
+                      "copy", r->uri,
+                      zddc_upstream_describe(rv, &resp, r->pool));
         return zddc_respond_cached(r, fs_path, NULL, ZDDC_STALE);
     }
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                   "upstream unreachable for %s (%s)", r->uri,
-                  zddc_upstream_strerror(rv, r->pool));
+                  zddc_upstream_describe(rv, &resp, r->pool));
     zddc_respond_verdict(r, ZDDC_MISS);
     if (resp.status >= 500 || rv == ZDDC_UP_EBROKEN) {
         return HTTP_BAD_GATEWAY;
@@ -522,7 +524,7 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "listing %s: upstream %s", r->uri,
-                      zddc_upstream_strerror(rv, r->pool));
+                      zddc_upstream_describe(rv, &resp, r->pool));
         return offline_listing(r, conf, side, have, json,
                                resp.status == 0 && rv != ZDDC_UP_ETOOBIG
                                ? HTTP_GATEWAY_TIME_OUT : HTTP_BAD_GATEWAY);

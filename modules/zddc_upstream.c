@@ -601,11 +601,13 @@ apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
     hdr_build hb = { NULL, 0, NULL, p };
     xfer_ctx x = { req, resp, p, 0, 0, 0,
                    up->stall, apr_time_now(), 0 };
+    char errbuf[CURL_ERROR_SIZE];
     CURL *h;
     CURLcode rc;
     apr_status_t rv;
 
     resp->status = 0;
+    resp->detail = NULL;
     resp->headers = apr_table_make(p, 16);
     resp->last_modified = 0;
     resp->content_length = -1;
@@ -697,8 +699,14 @@ apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
         }
     }
 
+    errbuf[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     rc = curl_easy_perform(h);
     rv = map_result(rc, &x, is_head);
+    if (rc != CURLE_OK) {
+        resp->detail = apr_pstrdup(p, errbuf[0] ? errbuf
+                                                : curl_easy_strerror(rc));
+    }
     handle_give(up, h);
     curl_slist_free_all(hb.list);
     return rv;
@@ -822,4 +830,16 @@ const char *zddc_upstream_strerror(apr_status_t rv, apr_pool_t *p)
     default:
         return apr_pstrdup(p, apr_strerror(rv, buf, sizeof(buf)));
     }
+}
+
+const char *zddc_upstream_describe(apr_status_t rv,
+                                   const zddc_upstream_resp *resp,
+                                   apr_pool_t *p)
+{
+    const char *what = zddc_upstream_strerror(rv, p);
+
+    if (resp && resp->detail && *resp->detail) {
+        return apr_pstrcat(p, what, ": ", resp->detail, NULL);
+    }
+    return what;
 }

@@ -24,6 +24,7 @@ typedef struct {
     apr_off_t content_length;   /* -1 when absent */
     int no_store;               /* Cache-Control: no-store */
     apr_off_t bytes;            /* body bytes received */
+    const char *detail;         /* libcurl's own words on a failure, or NULL */
 } zddc_upstream_resp;
 
 /* Called once the status line and headers are complete, before any body.
@@ -87,5 +88,11 @@ const char *zddc_upstream_url(zddc_upstream *up, apr_pool_t *p,
 
 /* A short human phrase for an error code above, or the APR string. */
 const char *zddc_upstream_strerror(apr_status_t rv, apr_pool_t *p);
+
+/* The same phrase with libcurl's detail when there is one ("connection
+ * failed: SSL certificate problem: ..."), for log lines. */
+const char *zddc_upstream_describe(apr_status_t rv,
+                                   const zddc_upstream_resp *resp,
+                                   apr_pool_t *p);
 
 #endif
