@@ -3,6 +3,7 @@
 #ifndef ZDDC_SCHED_H
 #define ZDDC_SCHED_H
 
+#include <string.h>
 #include <sys/types.h>
 #include <httpd.h>
 #include <http_config.h>
@@ -26,6 +27,36 @@ typedef struct {
                                download) held the file past the walk's wait;
                                also counted in errors */
 } zddc_walk_counts;
+
+/* The figures a state record keeps, and back (a finished walk's "done" is
+ * every file it saw). */
+static APR_INLINE void zddc_walk_counts_to_rec(const zddc_walk_counts *c,
+                                               zddc_state_rec *rec)
+{
+    rec->dirs = c->dirs;
+    rec->files = c->files;
+    rec->fetched = c->fetched;
+    rec->skipped = c->skipped;
+    rec->purged = c->purged;
+    rec->errors = c->errors;
+    rec->bytes = c->bytes;
+}
+
+static APR_INLINE void zddc_walk_counts_from_rec(const zddc_state_rec *rec,
+                                                 apr_uint64_t busy,
+                                                 zddc_walk_counts *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->dirs = rec->dirs;
+    c->files = rec->files;
+    c->done = rec->files;
+    c->fetched = rec->fetched;
+    c->skipped = rec->skipped;
+    c->purged = rec->purged;
+    c->errors = rec->errors;
+    c->bytes = rec->bytes;
+    c->busy = busy;
+}
 
 typedef enum {
     ZDDC_SLOT_IDLE = 0,

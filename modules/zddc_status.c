@@ -195,16 +195,7 @@ static void status_json(request_rec *r, apr_array_header_t *vhosts,
             if (sl->last.last_walk_at) {
                 zddc_walk_counts c;
 
-                memset(&c, 0, sizeof(c));
-                c.dirs = sl->last.dirs;
-                c.files = sl->last.files;
-                c.done = sl->last.files;
-                c.fetched = sl->last.fetched;
-                c.skipped = sl->last.skipped;
-                c.purged = sl->last.purged;
-                c.errors = sl->last.errors;
-                c.bytes = sl->last.bytes;
-                c.busy = sl->last_busy;
+                zddc_walk_counts_from_rec(&sl->last, sl->last_busy, &c);
                 ap_rprintf(r, "{\"ended_at\":%s,\"duration\":%s,"
                            "\"status\":\"%s\",\"message\":%s,%s}",
                            json_time(p, sl->last.last_walk_at),

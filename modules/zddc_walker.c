@@ -1310,13 +1310,7 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
     memset(&rec, 0, sizeof(rec));
     rec.last_walk_at = ended;
     rec.duration = ended - w->started;
-    rec.dirs = w->counts.dirs;
-    rec.files = w->counts.files;
-    rec.fetched = w->counts.fetched;
-    rec.skipped = w->counts.skipped;
-    rec.purged = w->counts.purged;
-    rec.errors = w->counts.errors;
-    rec.bytes = w->counts.bytes;
+    zddc_walk_counts_to_rec(&w->counts, &rec);
     if (!aborted) {
         zddc_sched_publish(job, &w->counts);
     }
