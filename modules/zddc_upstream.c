@@ -1,5 +1,5 @@
-/* The HTTP client towards the ZDDC master: the only file that includes curl.
- * Owns URL building, request headers, response parsing and handle reuse. */
+/* The HTTP client towards the ZDDC master: URL building, request-header
+ * policy, response parsing, and the libcurl transport (the only curl user). */
 #include <string.h>
 #include <unistd.h>
 
@@ -11,14 +11,14 @@
 #include <curl/curl.h>
 #include <pthread.h>
 
-#include "zddc_upstream.h"
+#include "zddc_upstream_int.h"
 #include "zddc_util.h"
 
 /* Idle handles kept per object; each keeps its connection cache alive, so
  * this also bounds the idle keep-alive connections of one process. */
-#define ZDDC_UP_MAX_IDLE 16
+#define ZDDC_UP_MAX_IDLE ((int)(sizeof(((zddc_upstream *)0)->idle) \
+                               / sizeof(void *)))
 #define ZDDC_UP_DEFAULT_TIMEOUT apr_time_from_sec(30)
-#define ZDDC_UP_USER_AGENT "mod_zddc_mirror/0.1"
 
 /* Handles are created lazily by the first perform() of a process, so a
  * prefork child never shares a handle (or its sockets) with the parent.
@@ -26,26 +26,8 @@
  * that inherits a non-empty free list abandons it rather than reusing it. */
 #define ZDDC_UP_BUFFER_SIZE (256L * 1024)
 
-struct zddc_upstream {
-    const char *base;
-    const char *bearer;
-    const char *ca_file;
-    long connect_ms;
-    long stall_sec;
-    apr_interval_time_t stall;
-    apr_thread_mutex_t *lock;
-    CURL *idle[ZDDC_UP_MAX_IDLE];
-    int nidle;
-    pid_t owner_pid;
-    int closed;
-};
-
 typedef struct {
-    zddc_upstream_req *req;
-    zddc_upstream_resp *resp;
-    apr_pool_t *p;
-    int head_done;      /* on_headers ran for the final response */
-    int aborted;        /* a callback or the cancel flag stopped the transfer */
+    zddc_up_xfer c;
     int stalled;        /* no byte moved for the stall limit */
     apr_interval_time_t stall_limit;
     apr_time_t last_activity;
@@ -73,7 +55,7 @@ void zddc_upstream_global_init(void)
     }
 }
 
-static pid_t my_pid(void)
+pid_t zddc_up_pid(void)
 {
     return current_pid ? current_pid : getpid();
 }
@@ -84,7 +66,7 @@ static apr_status_t upstream_cleanup(void *data)
     int i;
 
     apr_thread_mutex_lock(up->lock);
-    if (up->owner_pid == my_pid()) {
+    if (up->owner_pid == zddc_up_pid()) {
         for (i = 0; i < up->nidle; i++) {
             curl_easy_cleanup(up->idle[i]);
         }
@@ -98,7 +80,7 @@ static apr_status_t upstream_cleanup(void *data)
 static CURL *handle_take(zddc_upstream *up)
 {
     CURL *h = NULL;
-    pid_t me = my_pid();
+    pid_t me = zddc_up_pid();
 
     apr_thread_mutex_lock(up->lock);
     if (up->owner_pid != me) {
@@ -118,7 +100,7 @@ static void handle_give(zddc_upstream *up, CURL *h)
 {
     curl_easy_reset(h);
     apr_thread_mutex_lock(up->lock);
-    if (!up->closed && up->owner_pid == my_pid()
+    if (!up->closed && up->owner_pid == zddc_up_pid()
         && up->nidle < ZDDC_UP_MAX_IDLE) {
         up->idle[up->nidle++] = h;
         h = NULL;
@@ -129,7 +111,7 @@ static void handle_give(zddc_upstream *up, CURL *h)
     }
 }
 
-static int has_crlf(const char *s)
+int zddc_up_has_crlf(const char *s)
 {
     return strpbrk(s, "\r\n") != NULL;
 }
@@ -209,7 +191,7 @@ apr_status_t zddc_upstream_create(zddc_upstream **up_out, const char *base_url,
     apr_size_t n;
     apr_status_t rv;
 
-    if (zddc_upstream_check_url(base_url) || (bearer && has_crlf(bearer))) {
+    if (zddc_upstream_check_url(base_url) || (bearer && zddc_up_has_crlf(bearer))) {
         return APR_EINVAL;
     }
     up = apr_pcalloc(p, sizeof(*up));
@@ -229,12 +211,18 @@ apr_status_t zddc_upstream_create(zddc_upstream **up_out, const char *base_url,
     if (up->stall_sec < 1) {
         up->stall_sec = 1;
     }
-    up->owner_pid = my_pid();
+    up->owner_pid = zddc_up_pid();
     rv = apr_thread_mutex_create(&up->lock, APR_THREAD_MUTEX_DEFAULT, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
     apr_pool_cleanup_register(p, up, upstream_cleanup, apr_pool_cleanup_null);
+    if (strncasecmp(up->base, "http://", 7) == 0) {
+        rv = zddc_up_plain_create(up, p);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
     *up_out = up;
     return APR_SUCCESS;
 }
@@ -249,13 +237,13 @@ const char *zddc_upstream_url(zddc_upstream *up, apr_pool_t *p,
 }
 
 /* Headers the client may not pass on: credentials, hop-by-hop headers,
- * framing curl computes itself, and those this client sets. */
+ * framing the transport computes itself, and those this client sets. */
 static int header_is_blocked(const char *name)
 {
     static const char *const blocked[] = {
         "Authorization", "Cookie", "Host", "Connection", "Keep-Alive",
         "Transfer-Encoding", "Content-Length", "TE", "Trailer", "Upgrade",
-        "If-Modified-Since", "Expect", NULL
+        "If-Modified-Since", "Expect", "User-Agent", NULL
     };
     int i;
 
@@ -268,6 +256,13 @@ static int header_is_blocked(const char *name)
         }
     }
     return 0;
+}
+
+int zddc_up_header_allowed(const char *key, const char *val)
+{
+    return key && *key && val && !header_is_blocked(key)
+           && !zddc_up_has_crlf(key) && !zddc_up_has_crlf(val)
+           && !strchr(key, ':');
 }
 
 typedef struct {
@@ -296,8 +291,7 @@ static int hdr_add_extra(void *baton, const char *key, const char *val)
 {
     hdr_build *hb = baton;
 
-    if (!key || !*key || !val || header_is_blocked(key) || has_crlf(key)
-        || has_crlf(val) || strchr(key, ':')) {
+    if (!zddc_up_header_allowed(key, val)) {
         return 1;
     }
     if (hb->skip_accept && strcasecmp(key, "Accept") == 0) {
@@ -370,9 +364,7 @@ static apr_off_t parse_length(const char *v)
     return *v ? -1 : n;
 }
 
-/* The final response's headers are complete: derive the summary fields
- * and hand them to the caller exactly once. */
-static int headers_complete(xfer_ctx *x)
+int zddc_up_headers_complete(zddc_up_xfer *x)
 {
     zddc_upstream_resp *resp = x->resp;
     const char *v;
@@ -397,16 +389,19 @@ static int headers_complete(xfer_ctx *x)
     return 1;
 }
 
-static int cancelled(xfer_ctx *x)
+int zddc_up_cancelled(const zddc_up_xfer *x)
 {
     return x->req->cancel && *x->req->cancel;
 }
 
-static int parse_status_line(const char *line, apr_size_t len)
+int zddc_up_parse_status(const char *line, apr_size_t len)
 {
     apr_size_t i = 5;
     int code = 0, digits = 0;
 
+    if (len < 5 || strncmp(line, "HTTP/", 5) != 0) {
+        return 0;
+    }
     while (i < len && line[i] != ' ') {
         i++;
     }
@@ -418,37 +413,21 @@ static int parse_status_line(const char *line, apr_size_t len)
         digits++;
         i++;
     }
-    return digits == 3 ? code : 0;
-}
-
-static size_t on_header_line(char *data, size_t size, size_t nitems,
-                             void *userdata)
-{
-    xfer_ctx *x = userdata;
-    zddc_upstream_resp *resp = x->resp;
-    size_t total = size * nitems;
-    size_t len = total;
-    const char *colon;
-    char *name, *val;
-
-    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r')) {
-        len--;
-    }
-    if (cancelled(x)) {
-        x->aborted = 1;
+    if (digits != 3 || (i < len && line[i] != ' ')) {
         return 0;
     }
-    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-        resp->status = parse_status_line(data, len);
-        apr_table_clear(resp->headers);
-        x->head_done = 0;
-        return total;
-    }
+    return code;
+}
+
+void zddc_up_header_line(zddc_up_xfer *x, const char *data, apr_size_t len)
+{
+    zddc_upstream_resp *resp = x->resp;
+    const char *colon;
+    char *name, *val;
+    apr_size_t vl;
+
     if (len == 0) {
-        if (resp->status >= 200 && !x->head_done) {
-            return headers_complete(x) ? total : 0;
-        }
-        return total;
+        return;
     }
     if (data[0] == ' ' || data[0] == '\t') {
         /* obsolete line folding: continue the previous header's value */
@@ -462,11 +441,11 @@ static size_t on_header_line(char *data, size_t size, size_t nitems,
             e->val = apr_pstrcat(x->p, e->val, " ",
                                  apr_pstrmemdup(x->p, data + s, len - s), NULL);
         }
-        return total;
+        return;
     }
     colon = memchr(data, ':', len);
     if (!colon || colon == data) {
-        return total;
+        return;
     }
     name = apr_pstrmemdup(x->p, data, colon - data);
     apr_collapse_spaces(name, name);
@@ -474,15 +453,43 @@ static size_t on_header_line(char *data, size_t size, size_t nitems,
     while (*val == ' ' || *val == '\t') {
         val++;
     }
-    {
-        apr_size_t vl = strlen(val);
-        while (vl > 0 && (val[vl - 1] == ' ' || val[vl - 1] == '\t')) {
-            val[--vl] = '\0';
-        }
+    vl = strlen(val);
+    while (vl > 0 && (val[vl - 1] == ' ' || val[vl - 1] == '\t')) {
+        val[--vl] = '\0';
     }
     if (*name) {
         apr_table_add(resp->headers, name, val);
     }
+}
+
+static size_t on_header_line(char *data, size_t size, size_t nitems,
+                             void *userdata)
+{
+    xfer_ctx *x = userdata;
+    zddc_upstream_resp *resp = x->c.resp;
+    size_t total = size * nitems;
+    size_t len = total;
+
+    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r')) {
+        len--;
+    }
+    if (zddc_up_cancelled(&x->c)) {
+        x->c.aborted = 1;
+        return 0;
+    }
+    if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+        resp->status = zddc_up_parse_status(data, len);
+        apr_table_clear(resp->headers);
+        x->c.head_done = 0;
+        return total;
+    }
+    if (len == 0) {
+        if (resp->status >= 200 && !x->c.head_done) {
+            return zddc_up_headers_complete(&x->c) ? total : 0;
+        }
+        return total;
+    }
+    zddc_up_header_line(&x->c, data, len);
     return total;
 }
 
@@ -493,17 +500,18 @@ static size_t on_body_data(char *data, size_t size, size_t nmemb,
     size_t len = size * nmemb;
     size_t fail = len ? 0 : 1;
 
-    if (cancelled(x)) {
-        x->aborted = 1;
+    if (zddc_up_cancelled(&x->c)) {
+        x->c.aborted = 1;
         return fail;
     }
-    if (!x->head_done && x->resp->status >= 200 && !headers_complete(x)) {
+    if (!x->c.head_done && x->c.resp->status >= 200
+        && !zddc_up_headers_complete(&x->c)) {
         return fail;
     }
-    x->resp->bytes += (apr_off_t)len;
-    if (len && x->req->on_body
-        && x->req->on_body(x->req->baton, data, len) != APR_SUCCESS) {
-        x->aborted = 1;
+    x->c.resp->bytes += (apr_off_t)len;
+    if (len && x->c.req->on_body
+        && x->c.req->on_body(x->c.req->baton, data, len) != APR_SUCCESS) {
+        x->c.aborted = 1;
         return fail;
     }
     return len;
@@ -515,10 +523,10 @@ static size_t on_read_body(char *buf, size_t size, size_t nitems,
     xfer_ctx *x = userdata;
     apr_size_t len = size * nitems;
 
-    if (cancelled(x)
-        || x->req->read_body(x->req->baton, buf, &len) != APR_SUCCESS
+    if (zddc_up_cancelled(&x->c)
+        || x->c.req->read_body(x->c.req->baton, buf, &len) != APR_SUCCESS
         || len > size * nitems) {
-        x->aborted = 1;
+        x->c.aborted = 1;
         return CURL_READFUNC_ABORT;
     }
     return len;
@@ -531,8 +539,8 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
     curl_off_t moved = dlnow + ulnow;
     apr_time_t now;
 
-    if (cancelled(x)) {
-        x->aborted = 1;
+    if (zddc_up_cancelled(&x->c)) {
+        x->c.aborted = 1;
         return 1;
     }
     /* curl's own low-speed check averages over several seconds, so a burst
@@ -551,14 +559,15 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
 
 static apr_status_t map_result(CURLcode rc, xfer_ctx *x, int is_head)
 {
-    zddc_upstream_resp *resp = x->resp;
+    zddc_upstream_resp *resp = x->c.resp;
 
     switch (rc) {
     case CURLE_OK:
         if (resp->status == 0) {
             return ZDDC_UP_ECONNECT;
         }
-        if (!x->head_done && resp->status >= 200 && !headers_complete(x)) {
+        if (!x->c.head_done && resp->status >= 200
+            && !zddc_up_headers_complete(&x->c)) {
             return ZDDC_UP_EABORT;
         }
         if (!is_head && resp->status != 304 && resp->status != 204
@@ -579,12 +588,12 @@ static apr_status_t map_result(CURLcode rc, xfer_ctx *x, int is_head)
     case CURLE_READ_ERROR:
         return ZDDC_UP_EABORT;
     case CURLE_OPERATION_TIMEDOUT:
-        if (x->aborted) {
+        if (x->c.aborted) {
             return ZDDC_UP_EABORT;
         }
         return resp->status ? ZDDC_UP_ETIMEOUT : ZDDC_UP_ECONNECT;
     default:
-        if (x->aborted) {
+        if (x->c.aborted) {
             return ZDDC_UP_EABORT;
         }
         return resp->status ? ZDDC_UP_EBROKEN : ZDDC_UP_ECONNECT;
@@ -599,8 +608,7 @@ apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
     const char *url;
     int is_head = strcmp(method, "HEAD") == 0;
     hdr_build hb = { NULL, 0, NULL, p };
-    xfer_ctx x = { req, resp, p, 0, 0, 0,
-                   up->stall, apr_time_now(), 0 };
+    xfer_ctx x = { { req, resp, p, 0, 0 }, 0, up->stall, apr_time_now(), 0 };
     char errbuf[CURL_ERROR_SIZE];
     CURL *h;
     CURLcode rc;
@@ -621,14 +629,21 @@ apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
     if (req->query && *req->query) {
         url = apr_pstrcat(p, url, "?", req->query, NULL);
     }
-    if (has_crlf(url) || has_crlf(method)) {
+    if (zddc_up_has_crlf(url) || zddc_up_has_crlf(method)) {
         return APR_EINVAL;
+    }
+    /* libcurl's easy interface costs more per request than a whole proxied
+     * request through mod_proxy_http (bench/PROFILE.md), so the requests
+     * that dominate (conditional GETs, listings) take the plain transport. */
+    if (up->plain && !req->read_body
+        && (is_head || strcmp(method, "GET") == 0)) {
+        return zddc_up_plain_perform(up, &x.c, method);
     }
 
     if (up->bearer) {
         hdr_add(&hb, apr_pstrcat(p, "Authorization: Bearer ", up->bearer, NULL));
     }
-    if (req->accept && *req->accept && !has_crlf(req->accept)) {
+    if (req->accept && *req->accept && !zddc_up_has_crlf(req->accept)) {
         hdr_add(&hb, apr_pstrcat(p, "Accept: ", req->accept, NULL));
         hb.skip_accept = "Accept";
     }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <signal.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -156,6 +157,49 @@ static int respond(server_t *s, conn_t *c, const char *head, apr_size_t body)
         send_str(c->fd, out);
     }
     else if (strcmp(target, "/close") == 0) {
+        return 0;
+    }
+    else if (strcmp(target, "/then-close") == 0) {
+        /* a complete keep-alive answer, then the server drops the idle
+         * connection, as a KeepAliveTimeout does */
+        send_str(c->fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        return 0;
+    }
+    else if (strcmp(target, "/chunked-resp") == 0) {
+        send_str(c->fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
+    }
+    else if (strcmp(target, "/badchunk") == 0) {
+        send_str(c->fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "zz\r\nhello\r\n0\r\n\r\n");
+    }
+    else if (strcmp(target, "/to-close") == 0) {
+        send_str(c->fd, "HTTP/1.1 200 OK\r\n\r\nuntil close");
+        return 0;
+    }
+    else if (strcmp(target, "/conn-close") == 0) {
+        /* says close but leaves the socket open: reusing it would hang */
+        send_str(c->fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+                 "Content-Length: 2\r\n\r\nok");
+    }
+    else if (strcmp(target, "/http10") == 0) {
+        send_str(c->fd, "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    }
+    else if (strcmp(target, "/badlength") == 0) {
+        send_str(c->fd, "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\nok");
+        return 0;
+    }
+    else if (strcmp(target, "/garbage") == 0) {
+        send_str(c->fd, "SPDY nonsense\r\n\r\n");
+        return 0;
+    }
+    else if (strcmp(target, "/hugehead") == 0) {
+        int i;
+        send_str(c->fd, "HTTP/1.1 200 OK\r\n");
+        for (i = 0; i < 400; i++) {
+            send_str(c->fd, "X-Filler: 0123456789012345678901234567890123456789\r\n");
+        }
+        send_str(c->fd, "Content-Length: 0\r\n\r\n");
         return 0;
     }
     else {
@@ -416,6 +460,81 @@ static apr_status_t do_get(zddc_upstream *up, const char *path, sink_t *k,
     return zddc_upstream_perform(up, &req, resp, p);
 }
 
+/* The plain-http transport: framing, keep-alive rules, retries, errors. */
+static void test_plain(server_t *s, apr_pool_t *p)
+{
+    zddc_upstream *up, *pre;
+    zddc_upstream_resp resp;
+    sink_t k;
+    apr_status_t rv;
+    char seen[CONN_BUF];
+    int before;
+
+    zddc_upstream_create(&up, apr_psprintf(p, "http://127.0.0.1:%d", s->port),
+                         NULL, NULL, apr_time_from_sec(5), p);
+
+    rv = do_get(up, "/x", &k, &resp, p);
+    last_request(s, seen, sizeof(seen));
+    is_int(count_lines_starting(seen, apr_psprintf(p, "Host: 127.0.0.1:%d\r", s->port)),
+           1, "plain: Host header names host and port");
+    is_int(count_lines_starting(seen, "Accept: */*\r"), 1, "plain: Accept */* by default");
+    is_int(count_lines_starting(seen, "Authorization:"), 0, "plain: no token, no Authorization");
+
+    rv = do_get(up, "/then-close", &k, &resp, p);
+    ok(rv == APR_SUCCESS && strcmp(k.data, "ok") == 0, "plain: answer before the close");
+    before = accepted(s);
+    rv = do_get(up, "/hello", &k, &resp, p);
+    ok(rv == APR_SUCCESS && resp.status == 200 && strcmp(k.data, "hello") == 0,
+       "plain: a connection closed while idle is replaced transparently");
+    is_int(accepted(s) - before, 1, "plain: the retry opened one new connection");
+
+    before = accepted(s);
+    rv = do_get(up, "/chunked-resp", &k, &resp, p);
+    ok(rv == APR_SUCCESS && strcmp(k.data, "hello world") == 0,
+       "plain: chunked body decoded, extensions and trailer dropped");
+    is_int((int)resp.bytes, 11, "plain: chunked bytes counted");
+    rv = do_get(up, "/hello", &k, &resp, p);
+    ok(rv == APR_SUCCESS && accepted(s) == before,
+       "plain: connection reused after a chunked body");
+
+    rv = do_get(up, "/badchunk", &k, &resp, p);
+    is_int(rv, ZDDC_UP_EBROKEN, "plain: malformed chunk size is broken");
+    ok(resp.detail && strstr(resp.detail, "chunk") != NULL, "plain: detail names the chunk");
+
+    rv = do_get(up, "/to-close", &k, &resp, p);
+    ok(rv == APR_SUCCESS && strcmp(k.data, "until close") == 0,
+       "plain: body without length read until the close");
+
+    before = accepted(s);
+    rv = do_get(up, "/conn-close", &k, &resp, p);
+    ok(rv == APR_SUCCESS && strcmp(k.data, "ok") == 0, "plain: Connection: close answer");
+    rv = do_get(up, "/hello", &k, &resp, p);
+    ok(rv == APR_SUCCESS && accepted(s) - before == 2,
+       "plain: Connection: close is not reused");
+
+    rv = do_get(up, "/http10", &k, &resp, p);
+    before = accepted(s);
+    rv = do_get(up, "/hello", &k, &resp, p);
+    ok(rv == APR_SUCCESS && accepted(s) - before == 1,
+       "plain: an HTTP/1.0 connection is not reused");
+
+    rv = do_get(up, "/badlength", &k, &resp, p);
+    is_int(rv, ZDDC_UP_EBROKEN, "plain: malformed Content-Length is broken");
+
+    rv = do_get(up, "/garbage", &k, &resp, p);
+    is_int(rv, ZDDC_UP_ECONNECT, "plain: a non-HTTP answer is no answer");
+    ok(resp.detail && strstr(resp.detail, "status line") != NULL,
+       "plain: detail says the status line was malformed");
+
+    rv = do_get(up, "/hugehead", &k, &resp, p);
+    is_int(rv, ZDDC_UP_EBROKEN, "plain: oversized response head refused");
+
+    zddc_upstream_create(&pre, apr_psprintf(p, "http://127.0.0.1:%d/pre/fix/", s->port),
+                         NULL, NULL, apr_time_from_sec(5), p);
+    rv = do_get(pre, "/a b", &k, &resp, p);
+    is_str(k.data, "GET /pre/fix/a%20b 0", "plain: base path prefixed, name encoded");
+}
+
 static void test_check_url(void)
 {
     ok(zddc_upstream_check_url("http://127.0.0.1:8080") == NULL, "check_url: host and port");
@@ -451,10 +570,13 @@ int main(void)
     apr_table_t *extra;
     src_t src = { "payload-123", 0 };
 
+    /* a write to a connection the peer closed must fail, not kill us
+     * (httpd ignores SIGPIPE the same way) */
+    signal(SIGPIPE, SIG_IGN);
     apr_initialize();
     apr_pool_create(&pool, NULL);
     zddc_upstream_global_init();
-    plan(70);
+    plan(91);
 
     test_check_url();
 
@@ -657,6 +779,13 @@ int main(void)
     ok(apr_time_now() - t0 < apr_time_from_sec(4), "cancel noticed before the stall timeout");
     rv = zddc_upstream_perform(up, &req, &resp, p);
     is_int(rv, ZDDC_UP_EABORT, "already cancelled request is not sent");
+
+    /* refused connection says where */
+    rv = do_get(dead, "/x", &k, &resp, p);
+    ok(resp.detail && strstr(resp.detail, apr_psprintf(p, "127.0.0.1:%d", dead_port)),
+       "refused connection detail names host and port");
+
+    test_plain(s, p);
 
     /* the object still works after errors */
     rv = do_get(up, "/hello", &k, &resp, p);
