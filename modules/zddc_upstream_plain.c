@@ -1,5 +1,6 @@
 /* The plain-http transport of the upstream client: HTTP/1.1 GET and HEAD over
  * APR sockets, with a per-process pool of keep-alive connections. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,8 +155,40 @@ static void conn_give(zddc_up_plain *pl, plain_conn *c)
     conn_close(c);
 }
 
+/* connect() in slices when there is a cancel flag, so a stopping walk is
+ * not held for the whole timeout by an upstream that drops SYNs. */
+static apr_status_t connect_sliced(apr_socket_t *sock, apr_sockaddr_t *sa,
+                                   apr_interval_time_t timeout,
+                                   volatile apr_uint32_t *cancel)
+{
+    apr_interval_time_t slice = timeout, waited = 0;
+    apr_status_t rv;
+
+    if (cancel && slice > PLAIN_CANCEL_SLICE) {
+        slice = PLAIN_CANCEL_SLICE;
+    }
+    apr_socket_timeout_set(sock, slice);
+    for (;;) {
+        rv = apr_socket_connect(sock, sa);
+        if (rv == APR_SUCCESS || rv == EISCONN) {
+            return APR_SUCCESS;
+        }
+        if (!APR_STATUS_IS_TIMEUP(rv)) {
+            return rv;
+        }
+        waited += slice;
+        if (waited >= timeout) {
+            return rv;
+        }
+        if (cancel && *cancel) {
+            return ZDDC_UP_EABORT;
+        }
+    }
+}
+
 static apr_status_t conn_open(zddc_upstream *up, plain_conn **out,
-                              const char **why, apr_pool_t *p)
+                              const char **why, volatile apr_uint32_t *cancel,
+                              apr_pool_t *p)
 {
     zddc_up_plain *pl = up->plain;
     apr_pool_t *pool;
@@ -183,13 +216,16 @@ static apr_status_t conn_open(zddc_upstream *up, plain_conn **out,
             continue;
         }
         apr_socket_opt_set(sock, APR_TCP_NODELAY, 1);
-        apr_socket_timeout_set(sock, up->stall);
-        rv = apr_socket_connect(sock, sa);
+        rv = connect_sliced(sock, sa, up->stall, cancel);
         if (rv == APR_SUCCESS) {
             break;
         }
         apr_socket_close(sock);
         sock = NULL;
+        if (rv == ZDDC_UP_EABORT) {
+            apr_pool_destroy(pool);
+            return rv;
+        }
     }
     if (!sock) {
         *why = apr_psprintf(p, "connect to %s: %s", pl->host_header,
@@ -202,7 +238,7 @@ static apr_status_t conn_open(zddc_upstream *up, plain_conn **out,
     c->pool = pool;
     c->sock = sock;
     c->buf = apr_palloc(pool, PLAIN_BUF_SIZE);
-    c->timeout = up->stall;
+    apr_socket_timeout_get(sock, &c->timeout);
     *out = c;
     return APR_SUCCESS;
 }
@@ -675,10 +711,14 @@ apr_status_t zddc_up_plain_perform(zddc_upstream *up, zddc_up_xfer *x,
         e.stall = up->stall;
         e.c = attempt == 0 ? conn_take(pl) : NULL;
         if (!e.c) {
-            rv = conn_open(up, &e.c, &e.why, x->p);
+            rv = conn_open(up, &e.c, &e.why, x->req->cancel, x->p);
+            if (rv == ZDDC_UP_EABORT || rv == APR_ENOMEM) {
+                x->aborted = rv == ZDDC_UP_EABORT;
+                return rv;
+            }
             if (rv != APR_SUCCESS) {
                 x->resp->detail = e.why;
-                return rv == APR_ENOMEM ? APR_ENOMEM : ZDDC_UP_ECONNECT;
+                return ZDDC_UP_ECONNECT;
             }
         }
         rv = exchange(&e, head, head_len, is_head);

@@ -460,6 +460,57 @@ static apr_status_t do_get(zddc_upstream *up, const char *path, sink_t *k,
     return zddc_upstream_perform(up, &req, resp, p);
 }
 
+static void *APR_THREAD_FUNC cancel_later(apr_thread_t *t, void *data)
+{
+    apr_sleep(apr_time_from_msec(500));
+    *(volatile apr_uint32_t *)data = 1;
+    return NULL;
+}
+
+/* A listener whose accept queue is full drops further SYNs, so a connect to
+ * it hangs: the cancel flag must end the wait, not the 5 s timeout. */
+static void test_cancel_connect(apr_pool_t *p)
+{
+    zddc_upstream *up;
+    zddc_upstream_resp resp;
+    sink_t k;
+    zddc_upstream_req req;
+    volatile apr_uint32_t cancel = 0;
+    apr_thread_t *t;
+    apr_status_t rv, trv;
+    apr_time_t t0;
+    int port = 0, lfd = listen_local(&port), fillers[4], i;
+    struct sockaddr_in sa;
+
+    listen(lfd, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons((unsigned short)port);
+    for (i = 0; i < 4; i++) {
+        fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fillers[i], (struct sockaddr *)&sa, sizeof(sa));
+    }
+    zddc_upstream_create(&up, apr_psprintf(p, "http://127.0.0.1:%d", port),
+                         NULL, NULL, apr_time_from_sec(5), p);
+    memset(&req, 0, sizeof(req));
+    memset(&k, 0, sizeof(k));
+    req.path = "/x";
+    req.on_body = sink_body;
+    req.baton = &k;
+    req.cancel = &cancel;
+    apr_thread_create(&t, NULL, cancel_later, (void *)&cancel, p);
+    t0 = apr_time_now();
+    rv = zddc_upstream_perform(up, &req, &resp, p);
+    apr_thread_join(&trv, t);
+    is_int(rv, ZDDC_UP_EABORT, "plain: cancel ends a hanging connect");
+    ok(apr_time_now() - t0 < apr_time_from_sec(4), "plain: ... within the cancel slice");
+    for (i = 0; i < 4; i++) {
+        close(fillers[i]);
+    }
+    close(lfd);
+}
+
 /* The plain-http transport: framing, keep-alive rules, retries, errors. */
 static void test_plain(server_t *s, apr_pool_t *p)
 {
@@ -576,7 +627,7 @@ int main(void)
     apr_initialize();
     apr_pool_create(&pool, NULL);
     zddc_upstream_global_init();
-    plan(91);
+    plan(93);
 
     test_check_url();
 
@@ -786,6 +837,7 @@ int main(void)
        "refused connection detail names host and port");
 
     test_plain(s, p);
+    test_cancel_connect(p);
 
     /* the object still works after errors */
     rv = do_get(up, "/hello", &k, &resp, p);
