@@ -1,5 +1,5 @@
 /* Building client responses: the X-Zddc-Cache verdict, handing a cached
- * file to httpd's default handler, streaming bodies, aborting broken ones. */
+ * file through httpd's file buckets, streaming bodies, aborting broken ones. */
 #include <httpd.h>
 #include <http_log.h>
 #include <http_protocol.h>
@@ -11,6 +11,9 @@
 
 APLOG_USE_MODULE(zddc_mirror);
 
+/* Cached files below this size are read, not mapped, when sent. */
+#define ZDDC_MMAP_MIN (256 * 1024)
+
 void zddc_respond_verdict(request_rec *r, const char *verdict)
 {
     apr_table_setn(r->err_headers_out, "X-Zddc-Cache", verdict);
@@ -20,9 +23,27 @@ void zddc_respond_verdict(request_rec *r, const char *verdict)
 int zddc_respond_cached(request_rec *r, const char *fs_path,
                         const char *content_type, const char *verdict)
 {
+    core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
+    apr_int32_t flags = APR_READ | APR_BINARY;
+    apr_bucket_brigade *bb;
+    apr_bucket *e;
+    apr_file_t *fd;
     apr_status_t rv;
+    int status;
 
-    rv = apr_stat(&r->finfo, fs_path, APR_FINFO_MIN, r->pool);
+    status = ap_discard_request_body(r);
+    if (status != OK) {
+        return status;
+    }
+    if (d->enable_sendfile == ENABLE_SENDFILE_ON) {
+        flags |= APR_SENDFILE_ENABLED;
+    }
+    /* Size and times come from the open file, so a copy the walker
+     * replaces meanwhile is served whole, old or new, never mixed. */
+    rv = apr_file_open(&fd, fs_path, flags, 0, r->pool);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&r->finfo, APR_FINFO_MIN, fd);
+    }
     if (rv != APR_SUCCESS || r->finfo.filetype != APR_REG) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                       "cached copy %s vanished while serving it", fs_path);
@@ -34,7 +55,36 @@ int zddc_respond_cached(request_rec *r, const char *fs_path,
         ap_set_content_type(r, content_type);
     }
     zddc_respond_verdict(r, verdict);
-    return DECLINED;
+
+    ap_update_mtime(r, r->finfo.mtime);
+    ap_set_last_modified(r);
+    ap_set_etag(r);
+    ap_set_accept_ranges(r);
+    ap_set_content_length(r, r->finfo.size);
+    status = ap_meets_conditions(r);
+    if (status != OK) {
+        apr_file_close(fd);
+        return status;
+    }
+
+    bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    e = apr_brigade_insert_file(bb, fd, 0, r->finfo.size, r->pool);
+#if APR_HAS_MMAP
+    /* Mapping a small file costs more than reading it: munmap() in a
+     * threaded child interrupts every CPU running one of its threads. */
+    if (d->enable_mmap == ENABLE_MMAP_OFF || r->finfo.size < ZDDC_MMAP_MIN) {
+        apr_bucket_file_enable_mmap(e, 0);
+    }
+#endif
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
+    rv = ap_pass_brigade(r->output_filters, bb);
+    apr_brigade_cleanup(bb);
+    if (rv != APR_SUCCESS && r->status == HTTP_OK && !r->connection->aborted) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
+                      "sending cached copy %s", fs_path);
+        return AP_FILTER_ERROR;
+    }
+    return OK;
 }
 
 void zddc_stream_init(zddc_stream *st, request_rec *r)

@@ -1,5 +1,5 @@
 /* Building client responses: the X-Zddc-Cache verdict, handing a cached
- * file to httpd's default handler, streaming bodies, aborting broken ones. */
+ * file through httpd's file buckets, streaming bodies, aborting broken ones. */
 #ifndef ZDDC_RESPOND_H
 #define ZDDC_RESPOND_H
 
@@ -16,9 +16,10 @@
 /* Sets X-Zddc-Cache and the ZDDC_CACHE_STATUS environment variable. */
 void zddc_respond_verdict(request_rec *r, const char *verdict);
 
-/* Point r at the cached file and DECLINE, so the default handler serves it
- * (ranges, conditional requests, HEAD, sendfile). content_type may be NULL
- * to keep what mod_mime chose. Returns the handler result. */
+/* Serve the cached file as httpd's default handler would: Last-Modified,
+ * ETag, client conditionals (304/412), byte ranges (the byterange filter),
+ * HEAD, sendfile and mmap per EnableSendfile/EnableMMAP. content_type may be
+ * NULL to keep what mod_mime chose. Returns the handler result. */
 int zddc_respond_cached(request_rec *r, const char *fs_path,
                         const char *content_type, const char *verdict);
 

@@ -461,7 +461,7 @@ static apr_status_t read_head(exch *e, int *http11)
     zddc_upstream_resp *resp = e->x->resp;
     const char *line;
     apr_size_t len, total = 0;
-    int nheaders = 0;
+    int nheaders = 0, blank = 0;
     apr_status_t rv;
 
     for (;;) {
@@ -470,7 +470,7 @@ static apr_status_t read_head(exch *e, int *http11)
             return rv;
         }
         if (resp->status == 0) {
-            if (len == 0 && total == 0) {
+            if (len == 0 && ++blank <= 4) {
                 continue;       /* tolerate a stray CRLF before the status */
             }
             resp->status = zddc_up_parse_status(line, len);

@@ -74,9 +74,35 @@ r = a.get(SPEC, headers={"If-Unmodified-Since": http_date(T0 - 3600)})
 is_(r.status, 412, "client If-Unmodified-Since before Last-Modified -> 412")
 r = a.get(SPEC)
 etag = r.header("ETag")
-if etag:
-    r = a.get(SPEC, headers={"If-None-Match": etag})
-    is_(r.status, 304, "client If-None-Match with the served ETag -> 304")
+ok(etag is not None, "cached file carries an ETag", "got %r" % r)
+r = a.get(SPEC, headers={"If-None-Match": etag or '"none"'})
+is_(r.status, 304, "client If-None-Match with the served ETag -> 304")
+is_(r.header("X-Zddc-Cache"), "REVALIDATED", "a 304 to the client keeps the verdict")
+r = a.get(SPEC, headers={"If-Match": '"not-this-one"'})
+is_(r.status, 412, "client If-Match with another ETag -> 412")
+r = a.get(SPEC, headers={"Range": "bytes=0-9,100-109"})
+ok(r.status == 206 and (r.header("Content-Type") or "").startswith(
+    "multipart/byteranges") and BODY[0:10] in r.body
+   and BODY[100:110] in r.body,
+   "two ranges -> 206 multipart/byteranges with both parts", "got %r" % r)
+r = a.get(SPEC, headers={"Range": "bytes=0-9", "If-Range": '"stale"'})
+ok(r.status == 200 and r.body == BODY,
+   "If-Range with an old validator -> the whole file", "got %r" % r)
+
+# a copy large enough to be memory-mapped when sent
+BIG = TRN + "/123456-EL-DWG-0900_A (IFC) - Large Drawing.pdf"
+BIGBODY = bytes((i * 13 + 5) % 251 for i in range(700000))
+m.put_file(BIG, BIGBODY, mtime=T0)
+r = a.get(BIG)
+ok(r.status == 200 and r.body == BIGBODY, "large file MISS: whole body")
+wait_until(lambda: os.path.isfile(on_disk(BIG)), 5)
+r = a.get(BIG)
+ok(r.status == 200 and r.body == BIGBODY
+   and r.header("X-Zddc-Cache") == "REVALIDATED",
+   "large cached file served whole", "got %r" % r)
+r = a.get(BIG, headers={"Range": "bytes=500000-500099"})
+ok(r.status == 206 and r.body == BIGBODY[500000:500100],
+   "large cached file: a range deep inside it", "got %r" % r)
 
 # --- client conditionals and ranges on a MISS -------------------------------------
 IMSF = TRN + "/123456-EL-SPC-2630_A (IFC) - Conditional on miss.pdf"
