@@ -43,6 +43,12 @@
 
 #define MARKER_TEXT "This directory is a mod_zddc_mirror cache root.\n"
 
+/* The directory chain a thread verified last is taken as verified for
+ * this long: a walk writes every file of a directory in a row, and each
+ * check costs a stat per path segment. Purges never rely on it. */
+#define DIR_TRUST_USEC      apr_time_from_msec(1000)
+#define DIR_TRUST_MAX       1024
+
 struct zddc_store {
     apr_pool_t *pool;
     const char *root;
@@ -184,6 +190,42 @@ static apr_status_t ensure_dirs(zddc_store *st, const char *dir, int create,
         *s = save;
     }
     return APR_SUCCESS;
+}
+
+static __thread struct {
+    const zddc_store *st;
+    apr_time_t at;
+    apr_size_t len;
+    char dir[DIR_TRUST_MAX];
+} dir_trust;
+
+static void dir_trust_forget(void)
+{
+    dir_trust.st = NULL;
+}
+
+/* ensure_dirs, skipped when this thread checked the same chain moments
+ * ago. A chain purged meanwhile shows as ENOENT on use: forget and redo. */
+static apr_status_t ensure_dirs_trusted(zddc_store *st, const char *dir,
+                                        int create, apr_pool_t *p)
+{
+    apr_size_t len = strlen(dir);
+    apr_time_t now = apr_time_now();
+    apr_status_t rv;
+
+    if (dir_trust.st == st && dir_trust.len == len
+        && now - dir_trust.at < DIR_TRUST_USEC
+        && memcmp(dir_trust.dir, dir, len) == 0) {
+        return APR_SUCCESS;
+    }
+    rv = ensure_dirs(st, dir, create, p);
+    if (rv == APR_SUCCESS && len < DIR_TRUST_MAX) {
+        memcpy(dir_trust.dir, dir, len);
+        dir_trust.len = len;
+        dir_trust.at = now;
+        dir_trust.st = st;
+    }
+    return rv;
 }
 
 static void split_path(apr_pool_t *p, const char *path, const char **dir,
@@ -466,7 +508,7 @@ static apr_status_t disk_stat(zddc_store *st, const char *fs_path,
             return APR_EINVAL;
         }
         split_path(p, fs_path, &dir, &base);
-        rv = ensure_dirs(st, dir, 0, p);
+        rv = ensure_dirs_trusted(st, dir, 0, p);
         if (rv == APR_ENOTDIR) {
             return APR_ENOENT;
         }
@@ -614,7 +656,7 @@ static apr_status_t disk_begin(zddc_store *st, const char *fs_path,
     if (zddc_name_is_reserved(base)) {
         return APR_EINVAL;
     }
-    if ((rv = ensure_dirs(st, dir, 1, p)) != APR_SUCCESS) {
+    if ((rv = ensure_dirs_trusted(st, dir, 1, p)) != APR_SUCCESS) {
         return rv;
     }
 
@@ -633,6 +675,10 @@ static apr_status_t disk_begin(zddc_store *st, const char *fs_path,
         }
         else if (errno == EEXIST) {
             rv = tmp_join(t);
+        }
+        else if (errno == ENOENT && attempt == 0) {
+            dir_trust_forget();
+            rv = ensure_dirs(st, dir, 1, p);
         }
         else {
             rv = os_error();
@@ -880,6 +926,7 @@ static apr_status_t disk_purge(zddc_store *st, const char *url_path,
     int removed = 0;
     int fd;
 
+    dir_trust_forget();
     if (count) {
         *count = 0;
     }

@@ -293,6 +293,33 @@ static void test_write(zddc_store *st, const char *root)
        "begin refuses a symlinked parent");
     ok(!exists(at("x")), "nothing created through the symlink");
     unlink(apr_pstrcat(pool, root, "/escape", NULL));
+
+    /* A directory removed behind the store's back (another thread's purge)
+     * right after a write into it is created again by the next write. */
+    sp->map(st, "/gone/a.pdf", ZDDC_OBJ_FILE, &fs, pool);
+    sp->begin(st, fs, &t, &leader, pool);
+    sp->write(t, "a", 1);
+    sp->commit(t, 0);
+    unlink(fs);
+    rmdir(apr_pstrcat(pool, root, "/gone", NULL));
+    sp->map(st, "/gone/b.pdf", ZDDC_OBJ_FILE, &fs, pool);
+    is_int(sp->begin(st, fs, &t, &leader, pool), APR_SUCCESS,
+           "begin right after its directory vanished");
+    sp->write(t, "b", 1);
+    is_int(sp->commit(t, 0), APR_SUCCESS, "... and publishes");
+    is_str(read_file(fs), "b", "... into the recreated directory");
+
+    /* A directory chain checked moments ago may not hide a symlink planted
+     * since, once the trust has lapsed. */
+    sp->map(st, "/lapse/a.pdf", ZDDC_OBJ_FILE, &fs, pool);
+    sp->put(st, fs, "a", 1, 0, pool);
+    is_int(sp->stat(st, fs, &fi, pool), APR_SUCCESS, "stat in a real dir");
+    rename(apr_pstrcat(pool, root, "/lapse", NULL),
+           apr_pstrcat(pool, root, "/lapse.real", NULL));
+    symlink("lapse.real", apr_pstrcat(pool, root, "/lapse", NULL));
+    apr_sleep(apr_time_from_msec(1100));
+    is_int(sp->stat(st, fs, &fi, pool), APR_ENOENT,
+           "stat through a symlink planted since the last check: ENOENT");
 }
 
 static void test_follow(zddc_store *st)
