@@ -123,10 +123,12 @@ static apr_status_t file_on_body(void *baton, const char *data, apr_size_t len)
 
     switch (f->kind) {
     case ZDDC_FETCH_STORE:
+        /* The client first: its first byte should not wait for a
+         * buffer's worth of file system write (benchmark P3). */
+        zddc_stream_write(&f->out, data, len);
         if (f->store_rv == APR_SUCCESS) {
             f->store_rv = store_of(f->conf)->write(f->tmp, data, len);
         }
-        zddc_stream_write(&f->out, data, len);
         /* Keep downloading for the cache when the client left, unless the
          * cache cannot take the bytes either. */
         if (f->store_rv != APR_SUCCESS && f->out.client_gone) {
