@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include <apr_network_io.h>
+#include <apr_portable.h>
 
 #include "zddc_upstream_int.h"
 #include "zddc_util.h"
@@ -30,7 +33,7 @@ typedef struct {
     char *buf;
     apr_size_t pos;         /* unread input is buf[pos, len) */
     apr_size_t len;
-    apr_interval_time_t timeout;
+    apr_interval_time_t timeout;    /* SO_RCVTIMEO/SO_SNDTIMEO now set */
     int reused;             /* carried an earlier exchange */
 } plain_conn;
 
@@ -155,6 +158,21 @@ static void conn_give(zddc_up_plain *pl, plain_conn *c)
     conn_close(c);
 }
 
+static void conn_set_timeout(plain_conn *c, apr_interval_time_t t)
+{
+    apr_os_sock_t fd;
+    struct timeval tv;
+
+    if (c->timeout == t || apr_os_sock_get(&fd, c->sock) != APR_SUCCESS) {
+        return;
+    }
+    tv.tv_sec = (time_t)apr_time_sec(t);
+    tv.tv_usec = (suseconds_t)apr_time_usec(t);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    c->timeout = t;
+}
+
 /* connect() in slices when there is a cancel flag, so a stopping walk is
  * not held for the whole timeout by an upstream that drops SYNs. */
 static apr_status_t connect_sliced(apr_socket_t *sock, apr_sockaddr_t *sa,
@@ -238,7 +256,11 @@ static apr_status_t conn_open(zddc_upstream *up, plain_conn **out,
     c->pool = pool;
     c->sock = sock;
     c->buf = apr_palloc(pool, PLAIN_BUF_SIZE);
-    apr_socket_timeout_get(sock, &c->timeout);
+    /* From here on reads and writes block in the kernel, bounded by
+     * SO_RCVTIMEO/SO_SNDTIMEO: APR's own timeout mode polls before every
+     * read of a partly read socket, one system call per response more. */
+    apr_socket_timeout_set(sock, -1);
+    conn_set_timeout(c, up->stall);
     *out = c;
     return APR_SUCCESS;
 }
@@ -327,7 +349,7 @@ static apr_status_t send_all(exch *e, const char *data, apr_size_t len)
         apr_size_t n = len;
         apr_status_t rv = apr_socket_send(e->c->sock, data, &n);
         if (rv != APR_SUCCESS && n == 0) {
-            return rv;
+            return APR_STATUS_IS_EAGAIN(rv) ? APR_TIMEUP : rv;
         }
         data += n;
         len -= n;
@@ -357,10 +379,7 @@ static apr_status_t fill(exch *e)
     if (e->x->req->cancel && slice > PLAIN_CANCEL_SLICE) {
         slice = PLAIN_CANCEL_SLICE;
     }
-    if (c->timeout != slice) {
-        apr_socket_timeout_set(c->sock, slice);
-        c->timeout = slice;
-    }
+    conn_set_timeout(c, slice);
     for (;;) {
         apr_size_t n = PLAIN_BUF_SIZE - c->len;
 
