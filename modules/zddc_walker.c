@@ -29,6 +29,9 @@ APLOG_USE_MODULE(zddc_mirror);
 /* Files queued to the thread pool per allowed upstream request: enough to
  * keep every slot busy, few enough that a huge directory costs no memory. */
 #define WALK_QUEUE_FACTOR 2
+/* Files one thread-pool task asks for in a row: fewer hand-offs between
+ * threads per file, while a directory still spreads over every slot. */
+#define WALK_BATCH 4
 /* How often a walk waiting for another writer of a file looks again. */
 #define WALK_BUSY_POLL apr_time_from_msec(50)
 /* Bytes a waiting walk reads per look at the other writer's download. */
@@ -79,7 +82,7 @@ typedef struct {
     int waiting;                 /* the walker waits on wake */
     apr_thread_cond_t *freed;    /* tasks: an upstream slot came free */
     int tokens;                  /* upstream requests that may start now */
-    int outstanding;             /* file tasks pushed and not finished */
+    int outstanding;             /* file batches pushed and not finished */
     walk_dir *done, *done_tail;  /* fetched listings waiting for the walker */
     apr_pool_t **spare;          /* cleared task pools, for the next task */
     int nspare, spare_max;
@@ -111,6 +114,13 @@ typedef struct {
     int have_local;
     apr_time_t ims;
 } file_task;
+
+typedef struct {
+    walk_ctx *w;
+    apr_pool_t *pool;            /* a task pool, given back when it ends */
+    int n;
+    file_task files[WALK_BATCH];
+} file_batch;
 
 typedef struct {
     walk_ctx *w;
@@ -779,19 +789,23 @@ static void walk_fetch_file_do(walk_ctx *w, file_task *t)
                  w->job->subtree, ap_escape_logitem(t->pool, t->url));
 }
 
-/* Thread pool task. Must not touch w once outstanding is given back: the
- * walker may be gone the moment it sees zero. */
-static void *APR_THREAD_FUNC zddc_walk_fetch_file(apr_thread_t *thd,
-                                                  void *data)
+/* Thread pool task: a batch of files of one directory. Must not touch w
+ * once outstanding is given back: the walker may be gone the moment it
+ * sees zero. */
+static void *APR_THREAD_FUNC zddc_walk_fetch_files(apr_thread_t *thd,
+                                                   void *data)
 {
-    file_task *t = data;
-    walk_ctx *w = t->w;
-    apr_pool_t *tp = t->pool;
+    file_batch *b = data;
+    walk_ctx *w = b->w;
+    apr_pool_t *tp = b->pool;
+    int i;
 
-    if (!walk_cancelled(w)) {
-        walk_fetch_file_do(w, t);
+    for (i = 0; i < b->n; i++) {
+        if (!walk_cancelled(w)) {
+            walk_fetch_file_do(w, &b->files[i]);
+        }
+        WALK_ADD(w, done, 1);
     }
-    WALK_ADD(w, done, 1);
     apr_pool_clear(tp);
     apr_thread_mutex_lock(w->mutex);
     walk_pool_put_locked(w, tp);
@@ -851,13 +865,13 @@ static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
     t->ims = have ? fi.mtime : 0;
 }
 
-/* Walker thread: queue one file task, waiting while the pool already has
- * enough of them (a huge directory costs no memory). */
-static void walk_queue_file(walk_ctx *w, const file_task *f)
+/* Walker thread: queue n files as one task, waiting while the pool already
+ * has enough of them (a huge directory costs no memory). */
+static void walk_queue_files(walk_ctx *w, const file_task *f, int n)
 {
     apr_pool_t *tp;
-    file_task *t;
-    int limit = w->parallel * WALK_QUEUE_FACTOR, go;
+    file_batch *b;
+    int limit = w->parallel * WALK_QUEUE_FACTOR, go, i;
 
     for (;;) {
         apr_thread_mutex_lock(w->mutex);
@@ -879,15 +893,22 @@ static void walk_queue_file(walk_ctx *w, const file_task *f)
     }
 
     tp = walk_pool_get(w);
-    t = apr_pmemdup(tp, f, sizeof(*t));
-    t->w = w;
-    t->pool = tp;
-    t->url = apr_pstrdup(tp, f->url);
-    t->fs = apr_pstrdup(tp, f->fs);
-    if (apr_thread_pool_push(w->wk->tp, zddc_walk_fetch_file, t,
+    b = apr_palloc(tp, sizeof(*b));
+    b->w = w;
+    b->pool = tp;
+    b->n = n;
+    for (i = 0; i < n; i++) {
+        file_task *t = &b->files[i];
+        *t = f[i];
+        t->w = w;
+        t->pool = tp;
+        t->url = apr_pstrdup(tp, f[i].url);
+        t->fs = apr_pstrdup(tp, f[i].fs);
+    }
+    if (apr_thread_pool_push(w->wk->tp, zddc_walk_fetch_files, b,
                              APR_THREAD_TASK_PRIORITY_NORMAL, w)
         != APR_SUCCESS) {
-        zddc_walk_fetch_file(NULL, t);
+        zddc_walk_fetch_files(NULL, b);
     }
 }
 
@@ -1068,8 +1089,13 @@ static void zddc_walk_dir(walk_ctx *w, walk_dir *d)
         }
     }
     else if (d->got == LISTING_OK) {
-        for (i = 0; i < d->files->nelts && !walk_cancelled(w); i++) {
-            walk_queue_file(w, &APR_ARRAY_IDX(d->files, i, file_task));
+        int n = d->files->nelts;
+        int per = (n + w->parallel - 1) / w->parallel;
+
+        per = per < 1 ? 1 : per > WALK_BATCH ? WALK_BATCH : per;
+        for (i = 0; i < n && !walk_cancelled(w); i += per) {
+            walk_queue_files(w, &APR_ARRAY_IDX(d->files, i, file_task),
+                             n - i < per ? n - i : per);
         }
         for (i = d->subdirs->nelts - 1; i >= 0 && !walk_cancelled(w); i--) {
             walk_pending_push(w, APR_ARRAY_IDX(d->subdirs, i, const char *));
