@@ -1,6 +1,7 @@
 /* Building client responses: the X-Zddc-Cache verdict, handing a cached
  * file through httpd's file buckets, streaming bodies, aborting broken ones. */
 #include <httpd.h>
+#include <ap_mmn.h>
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
@@ -45,9 +46,15 @@ int zddc_respond_cached(request_rec *r, const char *fs_path,
         rv = apr_file_info_get(&r->finfo, APR_FINFO_MIN, fd);
     }
     if (rv != APR_SUCCESS || r->finfo.filetype != APR_REG) {
+        /* A purge between the pipeline's look and this open: the
+         * upstream said the file is gone. */
+        if (APR_STATUS_IS_ENOENT(rv)) {
+            return HTTP_NOT_FOUND;
+        }
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                      "cached copy %s vanished while serving it", fs_path);
-        return HTTP_INTERNAL_SERVER_ERROR;
+                      "cannot open the cached copy %s", fs_path);
+        return APR_STATUS_IS_EACCES(rv) ? HTTP_FORBIDDEN
+                                        : HTTP_INTERNAL_SERVER_ERROR;
     }
     r->filename = apr_pstrdup(r->pool, fs_path);
     r->canonical_filename = r->filename;
@@ -58,7 +65,11 @@ int zddc_respond_cached(request_rec *r, const char *fs_path,
 
     ap_update_mtime(r, r->finfo.mtime);
     ap_set_last_modified(r);
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 101)
+    ap_set_etag_fd(r, fd);      /* FileETag Digest hashes what is sent */
+#else
     ap_set_etag(r);
+#endif
     ap_set_accept_ranges(r);
     ap_set_content_length(r, r->finfo.size);
     status = ap_meets_conditions(r);
@@ -69,6 +80,11 @@ int zddc_respond_cached(request_rec *r, const char *fs_path,
 
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     e = apr_brigade_insert_file(bb, fd, 0, r->finfo.size, r->pool);
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 97)
+    if (d->read_buf_size) {
+        apr_bucket_file_set_buf_size(e, d->read_buf_size);
+    }
+#endif
 #if APR_HAS_MMAP
     /* Mapping a small file costs more than reading it: munmap() in a
      * threaded child interrupts every CPU running one of its threads. */

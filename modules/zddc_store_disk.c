@@ -214,7 +214,7 @@ static apr_status_t ensure_dirs_trusted(zddc_store *st, const char *dir,
     apr_status_t rv;
 
     if (dir_trust.st == st && dir_trust.len == len
-        && now - dir_trust.at < DIR_TRUST_USEC
+        && now >= dir_trust.at && now - dir_trust.at < DIR_TRUST_USEC
         && memcmp(dir_trust.dir, dir, len) == 0) {
         return APR_SUCCESS;
     }

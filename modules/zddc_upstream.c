@@ -258,6 +258,34 @@ static int header_is_blocked(const char *name)
     return 0;
 }
 
+const char *zddc_up_query(apr_pool_t *p, const char *q)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *s;
+    char *out, *o;
+    apr_size_t odd = 0;
+
+    for (s = (const unsigned char *)q; *s; s++) {
+        odd += *s <= 0x20 || *s >= 0x7f;
+    }
+    if (!odd) {
+        return q;
+    }
+    o = out = apr_palloc(p, strlen(q) + 2 * odd + 1);
+    for (s = (const unsigned char *)q; *s; s++) {
+        if (*s <= 0x20 || *s >= 0x7f) {
+            *o++ = '%';
+            *o++ = hex[*s >> 4];
+            *o++ = hex[*s & 15];
+        }
+        else {
+            *o++ = (char)*s;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 int zddc_up_header_allowed(const char *key, const char *val)
 {
     return key && *key && val && !header_is_blocked(key)
@@ -377,8 +405,10 @@ int zddc_up_headers_complete(zddc_up_xfer *x)
         apr_time_t t = apr_date_parse_http(v);
         resp->last_modified = t == APR_DATE_BAD ? 0 : t;
     }
-    resp->content_length = parse_length(apr_table_get(resp->headers,
-                                                      "Content-Length"));
+    /* with Transfer-Encoding the length is the framing's, not this */
+    resp->content_length = apr_table_get(resp->headers, "Transfer-Encoding")
+                           ? -1 : parse_length(apr_table_get(resp->headers,
+                                                             "Content-Length"));
     apr_table_do(cc_no_store, &no_store, resp->headers, "Cache-Control", NULL);
     resp->no_store = no_store;
     if (x->req->on_headers
@@ -448,7 +478,9 @@ void zddc_up_header_line(zddc_up_xfer *x, const char *data, apr_size_t len)
         return;
     }
     name = apr_pstrmemdup(x->p, data, colon - data);
-    apr_collapse_spaces(name, name);
+    if (strpbrk(name, " \t")) {
+        return;     /* "Name : value" is malformed (RFC 9112 5.1): ignored */
+    }
     val = apr_pstrmemdup(x->p, colon + 1, len - (colon + 1 - data));
     while (*val == ' ' || *val == '\t') {
         val++;
@@ -627,7 +659,7 @@ apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
     }
     url = zddc_upstream_url(up, p, path);
     if (req->query && *req->query) {
-        url = apr_pstrcat(p, url, "?", req->query, NULL);
+        url = apr_pstrcat(p, url, "?", zddc_up_query(p, req->query), NULL);
     }
     if (zddc_up_has_crlf(url) || zddc_up_has_crlf(method)) {
         return APR_EINVAL;

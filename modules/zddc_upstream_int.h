@@ -46,6 +46,10 @@ int zddc_up_has_crlf(const char *s);
  * hop-by-hop, framing or one the client sets itself, no CR/LF). */
 int zddc_up_header_allowed(const char *key, const char *val);
 
+/* A raw query string safe for a request line: spaces, controls and
+ * non-ASCII bytes percent-encoded, the rest as the client sent it. */
+const char *zddc_up_query(apr_pool_t *p, const char *q);
+
 /* The status code of an "HTTP/x.y NNN ..." line, 0 if malformed. */
 int zddc_up_parse_status(const char *line, apr_size_t len);
 

@@ -24,6 +24,12 @@
 /* All header lines of one response together. */
 #define PLAIN_MAX_HEAD (64 * 1024)
 #define PLAIN_MAX_HEADERS 200
+/* An idle connection older than this is closed rather than reused: a
+ * NAT or load balancer may have dropped it silently, and a request on it
+ * would wait the whole timeout (libcurl's own limit is 118 s). */
+#define PLAIN_MAX_IDLE_AGE apr_time_from_sec(30)
+/* The least connect time one address of several gets. */
+#define PLAIN_MIN_CONNECT apr_time_from_msec(200)
 /* How often a blocked read looks at the cancel flag. */
 #define PLAIN_CANCEL_SLICE apr_time_from_sec(1)
 
@@ -34,6 +40,7 @@ typedef struct {
     apr_size_t pos;         /* unread input is buf[pos, len) */
     apr_size_t len;
     apr_interval_time_t timeout;    /* SO_RCVTIMEO/SO_SNDTIMEO now set */
+    apr_time_t idle_since;
     int reused;             /* carried an earlier exchange */
 } plain_conn;
 
@@ -129,8 +136,9 @@ apr_status_t zddc_up_plain_create(zddc_upstream *up, apr_pool_t *p)
  * the parent; a child that inherits a non-empty list abandons it. */
 static plain_conn *conn_take(zddc_up_plain *pl)
 {
-    plain_conn *c = NULL;
+    plain_conn *c = NULL, *old = NULL;
     pid_t me = zddc_up_pid();
+    apr_time_t now = apr_time_now();
 
     apr_thread_mutex_lock(pl->lock);
     if (pl->owner_pid != me) {
@@ -139,8 +147,14 @@ static plain_conn *conn_take(zddc_up_plain *pl)
     }
     if (pl->nidle > 0) {
         c = pl->idle[--pl->nidle];
+        if (now - c->idle_since > PLAIN_MAX_IDLE_AGE
+            || now < c->idle_since) {
+            old = c;
+            c = NULL;
+        }
     }
     apr_thread_mutex_unlock(pl->lock);
+    conn_close(old);
     return c;
 }
 
@@ -151,6 +165,7 @@ static void conn_give(zddc_up_plain *pl, plain_conn *c)
         && pl->nidle < PLAIN_MAX_IDLE) {
         c->pos = c->len = 0;
         c->reused = 1;
+        c->idle_since = apr_time_now();
         pl->idle[pl->nidle++] = c;
         c = NULL;
     }
@@ -214,6 +229,8 @@ static apr_status_t conn_open(zddc_upstream *up, plain_conn **out,
     apr_socket_t *sock = NULL;
     plain_conn *c;
     apr_status_t rv;
+    apr_time_t deadline;
+    int naddr = 0;
     char err[128];
 
     rv = apr_pool_create_unmanaged_ex(&pool, NULL, NULL);
@@ -227,14 +244,29 @@ static apr_status_t conn_open(zddc_upstream *up, plain_conn **out,
         apr_pool_destroy(pool);
         return rv;
     }
-    for (; sa; sa = sa->next) {
+    {
+        apr_sockaddr_t *a;
+        for (a = sa; a; a = a->next) {
+            naddr++;
+        }
+    }
+    deadline = apr_time_now() + up->stall;
+    for (; sa; sa = sa->next, naddr--) {
+        /* One timeout for the whole connect, shared by the addresses
+         * left, so an unreachable IPv6 leaves time for IPv4. */
+        apr_interval_time_t left = deadline - apr_time_now();
+
+        if (left < PLAIN_MIN_CONNECT) {
+            left = PLAIN_MIN_CONNECT;
+        }
         rv = apr_socket_create(&sock, sa->family, SOCK_STREAM, APR_PROTO_TCP,
                                pool);
         if (rv != APR_SUCCESS) {
             continue;
         }
         apr_socket_opt_set(sock, APR_TCP_NODELAY, 1);
-        rv = connect_sliced(sock, sa, up->stall, cancel);
+        rv = connect_sliced(sock, sa, naddr > 1 ? left / naddr : left,
+                            cancel);
         if (rv == APR_SUCCESS) {
             break;
         }
@@ -313,7 +345,8 @@ static const char *build_head(zddc_upstream *up, zddc_up_xfer *x,
                                : apr_pstrcat(x->p, "/", path, NULL));
     if (req->query && *req->query) {
         *(const char **)apr_array_push(hb.parts) = "?";
-        *(const char **)apr_array_push(hb.parts) = req->query;
+        *(const char **)apr_array_push(hb.parts) = zddc_up_query(x->p,
+                                                                 req->query);
     }
     *(const char **)apr_array_push(hb.parts) = " HTTP/1.1\r\n";
     head_add(&hb, "Host", up->plain->host_header);
@@ -751,9 +784,11 @@ apr_status_t zddc_up_plain_perform(zddc_upstream *up, zddc_up_xfer *x,
             return APR_SUCCESS;
         }
         /* An idle connection the upstream has meanwhile closed fails before
-         * any byte of an answer: GET and HEAD are safe to send again. */
-        if (e.c->reused && !e.got_bytes && !x->aborted
-            && !APR_STATUS_IS_TIMEUP(rv)) {
+         * any byte of an answer (or with leftovers of a broken earlier
+         * answer where the status line should be): GET and HEAD are safe
+         * to send again. */
+        if (e.c->reused && (!e.got_bytes || x->resp->status == 0)
+            && !x->aborted && !APR_STATUS_IS_TIMEUP(rv)) {
             conn_close(e.c);
             x->resp->status = 0;
             continue;

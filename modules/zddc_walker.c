@@ -759,17 +759,14 @@ static int walk_wait_writer(walk_ctx *w, file_task *t)
     return done && !walk_cancelled(w);
 }
 
-/* One file: when another writer holds it, wait for that writer and ask
- * once more, since its copy may be older than the listing or never be
+/* A file another writer held at the first ask: wait for that writer and
+ * ask once more, since its copy may be older than the listing or never be
  * published. A file still held then stays as it is: counted busy (and as
  * an error), so the walk does not pass it off as current. */
-static void walk_fetch_file_do(walk_ctx *w, file_task *t)
+static void walk_fetch_busy_file(walk_ctx *w, file_task *t)
 {
     apr_finfo_t fi;
 
-    if (!walk_fetch_file_once(w, t)) {
-        return;
-    }
     if (walk_wait_writer(w, t)) {
         t->have_local = w->sp->stat(w->st, t->fs, &fi, t->pool)
                         == APR_SUCCESS && fi.filetype == APR_REG;
@@ -798,13 +795,24 @@ static void *APR_THREAD_FUNC zddc_walk_fetch_files(apr_thread_t *thd,
     file_batch *b = data;
     walk_ctx *w = b->w;
     apr_pool_t *tp = b->pool;
+    int busy[WALK_BATCH];
     int i;
 
+    /* Files held by another writer wait until the rest of the batch is
+     * done, so one slow download does not hold up its neighbours. */
     for (i = 0; i < b->n; i++) {
-        if (!walk_cancelled(w)) {
-            walk_fetch_file_do(w, &b->files[i]);
+        busy[i] = !walk_cancelled(w) && walk_fetch_file_once(w, &b->files[i]);
+        if (!busy[i]) {
+            WALK_ADD(w, done, 1);
         }
-        WALK_ADD(w, done, 1);
+    }
+    for (i = 0; i < b->n; i++) {
+        if (busy[i]) {
+            if (!walk_cancelled(w)) {
+                walk_fetch_busy_file(w, &b->files[i]);
+            }
+            WALK_ADD(w, done, 1);
+        }
     }
     apr_pool_clear(tp);
     apr_thread_mutex_lock(w->mutex);

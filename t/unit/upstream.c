@@ -165,6 +165,17 @@ static int respond(server_t *s, conn_t *c, const char *head, apr_size_t body)
         send_str(c->fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         return 0;
     }
+    else if (strcmp(target, "/te-and-length") == 0) {
+        send_str(c->fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                 "Content-Length: 99\r\nX-Bad : 1\r\n\r\n"
+                 "3\r\nabc\r\n0\r\n\r\n");
+    }
+    else if (strcmp(target, "/late-junk") == 0) {
+        /* a 304 whose stray body arrives after the client has moved on */
+        send_str(c->fd, "HTTP/1.1 304 Not Modified\r\n\r\n");
+        apr_sleep(apr_time_from_msec(100));
+        send_str(c->fd, "JUNK");
+    }
     else if (strcmp(target, "/chunked-resp") == 0) {
         send_str(c->fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                  "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n");
@@ -580,6 +591,34 @@ static void test_plain(server_t *s, apr_pool_t *p)
     rv = do_get(up, "/hugehead", &k, &resp, p);
     is_int(rv, ZDDC_UP_EBROKEN, "plain: oversized response head refused");
 
+    rv = do_get(up, "/te-and-length", &k, &resp, p);
+    ok(rv == APR_SUCCESS && strcmp(k.data, "abc") == 0,
+       "plain: chunked wins over Content-Length");
+    is_int((int)resp.content_length, -1,
+           "plain: no content_length when Transfer-Encoding frames the body");
+    ok(apr_table_get(resp.headers, "X-Bad") == NULL,
+       "plain: a header name with a space before the colon is ignored");
+
+    rv = do_get(up, "/late-junk", &k, &resp, p);
+    is_int(resp.status, 304, "plain: 304 answered");
+    apr_sleep(apr_time_from_msec(300));
+    rv = do_get(up, "/hello", &k, &resp, p);
+    ok(rv == APR_SUCCESS && resp.status == 200 && strcmp(k.data, "hello") == 0,
+       "plain: stray bytes where a status line belongs: sent again, fresh");
+
+    {
+        zddc_upstream_req q;
+        memset(&q, 0, sizeof(q));
+        memset(&k, 0, sizeof(k));
+        q.path = "/q";
+        q.query = "a b=\x01\xc3\xa9";
+        q.on_body = sink_body;
+        q.baton = &k;
+        rv = zddc_upstream_perform(up, &q, &resp, p);
+        is_str(k.data, "GET /q?a%20b=%01%C3%A9 0",
+               "plain: spaces, controls and UTF-8 in a query are encoded");
+    }
+
     zddc_upstream_create(&pre, apr_psprintf(p, "http://127.0.0.1:%d/pre/fix/", s->port),
                          NULL, NULL, apr_time_from_sec(5), p);
     rv = do_get(pre, "/a b", &k, &resp, p);
@@ -627,7 +666,7 @@ int main(void)
     apr_initialize();
     apr_pool_create(&pool, NULL);
     zddc_upstream_global_init();
-    plan(93);
+    plan(99);
 
     test_check_url();
 
