@@ -149,8 +149,9 @@ static int path_in_root(zddc_store *st, const char *path)
 
 /* Check that every component of dir below the root is a real directory
  * (never a symlink), creating the missing ones when create is set. */
-static apr_status_t ensure_dirs(zddc_store *st, const char *dir, int create,
-                                apr_pool_t *p)
+static apr_status_t ensure_dirs_from(zddc_store *st, const char *dir,
+                                     int create, apr_size_t from,
+                                     apr_pool_t *p)
 {
     char *buf;
     char *s;
@@ -159,7 +160,7 @@ static apr_status_t ensure_dirs(zddc_store *st, const char *dir, int create,
         return APR_EINVAL;
     }
     buf = apr_pstrdup(p, dir);
-    s = buf + st->root_len;
+    s = buf + from;
     while (*s == '/') {
         struct stat sb;
         char save;
@@ -192,6 +193,12 @@ static apr_status_t ensure_dirs(zddc_store *st, const char *dir, int create,
     return APR_SUCCESS;
 }
 
+static apr_status_t ensure_dirs(zddc_store *st, const char *dir, int create,
+                                apr_pool_t *p)
+{
+    return ensure_dirs_from(st, dir, create, st->root_len, p);
+}
+
 static __thread struct {
     const zddc_store *st;
     apr_time_t at;
@@ -204,25 +211,42 @@ static void dir_trust_forget(void)
     dir_trust.st = NULL;
 }
 
-/* ensure_dirs, skipped when this thread checked the same chain moments
- * ago. A chain purged meanwhile shows as ENOENT on use: forget and redo. */
+/* ensure_dirs, from where the chain this thread checked moments ago
+ * parts from dir: nothing for the same directory, one segment for a
+ * sibling. The check time stays that of the oldest segment trusted, so
+ * every segment is looked at again at least once per DIR_TRUST_USEC. A
+ * chain purged meanwhile shows as ENOENT on use: forget and redo. */
 static apr_status_t ensure_dirs_trusted(zddc_store *st, const char *dir,
                                         int create, apr_pool_t *p)
 {
-    apr_size_t len = strlen(dir);
-    apr_time_t now = apr_time_now();
+    apr_size_t len = strlen(dir), k = st->root_len, i;
+    apr_time_t now = apr_time_now(), at = now;
     apr_status_t rv;
 
-    if (dir_trust.st == st && dir_trust.len == len
-        && now >= dir_trust.at && now - dir_trust.at < DIR_TRUST_USEC
-        && memcmp(dir_trust.dir, dir, len) == 0) {
-        return APR_SUCCESS;
+    if (dir_trust.st == st && now >= dir_trust.at
+        && now - dir_trust.at < DIR_TRUST_USEC) {
+        for (i = st->root_len; i < len && i < dir_trust.len
+             && dir[i] == dir_trust.dir[i]; i++) {
+            if (dir[i] == '/') {
+                k = i;
+            }
+        }
+        if (i == len && i == dir_trust.len) {
+            return APR_SUCCESS;
+        }
+        if ((i == len && dir_trust.dir[i] == '/')
+            || (i == dir_trust.len && dir[i] == '/')) {
+            k = i;
+        }
+        if (k > st->root_len) {
+            at = dir_trust.at;
+        }
     }
-    rv = ensure_dirs(st, dir, create, p);
+    rv = ensure_dirs_from(st, dir, create, k, p);
     if (rv == APR_SUCCESS && len < DIR_TRUST_MAX) {
         memcpy(dir_trust.dir, dir, len);
         dir_trust.len = len;
-        dir_trust.at = now;
+        dir_trust.at = at;
         dir_trust.st = st;
     }
     return rv;

@@ -309,6 +309,17 @@ static void test_write(zddc_store *st, const char *root)
     is_int(sp->commit(t, 0), APR_SUCCESS, "... and publishes");
     is_str(read_file(fs), "b", "... into the recreated directory");
 
+    /* Moving to a sibling directory checks the segment that differs. */
+    sp->map(st, "/sib/a/f.pdf", ZDDC_OBJ_FILE, &fs, pool);
+    sp->put(st, fs, "a", 1, 0, pool);
+    is_int(sp->stat(st, fs, &fi, pool), APR_SUCCESS, "stat in /sib/a");
+    symlink("a", apr_pstrcat(pool, root, "/sib/b", NULL));
+    sp->map(st, "/sib/b/f.pdf", ZDDC_OBJ_FILE, &fs, pool);
+    is_int(sp->stat(st, fs, &fi, pool), APR_ENOENT,
+           "stat through a symlinked sibling of a trusted directory: ENOENT");
+    ok(sp->begin(st, fs, &t, &leader, pool) != APR_SUCCESS,
+       "begin through a symlinked sibling of a trusted directory refused");
+
     /* A directory chain checked moments ago may not hide a symlink planted
      * since, once the trust has lapsed. */
     sp->map(st, "/lapse/a.pdf", ZDDC_OBJ_FILE, &fs, pool);
