@@ -33,12 +33,7 @@ def burst(a, path):
 
 
 for mpm in ("event", "prefork"):
-    a = Apache("""
-ZddcMode Cache
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
-""" % m.base_url, mpm=mpm)
+    a = Apache(cache_conf(m, token="tok"), mpm=mpm)
     a.start()
     got = burst(a, "/Project 123456/123456-EL-TRN-0001 (IFR) - missing.pdf")
     is_(sorted(s for s, _ in got.elements()), [404] * N,

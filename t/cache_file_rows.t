@@ -34,26 +34,9 @@ m.put_file(UML, "\u00dcberpr\u00fcfung body", mtime=T0)
 for p in list(GONE.values()) + [REMOVED, NEVER, SLOWF]:
     m.put_file(p, b"doc " + p.encode(), mtime=T0)
 
-VHOST = """\
-ZddcMode Cache
-ZddcUpstream %s
-ZddcUpstreamBearer test-token
-ZddcCacheRoot {cache}
-ZddcUpstreamTimeout 2s
-""" % m.base_url
+VHOST = cache_conf(m, "ZddcUpstreamTimeout 2s\n")
 a = Apache(VHOST).start()
-
-
-def on_disk(path):
-    return os.path.join(a.cache, path.lstrip("/"))
-
-
-def disk(path):
-    try:
-        with open(on_disk(path), "rb") as f:
-            return f.read()
-    except OSError:
-        return None
+on_disk, disk = a.on_disk, a.disk
 
 
 def log_verdicts(apache, path):

@@ -24,17 +24,8 @@ m.put_file(SHEET, "Transmittal sheet\n" * 50, mtime=T0)
 m.put_file(CUSTOM, b"model data " * 100, mtime=T0)
 m.put_file(HEADF, b"%PDF-1.4 skid " * 300, mtime=T0)
 
-a = Apache("""\
-ZddcMode Cache
-ZddcUpstream %s
-ZddcUpstreamBearer test-token
-ZddcCacheRoot {cache}
-AddType application/x-zddc-test .zdt
-""" % m.base_url).start()
-
-
-def on_disk(path):
-    return os.path.join(a.cache, path.lstrip("/"))
+a = Apache(cache_conf(m, "AddType application/x-zddc-test .zdt\n")).start()
+on_disk = a.on_disk
 
 
 r = a.get(SPEC)

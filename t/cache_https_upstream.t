@@ -88,10 +88,6 @@ ZddcCacheRoot {cache}
 """
 
 
-def on_disk(a, path):
-    return os.path.join(a.cache, path.lstrip("/"))
-
-
 def cached_files(a):
     found = []
     for d, _, files in os.walk(a.cache):
@@ -115,17 +111,7 @@ reqs = m.requests("GET", path=SPEC)
 is_(len(reqs), 1, "the master saw one GET for the file over TLS")
 is_(reqs[0]["headers"].get("authorization") if reqs else None,
     "Bearer test-token", "the master saw the mirror's bearer over TLS")
-
-
-def disk(path):
-    try:
-        with open(on_disk(a, path), "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-ok(wait_until(lambda: disk(SPEC) == BODY, 5),
+ok(wait_until(lambda: a.disk(SPEC) == BODY, 5),
    "https upstream + CA file: the file is stored in the cache")
 r = a.get(SPEC)
 ok(r.status == 200 and r.body == BODY
@@ -147,7 +133,7 @@ ok(r.status in (502, 504),
    "got %r: %s" % (r, r.text[:300]))
 is_(r.header("X-Zddc-Cache"), "MISS", "no CA file: X-Zddc-Cache MISS")
 ok(b"skid GA" not in r.body, "no CA file: the master's body is not relayed")
-ok(not os.path.lexists(on_disk(b, OTHER)), "no CA file: the file is not cached")
+ok(not os.path.lexists(b.on_disk(OTHER)), "no CA file: the file is not cached")
 is_(cached_files(b), [], "no CA file: nothing at all in the cache")
 is_(m.count("GET", path=OTHER), 0,
     "no CA file: no HTTP request reached the master (TLS refused first)")

@@ -47,16 +47,8 @@ m.put_file(DENY + "/sub/y.pdf", b"y", mtime=T0)
 for d in (TRN, OFF, TRN2, GONE + "/sub", GONE, DENY + "/sub", DENY, PROJ):
     m.set_mtime(d, T0)
 
-a = Apache("""\
-ZddcMode Cache
-ZddcUpstream %s
-ZddcUpstreamBearer test-token
-ZddcCacheRoot {cache}
-""" % m.base_url).start()
-
-
-def on_disk(path):
-    return os.path.join(a.cache, path.lstrip("/"))
+a = Apache(cache_conf(m)).start()
+on_disk = a.on_disk
 
 
 def side(d, kind):
@@ -317,13 +309,7 @@ ok(r.status == 200 and b"Newer.pdf" in r.body,
    "got %r" % r)
 
 # --- HIT within ZddcCacheFreshness ----------------------------------------------------
-b = Apache("""\
-ZddcMode Cache
-ZddcUpstream %s
-ZddcUpstreamBearer test-token
-ZddcCacheRoot {cache}
-ZddcCacheFreshness 1h
-""" % m.base_url).start()
+b = Apache(cache_conf(m, "ZddcCacheFreshness 1h\n")).start()
 r = b.get(TRN + "/", headers=JSON)
 is_(r.header("X-Zddc-Cache"), "MISS", "freshness 1h: first listing GET MISS")
 n = m.count(path=TRN + "/")

@@ -34,16 +34,8 @@ NSDIR = PROJ + "/Drafts (not for storage)"
 m.put_file(NSDIR + "/plan.pdf", b"plan", mtime=T0)
 m.no_store.add(NSDIR + "/")
 
-a = Apache("""\
-ZddcMode Cache
-ZddcUpstream %s
-ZddcUpstreamBearer %s
-ZddcCacheRoot {cache}
-""" % (m.base_url, BEARER)).start()
-
-
-def on_disk(path):
-    return os.path.join(a.cache, path.lstrip("/"))
+a = Apache(cache_conf(m, token=BEARER)).start()
+on_disk = a.on_disk
 
 
 def get_stored(path):

@@ -42,24 +42,8 @@ m.put_file(KEEP, K_OLD, mtime=T0)
 m.put_file(BIG, B_BODY, mtime=T0)
 m.put_file(STALL, S_BODY, mtime=T0)
 
-a = Apache("""\
-ZddcMode Cache
-ZddcUpstream %s
-ZddcUpstreamBearer test-token
-ZddcCacheRoot {cache}
-""" % m.base_url).start()
-
-
-def on_disk(path):
-    return os.path.join(a.cache, path.lstrip("/"))
-
-
-def disk(path):
-    try:
-        with open(on_disk(path), "rb") as f:
-            return f.read()
-    except OSError:
-        return None
+a = Apache(cache_conf(m)).start()
+on_disk, disk = a.on_disk, a.disk
 
 
 def tmp_leftovers():
@@ -139,13 +123,7 @@ ok(r.status == 200 and r.body == K_NEW,
    "after the fault clears: the new version is served", "got %r" % r)
 
 # --- a transfer that stalls ZddcUpstreamTimeout is aborted ----------------------------
-b = Apache("""\
-ZddcMode Cache
-ZddcUpstream %s
-ZddcUpstreamBearer test-token
-ZddcCacheRoot {cache}
-ZddcUpstreamTimeout 1s
-""" % m.base_url).start()
+b = Apache(cache_conf(m, "ZddcUpstreamTimeout 1s\n")).start()
 b_disk = os.path.join(b.cache, STALL.lstrip("/"))
 m.slow_seconds = 8.0
 m.set_fault("drip", STALL)

@@ -23,24 +23,8 @@ m.put_file(OTHER, b"%PDF-1.4 skid\n", mtime=T0)
 m.put_file(NEVER, b"never\n", mtime=T0)
 m.set_mtime(TRN, T0)
 
-a = Apache("""\
-ZddcMode Cache
-ZddcUpstream %s
-ZddcUpstreamBearer test-token
-ZddcCacheRoot {cache}
-""" % m.base_url).start()
-
-
-def on_disk(path):
-    return os.path.join(a.cache, path.lstrip("/"))
-
-
-def disk(path):
-    try:
-        with open(on_disk(path), "rb") as f:
-            return f.read()
-    except OSError:
-        return None
+a = Apache(cache_conf(m)).start()
+on_disk, disk = a.on_disk, a.disk
 
 
 JSON = {"Accept": "application/json"}

@@ -23,12 +23,7 @@ m = master(acl={"test-token": ["/"], "abc-from-define": ["/"],
 m.put_file(SPEC, BODY, mtime=T0)
 m.put_file(UML, b"uml body", mtime=T0)
 
-GOOD = """\
-ZddcMode Cache
-ZddcUpstream %s
-ZddcUpstreamBearer test-token
-ZddcCacheRoot {cache}
-""" % m.base_url
+GOOD = cache_conf(m)
 
 
 def cache_file(a, path, root=None):
@@ -185,8 +180,7 @@ Listen 127.0.0.1:%d
     ZddcCacheRoot {root}/cache-file
 </VirtualHost>
 """ % (p2, p2, m.base_url, p3, p3, m.base_url)
-a = Apache("ZddcMode Cache\nZddcUpstream %s\nZddcUpstreamBearer ${ZTOKEN}\n"
-           "ZddcCacheRoot {cache}\n" % m.base_url, server_conf=server_conf)
+a = Apache(cache_conf(m, token="${ZTOKEN}"), server_conf=server_conf)
 with open(os.path.join(a.root, "conf", "bearer.txt"), "w") as f:
     f.write("file-token-9\nsecond line is ignored\n")
 a.start()

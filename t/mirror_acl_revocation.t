@@ -18,13 +18,7 @@ m.put_file("/Secret/inner/s2.pdf", b"secret 2", mtime=T0)
 m.put_file("/Shared/Vendor A/v.pdf", b"vendor", mtime=T0)
 m.put_file("/Shared/Vendor A/sub/v2.pdf", b"vendor 2", mtime=T0)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
-ZddcMirrorMinInterval 1s
-""" % m.base_url)
+a = Apache(mirror_conf(m, "ZddcMirrorMinInterval 1s\n"))
 a.start()
 
 

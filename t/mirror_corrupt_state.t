@@ -14,14 +14,10 @@ T0 = 1700000000
 m = master(acl={"tok": ["/"]}, bearer="tok")
 m.put_file("/Docs/a.pdf", b"a", mtime=T0)
 
-VHOST = """
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+VHOST = mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 1h
-""" % m.base_url
+""")
 a = Apache(VHOST)
 os.makedirs(a.cache)
 open(os.path.join(a.cache, ".zddc-cache"), "w").close()

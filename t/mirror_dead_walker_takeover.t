@@ -17,16 +17,12 @@ m.put_file("/Docs/a.pdf", b"a", mtime=T0)
 m.put_file("/Docs/slow.pdf", b"slow", mtime=T0)
 m.set_fault("slow", "/Docs/slow.pdf")
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 <Location /zddc-status>
     SetHandler zddc-status
 </Location>
-""" % m.base_url)
+"""))
 a.start()
 
 

@@ -43,13 +43,7 @@ for path, (data, mt) in FILES.items():
 m.put_file("/Other Project/x.pdf", b"x", mtime=T0)
 m.set_fault("slow", SLOW_FILE)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
-ZddcMirrorSubtree "%s"
-""" % (m.base_url, PROJ))
+a = Apache(mirror_conf(m, 'ZddcMirrorSubtree "%s"\n' % PROJ))
 a.start()
 
 t = time.monotonic()

@@ -18,14 +18,10 @@ m.put_file("/Docs/past.pdf", b"p" * 300, mtime=T0)
 m.put_file("/Docs/future.pdf", b"f" * 400, mtime=FUTURE)
 m.put_file("/Docs/sub/later.pdf", b"l" * 500, mtime=FUTURE)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 1s
-""" % m.base_url)
+"""))
 a.start()
 
 

@@ -30,14 +30,10 @@ m.put_file(HOLD, HOLD_BODY, mtime=T0)
 m.set_fault("drip", BIG)
 m.set_fault("drip", HOLD)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 1h
-""" % m.base_url)
+"""))
 a.start()
 
 got = {}

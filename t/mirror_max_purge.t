@@ -16,18 +16,14 @@ NAMES = ["/Docs/f%d.pdf" % i for i in range(5)]
 for p in NAMES:
     m.put_file(p, p.encode(), mtime=T0)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 1s
 ZddcMirrorMaxPurge 2
 <Location /zddc-status>
     SetHandler zddc-status
 </Location>
-""" % m.base_url)
+"""))
 a.start()
 
 

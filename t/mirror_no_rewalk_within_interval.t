@@ -17,14 +17,10 @@ for i in range(30):
     m.put_file("/Docs/sub%d/file %d.pdf" % (i % 3, i), b"x" * (100 + i),
                mtime=T0)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 1h
-""" % m.base_url)
+"""))
 a.start()
 
 statuses = []

@@ -22,14 +22,10 @@ outside = tempdir("zddc-outside-")
 with open(os.path.join(outside, "precious.txt"), "w") as f:
     f.write("not the mirror's")
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 1s
-""" % m.base_url)
+"""))
 a.start()
 
 

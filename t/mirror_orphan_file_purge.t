@@ -17,14 +17,10 @@ m.put_file("/Docs/gone.pdf", b"gone", mtime=T0)
 m.put_file("/Docs/sub/gone too.pdf", b"gone too", mtime=T0)
 m.put_file("/Docs/sub/keep too.pdf", b"keep too", mtime=T0)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 1s
-""" % m.base_url)
+"""))
 a.start()
 
 

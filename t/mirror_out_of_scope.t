@@ -16,14 +16,10 @@ for path in ("/Docs/d.pdf", "/Docs2/x.pdf", "/Projects/P1/p1.pdf",
              "/Projects/P10/p10.pdf", "/Projects/other.pdf", "/root.txt"):
     m.put_file(path, path.encode(), mtime=T0)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs,/Projects/P1
 ZddcMirrorSubtree /Projects/P1/deeper
-""" % m.base_url)
+"""))
 a.start()
 
 

@@ -28,17 +28,13 @@ for path, data in SMALL.items():
     m.put_file(path, data, mtime=T0)
 m.set_fault("drip", BIG)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree %s
 ZddcMirrorMinInterval %ds
 <Location /zddc-status>
     SetHandler zddc-status
 </Location>
-""" % (m.base_url, DOCS, INTERVAL), mpm="prefork")
+""" % (DOCS, INTERVAL)), mpm="prefork")
 a.start()
 ok(a.wait_log(r"mpm_prefork:notice", 10), "running under the prefork MPM")
 

@@ -42,17 +42,13 @@ m.mkdir(EMPTY)
 m.put_file("/Other/o.pdf", b"other", mtime=T0)
 m.set_fault("slow", SLOW_FILE)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree "%s"
 ZddcMirrorMinInterval 1h
 <Location /zddc-status>
     SetHandler zddc-status
 </Location>
-""" % (m.base_url, PROJ), mpm="prefork", server_conf="""
+""" % PROJ), mpm="prefork", server_conf="""
 LogFormat "%P %U" pidfmt
 CustomLog logs/pid.log pidfmt
 """)

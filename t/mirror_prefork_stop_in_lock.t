@@ -29,16 +29,12 @@ m.put_file("/Docs/a.pdf", b"a" * 100, mtime=T0)
 m.put_file("/Docs/sub/b.pdf", b"b" * 100, mtime=T0)
 m.set_fault("slow", "/Docs/sub/")        # keeps the walk in flight
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 <Location /zddc-status>
     SetHandler zddc-status
 </Location>
-""" % m.base_url, mpm="prefork", server_conf="""
+"""), mpm="prefork", server_conf="""
 StartServers 1
 MinSpareServers 1
 MaxSpareServers 1

@@ -15,14 +15,10 @@ m = master(acl={"tok": ["/"]}, bearer="tok")
 m.put_file("/Docs/spec.pdf", b"revision A", mtime=T0)
 m.put_file("/Docs/other.pdf", b"other", mtime=T0)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 2s
-""" % m.base_url)
+"""))
 a.start()
 
 

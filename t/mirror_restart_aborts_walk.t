@@ -18,16 +18,12 @@ m.put_file("/Docs/a.pdf", b"a" * 5000, mtime=T0)
 m.put_file("/Docs/big.pdf", b"b" * 200000, mtime=T0)
 m.set_fault("drip", "/Docs/big.pdf")
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 <Location /zddc-status>
     SetHandler zddc-status
 </Location>
-""" % m.base_url)
+"""))
 a.start()
 a.get("/Docs/")
 ok(wait_until(lambda: glob.glob(a.cache + "/Docs/.zddc-cache-tmp-*"), 10),

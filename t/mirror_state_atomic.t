@@ -23,15 +23,11 @@ m.put_file("/Docs/a.pdf", b"a" * 100, mtime=T0)
 m.put_file("/Docs/sub/b.pdf", b"b" * 100, mtime=T0)
 m.put_file("/Other/c.pdf", b"c", mtime=T0)
 
-VHOST = """
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+VHOST = mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorSubtree /Other
-ZddcMirrorMinInterval %%s
-""" % m.base_url
+ZddcMirrorMinInterval %s
+""")
 a = Apache(VHOST % "0")
 a.start()
 state_path = os.path.join(a.cache, ".zddc-mirror-state.json")

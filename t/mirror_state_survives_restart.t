@@ -15,17 +15,13 @@ T0 = 1700000000
 m = master(acl={"tok": ["/"]}, bearer="tok")
 m.put_file("/Docs/a.pdf", b"a", mtime=T0)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 1h
 <Location /zddc-status>
     SetHandler zddc-status
 </Location>
-""" % m.base_url)
+"""))
 a.start()
 a.get("/Docs/a.pdf")
 ok(a.wait_log(r"walk of /Docs finished", 15), "first walk ran")

@@ -18,11 +18,7 @@ for i in range(5):
 m.put_file("/Docs/slow.pdf", b"s" * 100, mtime=T0)
 m.set_fault("slow", "/Docs/slow.pdf")
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer %s
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorSubtree /Idle
 <Location /zddc-status>
@@ -31,7 +27,7 @@ ZddcMirrorSubtree /Idle
 <Location /server-status>
     SetHandler server-status
 </Location>
-""" % (m.base_url, TOKEN))
+""", token=TOKEN))
 a.start()
 
 

@@ -20,18 +20,14 @@ for path in ("/A/x", "/A/B/x", "/A/Bx/y", "/AB/x", "/C/y", "/Cx/z",
 
 # MinInterval 0: every access walks again once the previous walk ended, so
 # each request below shows which subtree (if any) it triggers.
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /A, "/A/B"
 ZddcMirrorSubtree /C
 ZddcMirrorMinInterval 0
 <Location /zddc-status>
     SetHandler zddc-status
 </Location>
-""" % m.base_url)
+"""))
 a.start()
 
 st = a.get("/zddc-status", headers={"Accept": "application/json"}).json()
@@ -92,16 +88,12 @@ trigger(a, "/C/y", "/C")
 trigger(a, "/C/no such/file.pdf", "/C")
 
 # A Mirror vhost with no ZddcMirrorSubtree walks "/" for any request.
-b = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+b = Apache(mirror_conf(m, """\
 ZddcMirrorMinInterval 0
 <Location /zddc-status>
     SetHandler zddc-status
 </Location>
-""" % m.base_url)
+"""))
 b.start()
 st = b.get("/zddc-status", headers={"Accept": "application/json"}).json()
 is_([s["path"] for s in st["vhosts"][0]["subtrees"]], ["/"],

@@ -19,13 +19,7 @@ m.put_file("/Docs/.zddc-listing.json", b'[{"name":"forged","is_dir":false}]',
 m.put_file("/Docs/.zddc-cache-tmp-0000", b"forged temp", mtime=T0)
 m.put_file("/Docs/.zddc-evil/inside.pdf", b"evil", mtime=T0)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
-ZddcMirrorSubtree /Docs
-""" % m.base_url)
+a = Apache(mirror_conf(m, "ZddcMirrorSubtree /Docs\n"))
 a.start()
 
 a.get("/Docs/")

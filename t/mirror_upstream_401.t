@@ -17,17 +17,13 @@ for i in range(6):
     m.put_file("/Docs/sub%d/f.pdf" % (i % 2), b"f", mtime=T0)
     m.put_file("/Docs/f%d.pdf" % i, b"f", mtime=T0)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer %s
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 1s
 <Location /zddc-status>
     SetHandler zddc-status
 </Location>
-""" % (m.base_url, TOKEN))
+""", token=TOKEN))
 a.start()
 a.get("/Docs/")
 ok(a.wait_log(r"walk of /Docs finished", 15), "first walk ran")

@@ -25,16 +25,12 @@ for path, data in list(FILES.items()) + list(OUTSIDE.items()):
     m.put_file(path, data, mtime=T0)
 m.mkdir("/Docs/empty dir")
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 <Location /zddc-status>
     SetHandler zddc-status
 </Location>
-""" % m.base_url)
+"""))
 a.start()
 
 r = a.get("/Docs/no such file.pdf")

@@ -25,14 +25,10 @@ m.put_file(PLAN, b"p" * 50, mtime=T0)
 m.set_mtime(DRAFTS, T0)
 m.set_mtime("/Docs", T0)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 1s
-""" % m.base_url)
+"""))
 a.start()
 
 

@@ -17,15 +17,11 @@ m = master(acl={"tok": ["/"]}, bearer="tok", slow_seconds=60)
 m.put_file("/Docs/a.pdf", b"a", mtime=T0)
 m.put_file("/Docs/orphan-to-be.pdf", b"o", mtime=T0)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 1s
 ZddcMirrorWalkTimeout 2s
-""" % m.base_url)
+"""))
 a.start()
 a.get("/Docs/")
 ok(a.wait_log(r"walk of /Docs finished", 15), "first walk ran")

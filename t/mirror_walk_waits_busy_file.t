@@ -23,14 +23,10 @@ m.put_file("/Docs/a.pdf", b"a" * 1000, mtime=T0)
 m.put_file(BIG, BODY, mtime=T0)
 m.set_fault("drip", BIG)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 1h
-""" % m.base_url)
+"""))
 a.start()
 
 got = {}

@@ -18,14 +18,10 @@ for i in range(12):
 for d in ("/Docs/d0", "/Docs/d1", "/Docs/d2", "/Docs"):
     m.set_mtime(d, T0)
 
-a = Apache("""
-ZddcMode Mirror
-ZddcUpstream %s
-ZddcUpstreamBearer tok
-ZddcCacheRoot {cache}
+a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorMinInterval 1s
-""" % m.base_url)
+"""))
 a.start()
 
 

@@ -19,11 +19,7 @@ m = master()
 m.put_file(SPEC, BODY, mtime=T0)
 htpasswd = basic_auth_file({"alice": "s3cret pass"})
 
-a = Apache("""\
-ZddcMode Cache
-ZddcUpstream %s
-ZddcUpstreamBearer test-token
-ZddcCacheRoot {cache}
+a = Apache(cache_conf(m, """\
 <Location />
     AuthType Basic
     AuthName "ZDDC mirror"
@@ -38,7 +34,7 @@ ZddcCacheRoot {cache}
     SetHandler zddc-status
     Require all granted
 </Location>
-""" % (m.base_url, htpasswd)).start()
+""" % htpasswd)).start()
 
 
 def basic(user, pw):

@@ -26,11 +26,7 @@ m.put_file(NEVER, b"never", mtime=T0)
 m.set_mtime(TRN, T0)
 
 p2 = free_port()
-a = Apache("""\
-ZddcMode Cache
-ZddcUpstream %s
-ZddcUpstreamBearer %s
-ZddcCacheRoot {cache}
+a = Apache(cache_conf(m, """\
 LogLevel trace1 zddc_mirror:trace8
 <Location /server-status>
     SetHandler server-status
@@ -38,7 +34,7 @@ LogLevel trace1 zddc_mirror:trace8
 <Location /zddc-status>
     SetHandler zddc-status
 </Location>
-""" % (m.base_url, TOKEN), server_conf="""\
+""", token=TOKEN), server_conf="""\
 ExtendedStatus On
 Listen 127.0.0.1:%d
 <VirtualHost 127.0.0.1:%d>

@@ -27,17 +27,9 @@ m.set_mtime(TRN, T0)
 
 # AllowOverride All on / so that a .htaccess read from the cache root would
 # take effect: the test can only pass if the module never lets it be read.
-a = Apache("""\
-ZddcMode Cache
-ZddcUpstream %s
-ZddcUpstreamBearer test-token
-ZddcCacheRoot {cache}
-""" % m.base_url, server_conf="<Directory />\n    AllowOverride All\n"
-                              "</Directory>\n").start()
-
-
-def on_disk(path):
-    return os.path.join(a.cache, path.lstrip("/"))
+a = Apache(cache_conf(m), server_conf="<Directory />\n    AllowOverride All\n"
+                                      "</Directory>\n").start()
+on_disk = a.on_disk
 
 
 def everything_under(top, skip=()):

@@ -34,10 +34,7 @@ def run_mpm_flow(MPM):
     """ % m.base_url, mpm=MPM).start()
     ok(a.wait_log(r"mpm_%s:notice" % MPM), "running under the %s MPM" % MPM,
        a.error_log_tail(5))
-
-
-    def on_disk(path):
-        return os.path.join(a.cache, path.lstrip("/"))
+    on_disk = a.on_disk
 
 
     # --- MISS -> REVALIDATED -> STALE -> REVALIDATED ------------------------------

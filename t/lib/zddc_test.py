@@ -26,7 +26,8 @@ from fake_master import FakeMaster  # noqa: E402  (re-exported)
 __all__ = ["plan", "ok", "is_", "isnt", "like", "unlike", "diag", "note",
            "done_testing", "skip_all", "bail_out", "wait_until", "tempdir",
            "free_port", "basic_auth_file", "master", "Apache", "Response",
-           "Client", "FakeMaster", "REPO", "SANITIZE", "quote_path"]
+           "Client", "FakeMaster", "REPO", "SANITIZE", "quote_path",
+           "cache_conf", "mirror_conf"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -248,6 +249,22 @@ def basic_auth_file(users, path=None):
         f.write("\n".join(lines) + "\n")
     os.chmod(path, 0o644)
     return path
+
+
+def _zddc_conf(mode, master, extra, token):
+    return ("ZddcMode %s\nZddcUpstream %s\nZddcUpstreamBearer %s\n"
+            "ZddcCacheRoot {cache}\n%s" % (mode, master.base_url, token, extra))
+
+
+def cache_conf(master, extra="", token="test-token"):
+    """Vhost text for a Cache-mode host on master ({cache} left for Apache);
+    extra (lines ending in a newline) is appended."""
+    return _zddc_conf("Cache", master, extra, token)
+
+
+def mirror_conf(master, extra="", token="tok"):
+    """Vhost text for a Mirror-mode host on master, like cache_conf()."""
+    return _zddc_conf("Mirror", master, extra, token)
 
 
 def master(acl=None, bearer="test-token", **kw):
@@ -605,6 +622,19 @@ class Apache:
 
     def pids(self):
         return ([self.pid] + self.child_pids()) if self.pid else []
+
+    # --- cache root -------------------------------------------------------
+    def on_disk(self, path):
+        """Where the (decoded) URL path is stored under the cache root."""
+        return os.path.join(self.cache, path.lstrip("/"))
+
+    def disk(self, path):
+        """The stored bytes for path, or None if it cannot be read."""
+        try:
+            with open(self.on_disk(path), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
 
     # --- logs -------------------------------------------------------------
     def _read(self, name):
