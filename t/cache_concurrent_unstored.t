@@ -4,7 +4,6 @@
 import collections
 import os
 import sys
-import threading
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from zddc_test import *  # noqa: E402,F403
 
@@ -17,19 +16,10 @@ m.set_fault("slow", "/Project 123456/")
 
 
 def burst(a, path):
-    res = [None] * N
-    gate = threading.Barrier(N)
-
     def one(i):
-        gate.wait(10)
         r = a.get(path, timeout=30)
-        res[i] = (r.status, len(r.body))
-    ts = [threading.Thread(target=one, args=(i,)) for i in range(N)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(60)
-    return collections.Counter(res)
+        return (r.status, len(r.body))
+    return collections.Counter(at_once(N, one))
 
 
 for mpm in ("event", "prefork"):

@@ -4,7 +4,6 @@
 # or temp file; concurrent misses of one URL make one upstream download.
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -151,24 +150,8 @@ m.slow_seconds = 2.0
 m.set_fault("drip", BIG)
 m.clear_log()
 N = 8
-results = [None] * N
-gate = threading.Barrier(N)
-
-
-def fetch(i):
-    try:
-        gate.wait(10)
-        results[i] = a.get(BIG, timeout=30)
-    except Exception as e:  # recorded, asserted below
-        results[i] = e
-
-
-threads = [threading.Thread(target=fetch, args=(i,)) for i in range(N)]
 t = time.monotonic()
-for th in threads:
-    th.start()
-for th in threads:
-    th.join(40)
+results = at_once(N, lambda i: a.get(BIG, timeout=30), join=40)
 took = time.monotonic() - t
 m.clear_faults()
 is_(m.count("GET", path=BIG), 1,

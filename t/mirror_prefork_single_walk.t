@@ -6,7 +6,6 @@ import collections
 import os
 import re
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -59,26 +58,17 @@ ok(wait_until(lambda: len(a.child_pids()) >= 4, 10),
    "several child processes are up", a.child_pids())
 
 urls = list(FILES) + [PROJ + "/no such file.pdf"]
-results = [None] * N
 times = [None] * N
-gate = threading.Barrier(N)
 
 
 def fire(i):
-    try:
-        gate.wait(10)
-        t = time.monotonic()
-        results[i] = a.get(urls[i % len(urls)], timeout=30)
-        times[i] = time.monotonic() - t
-    except Exception as e:  # reported below
-        results[i] = e
+    t = time.monotonic()
+    r = a.get(urls[i % len(urls)], timeout=30)
+    times[i] = time.monotonic() - t
+    return r
 
 
-threads = [threading.Thread(target=fire, args=(i,)) for i in range(N)]
-for th in threads:
-    th.start()
-for th in threads:
-    th.join(60)
+results = at_once(N, fire)
 finished_early = not re.search(r"walk of \S.* finished", a.error_log())
 
 bad = [(urls[i % len(urls)], r) for i, r in enumerate(results)

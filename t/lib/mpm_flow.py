@@ -3,7 +3,6 @@
 # concurrent misses, upstream keep-alive.
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -84,23 +83,7 @@ def run_mpm_flow(MPM):
     m.set_fault("drip", BIG)
     m.clear_log()
     N = 6
-    results = [None] * N
-    gate = threading.Barrier(N)
-
-
-    def fetch(i):
-        try:
-            gate.wait(10)
-            results[i] = a.get(BIG, timeout=30)
-        except Exception as e:
-            results[i] = e
-
-
-    ths = [threading.Thread(target=fetch, args=(i,)) for i in range(N)]
-    for th in ths:
-        th.start()
-    for th in ths:
-        th.join(40)
+    results = at_once(N, lambda i: a.get(BIG, timeout=30), join=40)
     m.clear_faults()
     is_(m.count("GET", path=BIG), 1,
         "%s: %d concurrent misses -> exactly 1 upstream GET" % (MPM, N))

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 
@@ -27,7 +28,7 @@ __all__ = ["plan", "ok", "is_", "isnt", "like", "unlike", "diag", "note",
            "done_testing", "skip_all", "bail_out", "wait_until", "tempdir",
            "free_port", "basic_auth_file", "master", "Apache", "Response",
            "Client", "FakeMaster", "REPO", "SANITIZE", "quote_path",
-           "cache_conf", "mirror_conf"]
+           "cache_conf", "mirror_conf", "at_once"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -265,6 +266,26 @@ def cache_conf(master, extra="", token="test-token"):
 def mirror_conf(master, extra="", token="tok"):
     """Vhost text for a Mirror-mode host on master, like cache_conf()."""
     return _zddc_conf("Mirror", master, extra, token)
+
+
+def at_once(n, fn, join=60):
+    """Run fn(i) for i in range(n) on n threads released together; the list
+    of what each returned, or the exception it raised."""
+    results = [None] * n
+    gate = threading.Barrier(n)
+
+    def one(i):
+        try:
+            gate.wait(10)
+            results[i] = fn(i)
+        except Exception as e:  # returned to the caller, asserted there
+            results[i] = e
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(join)
+    return results
 
 
 def master(acl=None, bearer="test-token", **kw):
