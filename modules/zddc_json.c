@@ -397,6 +397,12 @@ apr_time_t zddc_rfc3339_parse(const char *s)
     }
     secs = days_since_epoch(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
            - sign * (oh * 3600 + om * 60);
+    /* An offset can carry the time out of years 1..9999 in UTC, which the
+     * four-digit year of zddc_rfc3339_format cannot write back. */
+    if (secs < days_since_epoch(1, 1, 1) * 86400
+        || secs > days_since_epoch(9999, 12, 31) * 86400 + 86399) {
+        return 0;
+    }
     return (apr_time_t)(secs * APR_USEC_PER_SEC + usec);
 }
 
