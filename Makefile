@@ -12,6 +12,10 @@ ifeq ($(SANITIZE),1)
   XCFLAGS  = $(WARN) -O1 -g $(SAN_FLAGS)
   XLDFLAGS = $(SAN_FLAGS)
   BUILD    = build-san
+else ifeq ($(TSAN),1)
+  XCFLAGS  = $(WARN) -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+  XLDFLAGS = -fsanitize=thread
+  BUILD    = build-tsan
 else
   XCFLAGS  = $(WARN) -O2 -g
   XLDFLAGS =
@@ -27,7 +31,10 @@ APR_LIBS   = $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-co
 UNIT_SRCS  = modules/zddc_util.c modules/zddc_json.c modules/zddc_listing.c modules/zddc_store_disk.c modules/zddc_upstream.c modules/zddc_upstream_plain.c
 UNIT_TESTS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/*.c))
 
-.PHONY: all deps install test unit demo bench clean fuzz fuzz-build
+.PHONY: all deps install test unit demo bench clean fuzz fuzz-build tsan
+
+# The unit tests that run threads, under ThreadSanitizer (build-tsan/).
+TSAN_UNITS = store upstream
 
 # libFuzzer targets (fuzz/fuzz_*.c), one per parser of outside bytes, built
 # with ASan+UBSan into build-fuzz/ and run FUZZ_SECONDS each, FUZZ_JOBS at a
@@ -56,6 +63,11 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(UNIT_SRCS) $(HDRS)
 	$(CC) $(XCFLAGS) -Imodules -It/unit $(APR_CFLAGS) -o $@ $< $(UNIT_SRCS) $(XLDFLAGS) $(APR_LIBS) -lcjson -lcurl
 
 unit: $(UNIT_TESTS)
+
+tsan: deps
+	$(MAKE) unit TSAN=1
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/t/tsan.supp" \
+	    ZDDC_BUILD=$(CURDIR)/build-tsan $(PROVE) $(patsubst %,t/unit_%.t,$(TSAN_UNITS))
 
 build-fuzz/obj/%.o: modules/%.c $(HDRS)
 	@mkdir -p build-fuzz/obj
