@@ -34,7 +34,7 @@ UNIT_TESTS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/*.c))
 .PHONY: all deps install test unit demo bench clean fuzz fuzz-build tsan
 
 # The unit tests that run threads, under ThreadSanitizer (build-tsan/).
-TSAN_UNITS = store upstream
+TSAN_UNITS = store store_threads upstream
 
 # libFuzzer targets (fuzz/fuzz_*.c), one per parser of outside bytes, built
 # with ASan+UBSan into build-fuzz/ and run FUZZ_SECONDS each, FUZZ_JOBS at a
