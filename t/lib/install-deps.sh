@@ -3,7 +3,7 @@
 # Idempotent: silent and offline when everything is already installed.
 set -eu
 
-PKGS="apache2 apache2-dev apache2-utils libcurl4-openssl-dev libcjson-dev python3 make gcc curl gdb openssl clang libfuzzer-14-dev libclang-rt-14-dev"
+PKGS="apache2 apache2-dev apache2-utils libcurl4-openssl-dev libcjson-dev python3 make gcc curl gdb openssl chromium clang libfuzzer-14-dev libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
