@@ -190,6 +190,19 @@ static const char *set_freshness(cmd_parms *cmd, void *d, const char *v)
                           &c->freshness_set, 1);
 }
 
+static const char *set_max_stale(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+
+    if (!strcasecmp(v, "unlimited")) {
+        c->max_stale = ZDDC_UNLIMITED;
+        c->max_stale_set = 1;
+        return NULL;
+    }
+    return parse_duration(cmd, "ZddcCacheMaxStale", v, &c->max_stale,
+                          &c->max_stale_set, 1);
+}
+
 static const char *set_min_interval(cmd_parms *cmd, void *d, const char *v)
 {
     zddc_server_conf *c = cmd_conf(cmd);
@@ -310,6 +323,9 @@ static const command_rec zddc_cmds[] = {
                   "connect timeout and stall limit (e.g. 30s)"),
     AP_INIT_TAKE1("ZddcCacheRoot", set_cache_root, NULL, RSRC_CONF,
                   "directory holding the mirror tree"),
+    AP_INIT_TAKE1("ZddcCacheMaxStale", set_max_stale, NULL, RSRC_CONF,
+                  "with the master unreachable, do not serve a copy last "
+                  "confirmed longer ago than this (or 'unlimited')"),
     AP_INIT_TAKE1("ZddcCacheFreshness", set_freshness, NULL, RSRC_CONF,
                   "serve without revalidating when validated this recently"),
     AP_INIT_RAW_ARGS("ZddcMirrorSubtree", set_subtree, NULL, RSRC_CONF,
