@@ -27,7 +27,7 @@ APR_LIBS   = $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-co
 UNIT_SRCS  = modules/zddc_util.c modules/zddc_json.c modules/zddc_listing.c modules/zddc_store_disk.c modules/zddc_upstream.c modules/zddc_upstream_plain.c
 UNIT_TESTS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/*.c))
 
-.PHONY: all deps install test unit demo bench clean
+.PHONY: all deps install uninstall test unit demo bench clean
 
 all: $(BUILD)/mod_$(MODNAME).so
 
@@ -49,10 +49,37 @@ unit: $(UNIT_TESTS)
 deps:
 	@sh t/lib/install-deps.sh
 
+# make install / make uninstall: the package's layout without a package
+# (SPEC §9). An existing mods-available/zddc_mirror.conf that differs from
+# ours is the administrator's: it is kept, ours goes beside it as
+# zddc_mirror.conf.dist. uninstall removes what install put, keeps an edited
+# .conf, and refuses while the module is enabled (a2dismod first).
+MODAVAIL = $(DESTDIR)$(SYSCONFDIR)/mods-available
+MODCONF  = $(MODAVAIL)/$(MODNAME).conf
+
 install: $(BUILD)/mod_$(MODNAME).so
-	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSCONFDIR)/mods-available
+	install -d -m 755 $(DESTDIR)$(LIBEXECDIR) $(MODAVAIL)
 	install -m 644 $(BUILD)/mod_$(MODNAME).so $(DESTDIR)$(LIBEXECDIR)/mod_$(MODNAME).so
-	install -m 644 conf/zddc_mirror.load conf/zddc_mirror.conf $(DESTDIR)$(SYSCONFDIR)/mods-available/
+	sed 's|/usr/lib/apache2/modules/|$(LIBEXECDIR)/|' conf/$(MODNAME).load >$(MODAVAIL)/$(MODNAME).load.tmp
+	chmod 644 $(MODAVAIL)/$(MODNAME).load.tmp && mv -f $(MODAVAIL)/$(MODNAME).load.tmp $(MODAVAIL)/$(MODNAME).load
+	@if [ -e $(MODCONF) ] && ! cmp -s conf/$(MODNAME).conf $(MODCONF); then \
+	    install -m 644 conf/$(MODNAME).conf $(MODCONF).dist; \
+	    echo "install: kept your edited $(MODCONF); the new one is $(MODCONF).dist"; \
+	else \
+	    install -m 644 conf/$(MODNAME).conf $(MODCONF) && rm -f $(MODCONF).dist; \
+	fi
+
+uninstall:
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mods-enabled/$(MODNAME).load ]; then \
+	    echo "uninstall: $(MODNAME) is enabled; run a2dismod $(MODNAME) and reload Apache first" >&2; \
+	    exit 1; \
+	fi
+	rm -f $(DESTDIR)$(LIBEXECDIR)/mod_$(MODNAME).so $(MODAVAIL)/$(MODNAME).load $(MODCONF).dist
+	@if cmp -s conf/$(MODNAME).conf $(MODCONF); then \
+	    rm -f $(MODCONF); \
+	elif [ -e $(MODCONF) ]; then \
+	    echo "uninstall: kept your edited $(MODCONF)"; \
+	fi
 
 test: deps
 	$(MAKE) all unit SANITIZE=$(SANITIZE)
