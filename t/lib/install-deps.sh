@@ -4,6 +4,8 @@
 set -eu
 
 PKGS="apache2 apache2-dev apache2-utils libcurl4-openssl-dev libcjson-dev python3 make gcc curl gdb openssl"
+# make deb and t/package_deb.t (dh-apache2 comes with apache2-dev)
+PKGS="$PKGS debhelper dpkg-dev fakeroot"
 
 missing=""
 for p in $PKGS; do
