@@ -123,7 +123,7 @@ demo: deps
 	$(PYTHON) t/lib/demo.py --module $(CURDIR)/build/mod_$(MODNAME).so
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-deb
 
 bench: deps
 	$(MAKE) all
