@@ -82,6 +82,11 @@ with open(load) as f:
     text = f.read()
 with open(load, "w") as f:
     f.write(text.replace(" %s/" % LIBEXEC, " %s%s/" % (dest, LIBEXEC)))
+with open(load) as f:
+    like(f.read(), r"^LoadModule zddc_mirror_module %s%s/mod_zddc_mirror\.so$"
+         % (re.escape(dest), re.escape(LIBEXEC)),
+         "the scratch server loads the module DESTDIR installed, not a "
+         "system one")
 for d in ("run", "lock", "log"):
     os.makedirs(dest + "/" + d)
 test_env = dict(A2, APACHE_RUN_DIR=dest + "/run", APACHE_LOCK_DIR=dest + "/lock",
