@@ -23,6 +23,7 @@ import os
 import pwd
 import re
 import subprocess
+import textwrap
 import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from zddc_test import *  # noqa: E402,F403
@@ -47,9 +48,11 @@ def blocks_of(path):
     if not path.endswith(".md"):
         return [(rel, text, False)]
     found = []
-    for m in re.finditer(r"^```apache[ \t]*\n(.*?)^```", text, re.M | re.S):
+    # Fences may be indented (inside a list item): the indent is removed.
+    for m in re.finditer(r"^([ \t]*)```apache[ \t]*\n(.*?)^\1```", text,
+                         re.M | re.S):
         line = text.count("\n", 0, m.start()) + 1
-        body = m.group(1)
+        body = textwrap.dedent(m.group(2))
         found.append(("%s block at line %d" % (rel, line), body,
                       not re.search(r"^\s*<VirtualHost\b", body, re.M | re.I)))
     return found
