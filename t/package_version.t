@@ -5,6 +5,7 @@
 # startup line, and the User-Agent sent upstream.
 import os
 import re
+import shutil
 import subprocess
 import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -33,6 +34,21 @@ p = subprocess.run(["dpkg-parsechangelog", "-l",
 is_(p.stdout.strip(), V, "debian/changelog's latest entry is the same version")
 like(read("CHANGELOG.md"), r"^## %s\b" % re.escape(V),
      "CHANGELOG.md has a section for it")
+# make deb refuses a tree whose debian/changelog is at another version.
+tree = tempdir("zddc-version-")
+for rel in ("Makefile", "modules/zddc_version.h", "debian/changelog",
+            "t/lib/install-deps.sh"):
+    os.makedirs(os.path.dirname(os.path.join(tree, rel)), exist_ok=True)
+    shutil.copy(os.path.join(REPO, rel), os.path.join(tree, rel))
+with open(os.path.join(tree, "modules/zddc_version.h"), "w") as f:
+    f.write(read("modules/zddc_version.h").replace('"%s"' % V, '"9.9.9"'))
+p = subprocess.run(["make", "-s", "-C", tree, "deb", "DEBDIR=" + tree + "/out"],
+                   capture_output=True, text=True, timeout=300, env=ENV)
+ok(p.returncode != 0 and not os.path.exists(tree + "/out"),
+   "make deb refuses when debian/changelog and zddc_version.h disagree",
+   p.stdout + p.stderr)
+like(p.stderr, r"debian/changelog is at %s, modules/zddc_version.h at 9\.9\.9"
+     % re.escape(V), "and says which versions differ")
 others = [f for f in os.listdir(os.path.join(REPO, "modules"))
           if f.endswith((".c", ".h")) and f != "zddc_version.h"
           and re.search(r"mod_zddc_mirror/\d", read("modules/" + f))]
