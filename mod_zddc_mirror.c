@@ -22,6 +22,7 @@
 #include "zddc_store.h"
 #include "zddc_upstream.h"
 #include "zddc_util.h"
+#include "zddc_version.h"
 
 /* AP_DECLARE_MODULE below also declares the log module index. */
 
@@ -426,6 +427,24 @@ static int zddc_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
            ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
+/* One -V style line per (re)start, not for the first dry-run pass. */
+static void log_configured(server_rec *s)
+{
+    server_rec *vs;
+    int n = 0;
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return;
+    }
+    for (vs = s; vs; vs = vs->next) {
+        n += zddc_config_get(vs)->mode != ZDDC_MODE_OFF;
+    }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_zddc_mirror/%s "
+                 "(libcurl/%s) configured -- %d virtual host%s in Cache or "
+                 "Mirror mode", ZDDC_VERSION, zddc_upstream_client_version(),
+                 n, n == 1 ? "" : "s");
+}
+
 static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp, server_rec *s)
 {
@@ -486,8 +505,11 @@ static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    return zddc_sched_post_config(pconf, plog, ptemp, s) == APR_SUCCESS
-           ? OK : HTTP_INTERNAL_SERVER_ERROR;
+    if (zddc_sched_post_config(pconf, plog, ptemp, s) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    log_configured(s);
+    return OK;
 }
 
 static void zddc_child_init(apr_pool_t *pchild, server_rec *s)

@@ -8,8 +8,9 @@
 #include <apr_thread_mutex.h>
 
 #include "zddc_upstream.h"
+#include "zddc_version.h"
 
-#define ZDDC_UP_USER_AGENT "mod_zddc_mirror/0.1"
+#define ZDDC_UP_USER_AGENT "mod_zddc_mirror/" ZDDC_VERSION
 
 typedef struct zddc_up_plain zddc_up_plain;
 
