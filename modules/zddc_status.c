@@ -82,12 +82,14 @@ static const char *server_name(server_rec *s, apr_pool_t *p)
     return host;
 }
 
-static apr_array_header_t *status_collect(request_rec *r)
+/* The Cache and Mirror hosts to show: only "only" when it is set (the
+ * zddc-status page of one virtual host), else every one (server-status). */
+static apr_array_header_t *status_collect(request_rec *r, server_rec *only)
 {
     apr_array_header_t *out = apr_array_make(r->pool, 4, sizeof(status_vhost));
     server_rec *s;
 
-    for (s = ap_server_conf; s; s = s->next) {
+    for (s = only ? only : ap_server_conf; s; s = only ? NULL : s->next) {
         zddc_server_conf *conf = zddc_config_get(s);
         status_vhost *v;
 
@@ -334,7 +336,8 @@ static void status_html_body(request_rec *r, apr_array_header_t *vhosts,
     int i, j;
 
     if (vhosts->nelts == 0) {
-        ap_rputs("<p>No virtual host is in Cache or Mirror mode.</p>\n", r);
+        ap_rputs("<p>This virtual host is not in Cache or Mirror mode.</p>\n",
+                 r);
         return;
     }
     for (i = 0; i < vhosts->nelts; i++) {
@@ -406,7 +409,7 @@ int zddc_status_handler(request_rec *r)
     }
 
     now = apr_time_now();
-    vhosts = status_collect(r);
+    vhosts = status_collect(r, r->server);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_mergen(r->headers_out, "Vary", "Accept");
 
@@ -502,7 +505,7 @@ static void status_short(request_rec *r, apr_array_header_t *vhosts,
 
 int zddc_status_hook(request_rec *r, int flags)
 {
-    apr_array_header_t *vhosts = status_collect(r);
+    apr_array_header_t *vhosts = status_collect(r, NULL);
     apr_time_t now = apr_time_now();
 
     if (vhosts->nelts == 0) {
