@@ -9,6 +9,7 @@
 #include <util_filter.h>
 #include <apr_strings.h>
 #include "zddc_respond.h"
+#include "zddc_metrics.h"
 
 APLOG_USE_MODULE(zddc_mirror);
 
@@ -19,6 +20,7 @@ void zddc_respond_verdict(request_rec *r, const char *verdict)
 {
     apr_table_setn(r->err_headers_out, "X-Zddc-Cache", verdict);
     apr_table_setn(r->subprocess_env, "ZDDC_CACHE_STATUS", verdict);
+    zddc_metrics_verdict(r, verdict);
 }
 
 int zddc_respond_cached(request_rec *r, const char *fs_path,
