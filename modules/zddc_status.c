@@ -431,6 +431,45 @@ static void status_html_body(request_rec *r, apr_array_header_t *vhosts,
     }
 }
 
+/* The two actions as forms posting back to this page (SPEC §7). */
+static void status_html_forms(request_rec *r, apr_array_header_t *vhosts)
+{
+    apr_pool_t *p = r->pool;
+    const char *self;
+    zddc_status_vhost *v;
+    int j;
+
+    if (vhosts->nelts != 1) {
+        return;
+    }
+    v = &APR_ARRAY_IDX(vhosts, 0, zddc_status_vhost);
+    self = ap_escape_html(p, r->uri);
+    ap_rputs("<h2>Actions</h2>\n", r);
+    if (v->conf->mode == ZDDC_MODE_MIRROR && v->conf->subtrees
+        && v->conf->subtrees->nelts > 0) {
+        ap_rprintf(r, "<form method=\"post\" action=\"%s\">"
+                   "<input type=\"hidden\" name=\"action\" value=\"walk\">"
+                   "\n<label>Walk <select name=\"subtree\">", self);
+        for (j = 0; j < v->conf->subtrees->nelts; j++) {
+            const char *sub = zddc_html_escape(
+                p, APR_ARRAY_IDX(v->conf->subtrees, j, const char *));
+
+            ap_rprintf(r, "<option value=\"%s\">%s</option>", sub, sub);
+        }
+        ap_rputs("</select></label> <button type=\"submit\">now</button> "
+                 "<span class=\"rel\">(ignores the minimum interval; "
+                 "refused while a walk of it is in flight)</span></form>\n",
+                 r);
+    }
+    ap_rprintf(r, "<form method=\"post\" action=\"%s\">"
+               "<input type=\"hidden\" name=\"action\" value=\"purge\">\n"
+               "<label>Purge the local copy of <input name=\"path\" "
+               "size=\"50\" required placeholder=\"/Project 123456/old.pdf"
+               "\"></label> <button type=\"submit\">purge</button> "
+               "<span class=\"rel\">(a folder: everything under it; "
+               "nothing is sent upstream)</span></form>\n", self);
+}
+
 static int any_in_flight(apr_array_header_t *vhosts, apr_time_t now)
 {
     int i, j;
@@ -498,7 +537,10 @@ int zddc_status_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, ZDDC_STATUS_HANDLER)) {
         return DECLINED;
     }
-    r->allowed |= (AP_METHOD_BIT << M_GET);
+    r->allowed |= (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_POST);
+    if (r->method_number == M_POST) {
+        return zddc_status_action(r);
+    }
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
@@ -550,6 +592,7 @@ int zddc_status_handler(request_rec *r)
                zddc_html_escape(r->pool, zddc_rfc3339_format(r->pool, now)),
                getpid());
     status_html_body(r, vhosts, now, "h2");
+    status_html_forms(r, vhosts);
     ap_rputs("</body></html>\n", r);
     return OK;
 }

@@ -41,4 +41,7 @@ void zddc_status_subtree_get(const zddc_status_vhost *v, int i,
 void zddc_status_prometheus(request_rec *r, apr_array_header_t *vhosts,
                             apr_time_t now, int openmetrics);
 
+/* A POST to the status page: one of its two actions (SPEC §7). */
+int zddc_status_action(request_rec *r);
+
 #endif

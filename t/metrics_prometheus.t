@@ -16,6 +16,7 @@ from prometheus_client.parser import (  # noqa: E402
 from prometheus_client.openmetrics.parser import (  # noqa: E402
     text_string_to_metric_families as parse_openmetrics)
 
+MPM = os.environ.get("ZDDC_MPM", "event")
 T0 = 1700000000
 TOKEN = "metrics-secret-token"
 ODD = '/Say"hi\\there'          # a subtree whose label needs escaping
@@ -32,7 +33,8 @@ a = Apache(mirror_conf(m, "ZddcMirrorSubtree /Walked\nZddcMirrorSubtree %s\n"
            server_conf="<VirtualHost 127.0.0.1:{port}>\nServerName "
            "b.example\nDocumentRoot {htdocs}\nZddcCacheFreshness 1h\n"
            + cache_conf(m, STATUS, token=TOKEN)
-           .replace("{cache}", "{root}/cache-b") + "</VirtualHost>\n")
+           .replace("{cache}", "{root}/cache-b") + "</VirtualHost>\n",
+           mpm=MPM)
 a.start()
 VA, VB = "127.0.0.1:%d" % a.port, "b.example:%d" % a.port
 HA, HB = {"Host": VA}, {"Host": VB}
