@@ -24,6 +24,8 @@ m = master(acl={TOKEN: ["/"]}, bearer=TOKEN)
 A_BODY, B_BODY = b"a" * 1000, b"b" * 3333
 m.put_file("/Docs/a.pdf", A_BODY, mtime=T0)
 m.put_file("/Docs/b.pdf", B_BODY, mtime=T0)
+m.put_file("/Docs/cut.pdf", b"c" * 5000, mtime=T0)
+m.put_file("/Docs/stall.pdf", b"s" * 5000, mtime=T0)
 for i in range(3):
     m.put_file("/Walked/w%d.pdf" % i, b"w" * (100 + i), mtime=T0)
 m.mkdir(ODD)
@@ -32,6 +34,7 @@ a = Apache(mirror_conf(m, "ZddcMirrorSubtree /Walked\nZddcMirrorSubtree %s\n"
                        % ODD + STATUS, token=TOKEN),
            server_conf="<VirtualHost 127.0.0.1:{port}>\nServerName "
            "b.example\nDocumentRoot {htdocs}\nZddcCacheFreshness 1h\n"
+           "ZddcUpstreamTimeout 1s\n"
            + cache_conf(m, STATUS, token=TOKEN)
            .replace("{cache}", "{root}/cache-b") + "</VirtualHost>\n",
            mpm=MPM)
@@ -165,6 +168,29 @@ cb = counts(HB)
 is_((cb[("zddc_requests_total", "MISS")], cb[("zddc_requests_total", "HIT")],
      cb[("zddc_served_bytes_total", "")]), (1, 1, 2 * len(B_BODY)),
     "vhost B counts only its own requests")
+
+# a body cut short, a transfer that stalls: counted by kind
+for host, path, fault, kind in ((HA, "/Docs/cut.pdf", "truncate", "broken"),
+                                (HB, "/Docs/stall.pdf", "drip", "timeout")):
+    m.set_fault(fault, path)
+    before = counts(host)
+    resp = a.get(path, headers=host)
+    ok(resp.incomplete or resp.status >= 500,
+       "%s: the client does not get a whole body" % fault)
+    want = dict(before)
+    want[("zddc_requests_total", "MISS")] += 1
+    want[("zddc_upstream_requests_total", "")] += 1
+    want[("zddc_upstream_errors_total", kind)] += 1
+
+    def moved():
+        c = counts(host)
+        c[("zddc_served_bytes_total", "")] = want[("zddc_served_bytes_total",
+                                                   "")]
+        return c if c == want else None
+    got = wait_until(moved, 10)
+    is_(got or counts(host), want, "%s: MISS +1, upstream error %s +1"
+        % (fault, kind))
+    m.clear_faults()
 
 js = a.get("/zddc-status", headers={"Host": VA, "Accept":
                                     "application/json"}).json()["vhosts"][0]
