@@ -181,7 +181,10 @@ static int action_walk(action_ctx *a)
     a->target = sub;
     rv = zddc_sched_walk_now(a->r, a->conf, sub);
     if (rv == APR_SUCCESS) {
-        return action_reply(a, HTTP_OK, "result", "started", NULL);
+        return action_reply(a, HTTP_OK, "result", "started",
+                            apr_pstrcat(a->r->pool, ",\"subtree\":",
+                                        zddc_json_quote(a->r->pool, sub),
+                                        NULL));
     }
     if (rv == APR_EBUSY) {
         return action_reply(a, HTTP_CONFLICT, "error",

@@ -86,7 +86,8 @@ is_(subtree("/Walked")["due"], False, "within ZddcMirrorMinInterval: not due")
 
 r = post({"action": "walk", "subtree": "/Walked"})
 is_(r.status, 200, "walk now: 200 for a JSON client")
-is_(r.json().get("result"), "started", "walk now: started", )
+is_((r.json().get("result"), r.json().get("subtree")), ("started", "/Walked"),
+    "walk now: started")
 ok(wait_until(lambda: listings() == 2
               and subtree("/Walked")["in_flight"] is None, 15),
    "walk now: a new walk ran and ended despite the interval")
