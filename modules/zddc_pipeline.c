@@ -9,6 +9,7 @@
 #include "zddc_pipeline.h"
 #include "zddc_config.h"
 #include "zddc_respond.h"
+#include "zddc_cache_status.h"
 #include "zddc_forward.h"
 #include "zddc_json.h"
 #include "zddc_listing.h"
@@ -74,11 +75,30 @@ static zddc_fetch_e classify(int status)
     return ZDDC_FETCH_OTHER;
 }
 
+/* The verdict an upstream answer earns: fresh, unless the upstream's own
+ * Cache-Status says it served a stale copy (a higher tier whose master is
+ * away); then ours is STALE too (SPEC §5, §10). Records the upstream's
+ * field so our member follows it. */
+static const char *upstream_verdict(request_rec *r,
+                                    const zddc_upstream_resp *resp,
+                                    const char *fresh)
+{
+    const char *cs = resp->headers
+                     ? apr_table_get(resp->headers, "Cache-Status") : NULL;
+
+    if (!cs) {
+        return fresh;
+    }
+    apr_table_setn(r->notes, ZDDC_NOTE_UPSTREAM_CS, apr_pstrdup(r->pool, cs));
+    return zddc_cache_status_says_stale(cs) ? ZDDC_STALE : fresh;
+}
+
 static apr_status_t file_on_headers(void *baton, const zddc_upstream_resp *resp)
 {
     zddc_fetch *f = baton;
     request_rec *r = f->r;
     const zddc_store_provider *sp = store_of(f->conf);
+    zddc_verdict_info vi = { 0 };
 
     f->status = resp->status;
     f->kind = classify(resp->status);
@@ -112,7 +132,9 @@ static apr_status_t file_on_headers(void *baton, const zddc_upstream_resp *resp)
         if (mime && f->kind != ZDDC_FETCH_OTHER) {
             ap_set_content_type(r, mime);
         }
-        zddc_respond_verdict(r, ZDDC_MISS);
+        vi.stored = f->kind == ZDDC_FETCH_STORE;
+        zddc_respond_verdict_info(r, upstream_verdict(r, resp, ZDDC_MISS),
+                                  &vi);
     }
     return APR_SUCCESS;
 }
@@ -315,10 +337,11 @@ static int fetch_file(request_rec *r, zddc_server_conf *conf,
             return zddc_stream_finish(&f.out);
         case ZDDC_FETCH_NOT_MODIFIED:
             if (have) {
-                if (conf->freshness > 0) {
+                const char *v = upstream_verdict(r, &resp, ZDDC_REVALIDATED);
+                if (conf->freshness > 0 && strcmp(v, ZDDC_STALE)) {
                     sp->touch(conf->store, fs_path);
                 }
-                return zddc_respond_cached(r, fs_path, NULL, ZDDC_REVALIDATED);
+                return zddc_respond_cached(r, fs_path, NULL, v);
             }
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                           "upstream answered 304 to an unconditional GET "
@@ -482,9 +505,13 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
         if (apr_file_read_full(fd, buf, len, &len) == APR_SUCCESS
             && zddc_listing_parse(buf, len, &entries, &err, r->pool)
                 == APR_SUCCESS) {
+            zddc_listing_view view = { 0 };
             const char *html;
             apr_file_close(fd);
-            html = zddc_listing_render_html(r->pool, r->uri, entries);
+            view.stale = 1;
+            view.confirmed_at = sp->validated_at(&fi);
+            html = zddc_listing_render_html_view(r->pool, r->uri, entries,
+                                                 &view);
             ap_update_mtime(r, fi.mtime);
             ap_set_last_modified(r);
             return serve_listing_body(r, html, strlen(html),
@@ -557,14 +584,16 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
                           "could not store listing %s", side);
             return serve_listing_body(r, body, len, type, ZDDC_MISS);
         }
-        return zddc_respond_cached(r, side, type, ZDDC_MISS);
+        return zddc_respond_cached(r, side, type,
+                                   upstream_verdict(r, &resp, ZDDC_MISS));
     }
     case ZDDC_FETCH_NOT_MODIFIED:
         if (have) {
-            if (conf->freshness > 0) {
+            const char *v = upstream_verdict(r, &resp, ZDDC_REVALIDATED);
+            if (conf->freshness > 0 && strcmp(v, ZDDC_STALE)) {
                 sp->touch(conf->store, side);
             }
-            return zddc_respond_cached(r, side, type, ZDDC_REVALIDATED);
+            return zddc_respond_cached(r, side, type, v);
         }
         zddc_respond_verdict(r, ZDDC_MISS);
         return HTTP_BAD_GATEWAY;

@@ -320,6 +320,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Last-Modified", http_date(lm))
             if path in self.master.no_store:
                 self.send_header("Cache-Control", "no-store")
+            for k, v in self.master.extra_headers.items():
+                self.send_header(k, v)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -329,6 +331,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Last-Modified", http_date(lm))
         if path in self.master.no_store:
             self.send_header("Cache-Control", "no-store")
+        for k, v in self.master.extra_headers.items():
+            self.send_header(k, v)
         self.end_headers()
         if self.command == "HEAD":
             return
@@ -396,7 +400,8 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeMaster:
     """A fake ZDDC master. Attributes tests may change at any time:
     acl (dict bearer -> prefixes), faults (dict prefix-or-'*' -> fault),
-    no_store (set of decoded paths), slow_seconds (float), verbose."""
+    no_store (set of decoded paths), slow_seconds (float), verbose,
+    extra_headers (dict sent with every 200/304 of a file or listing)."""
 
     def __init__(self, docroot=None, acl=None, bearer=None, port=0,
                  slow_seconds=2.0, verbose=False, ssl_context=None):
@@ -410,6 +415,7 @@ class FakeMaster:
         self._acl = AclDict(acl, self._bump_acl)
         self.faults = {}
         self.no_store = set()
+        self.extra_headers = {}
         self.slow_seconds = slow_seconds
         self.verbose = verbose
         self.ssl_context = ssl_context   # ssl.SSLContext: serve https
