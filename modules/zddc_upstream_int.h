@@ -27,6 +27,8 @@ struct zddc_upstream {
     pid_t owner_pid;
     int closed;
     zddc_up_plain *plain;       /* NULL unless the base URL is http:// */
+    zddc_upstream_observer_fn *observer;    /* may be NULL */
+    void *observer_baton;
 };
 
 /* One transfer as both transports see it. */
