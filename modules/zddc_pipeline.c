@@ -280,6 +280,29 @@ static int follow_download(request_rec *r, zddc_server_conf *conf,
 }
 
 /* One upstream exchange for a file; returns the handler result. */
+/* The master was not heard (connect error, timeout, 5xx): the cached copy
+ * is served STALE unless it was last confirmed longer ago than
+ * ZddcCacheMaxStale; then 504, verdict MISS, and the copy stays on disk
+ * for when the master is back (SPEC §3, §5). */
+static int serve_stale(request_rec *r, zddc_server_conf *conf,
+                       const char *fs_path, const char *type,
+                       apr_time_t confirmed, const char *detail)
+{
+    apr_interval_time_t age = apr_time_now() - confirmed;
+
+    if (conf->max_stale >= 0 && age > conf->max_stale) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "%s: master unreachable and the cached copy was last "
+                      "confirmed %" APR_TIME_T_FMT " s ago, longer than "
+                      "ZddcCacheMaxStale; answering 504, copy kept", r->uri,
+                      apr_time_sec(age));
+        zddc_respond_verdict(r, ZDDC_MISS);
+        return HTTP_GATEWAY_TIME_OUT;
+    }
+    apr_table_setn(r->notes, ZDDC_NOTE_STALE_DETAIL, detail);
+    return zddc_respond_cached(r, fs_path, type, ZDDC_STALE);
+}
+
 static int fetch_file(request_rec *r, zddc_server_conf *conf,
                       const char *fs_path, apr_finfo_t *fi, int have,
                       zddc_store_tmp *tmp)
@@ -360,7 +383,10 @@ static int fetch_file(request_rec *r, zddc_server_conf *conf,
                 ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                               "upstream answered %d for %s; serving the "
                               "cached copy", f.status, r->uri);
-                return zddc_respond_cached(r, fs_path, NULL, ZDDC_STALE);
+                return serve_stale(r, conf, fs_path, NULL,
+                                   sp->validated_at(fi),
+                                   apr_psprintf(r->pool, "stale: upstream "
+                                                "answered %d", f.status));
             }
             zddc_respond_verdict(r, ZDDC_MISS);
             return HTTP_BAD_GATEWAY;
@@ -384,7 +410,10 @@ static int fetch_file(request_rec *r, zddc_server_conf *conf,
                       "upstream unreachable for %s (%s); serving the cached "
                       "copy", r->uri,
                       zddc_upstream_describe(rv, &resp, r->pool));
-        return zddc_respond_cached(r, fs_path, NULL, ZDDC_STALE);
+        return serve_stale(r, conf, fs_path, NULL, sp->validated_at(fi),
+                           rv == ZDDC_UP_ETIMEOUT
+                           ? "stale: upstream timed out"
+                           : "stale: upstream unreachable");
     }
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                   "upstream unreachable for %s (%s)", r->uri,
@@ -490,9 +519,11 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
     char *buf;
     apr_size_t len;
 
-    if (have) {
-        return zddc_respond_cached(r, side, json ? "application/json"
-                                   : "text/html; charset=utf-8", ZDDC_STALE);
+    if (have && sp->stat(conf->store, side, &fi, r->pool) == APR_SUCCESS) {
+        return serve_stale(r, conf, side, json ? "application/json"
+                           : "text/html; charset=utf-8",
+                           sp->validated_at(&fi),
+                           "stale: upstream unreachable");
     }
     if (!json
         && sp->map(conf->store, r->uri, ZDDC_OBJ_LISTING_JSON, &json_side,
@@ -510,6 +541,17 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
             apr_file_close(fd);
             view.stale = 1;
             view.confirmed_at = sp->validated_at(&fi);
+            if (conf->max_stale >= 0
+                && apr_time_now() - view.confirmed_at > conf->max_stale) {
+                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                              "%s: master unreachable and the listing was "
+                              "last confirmed longer ago than "
+                              "ZddcCacheMaxStale; answering 504", r->uri);
+                zddc_respond_verdict(r, ZDDC_MISS);
+                return HTTP_GATEWAY_TIME_OUT;
+            }
+            apr_table_setn(r->notes, ZDDC_NOTE_STALE_DETAIL,
+                           "stale: upstream unreachable");
             html = zddc_listing_render_html_view(r->pool, r->uri, entries,
                                                  &view);
             ap_update_mtime(r, fi.mtime);

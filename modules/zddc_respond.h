@@ -18,6 +18,9 @@
  * our member is appended to it (SPEC §5). */
 #define ZDDC_NOTE_UPSTREAM_CS "zddc-upstream-cache-status"
 
+/* Request note: why a STALE copy is served (its Cache-Status detail). */
+#define ZDDC_NOTE_STALE_DETAIL "zddc-stale-detail"
+
 /* What a verdict may say beyond its name (SPEC §5). */
 typedef struct {
     int stored;                 /* MISS: the answer is kept */

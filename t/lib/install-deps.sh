@@ -3,7 +3,15 @@
 # Idempotent: silent and offline when everything is already installed.
 set -eu
 
-PKGS="apache2 apache2-dev apache2-utils libcurl4-openssl-dev libcjson-dev python3 make gcc curl gdb openssl chromium clang libfuzzer-14-dev libclang-rt-14-dev"
+PKGS="apache2 apache2-dev apache2-utils libcurl4-openssl-dev libcjson-dev python3 make gcc curl gdb openssl"
+# t/cache_status_header.t: the offline listing in a real browser
+PKGS="$PKGS chromium"
+# make deb and t/package_deb.t (dh-apache2 comes with apache2-dev)
+PKGS="$PKGS debhelper dpkg-dev fakeroot"
+# t/metrics_*.t: a real Prometheus/OpenMetrics text parser
+PKGS="$PKGS python3-prometheus-client"
+# make fuzz: libFuzzer targets (clang 14 with its fuzzer runtime)
+PKGS="$PKGS clang libfuzzer-14-dev libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do
