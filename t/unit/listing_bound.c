@@ -14,6 +14,7 @@
 
 #define MIB (1024L * 1024L)
 #define BOUND(len) (4L * (long)(len) + 8L * MIB)
+#define EITHER (-1)         /* a result not checked */
 
 #if defined(__SANITIZE_ADDRESS__)
 /* Freed memory parked in ASan's quarantine would count as the parser's. */
@@ -97,8 +98,10 @@ static void bounded(const char *name, const char *json, apr_size_t len,
     ok(reset_peak(), "peak RSS can be reset");
     rv = zddc_listing_parse(json, len, &e, &err, p);
     peak = status_kib("VmHWM");
-    snprintf(msg, sizeof(msg), "%s: parse result", name);
-    is_int(rv, expect, msg);
+    if (expect != EITHER) {
+        snprintf(msg, sizeof(msg), "%s: parse result", name);
+        is_int(rv, expect, msg);
+    }
     printf("# err: %s\n", err ? err : "(none)");
     if (expect_entries >= 0) {
         snprintf(msg, sizeof(msg), "%s: entries", name);
@@ -120,9 +123,10 @@ int main(void)
     apr_initialize();
     apr_pool_create(&p, NULL);
 
-    /* The finding: 16 MiB of tiny values took ~920 MB. */
+    /* The finding: 16 MiB of tiny values took ~920 MB. Refused or each
+     * element skipped, the bound is what counts (EITHER). */
     json = repeat(p, "[", "0", "]", ZDDC_LISTING_MAX, &len);
-    bounded("16 MiB of [0,0,...]", json, len, APR_EGENERAL, -1);
+    bounded("16 MiB of [0,0,...]", json, len, EITHER, -1);
 
     /* As many valid entries as fit: the result itself is the cost. */
     json = repeat(p, "[", "{\"name\":\"a\"}", "]", ZDDC_LISTING_MAX, &len);
