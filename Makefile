@@ -151,7 +151,7 @@ deb: deps
 	    exit 1; \
 	fi
 	rm -rf $(DEBDIR)/src && mkdir -p $(DEBSRC)
-	tar -C $(CURDIR) --exclude=./build --exclude=./build-san --exclude=./build-deb \
+	tar -C $(CURDIR) --exclude=./build --exclude='./build-*' \
 	    --exclude=./.git --exclude=__pycache__ -cf - . | tar -C $(DEBSRC) -xf -
 	cd $(DEBSRC) && { dpkg-checkbuilddeps 2>/dev/null \
 	    || $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
