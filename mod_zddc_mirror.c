@@ -277,7 +277,7 @@ static const command_rec zddc_cmds[] = {
     AP_INIT_TAKE1("ZddcMirrorMinInterval", set_min_interval, NULL, RSRC_CONF,
                   "least time between walks of a subtree"),
     AP_INIT_TAKE1("ZddcMirrorParallelism", set_parallelism, NULL, RSRC_CONF,
-                  "concurrent upstream requests of one walk (1-64)"),
+                  "upstream requests of one walk in flight (1-256)"),
     AP_INIT_TAKE1("ZddcMirrorWalkTimeout", set_walk_timeout, NULL, RSRC_CONF,
                   "a walk that runs longer is stopped"),
     AP_INIT_TAKE1("ZddcMirrorMaxPurge", set_max_purge, NULL, RSRC_CONF,

@@ -20,7 +20,7 @@ typedef enum {
 #define ZDDC_DEFAULT_MIN_INTERVAL  apr_time_from_sec(3600)
 /* Per walk, not global; leaves room for interactive requests. */
 #define ZDDC_DEFAULT_PARALLELISM   4
-#define ZDDC_MAX_PARALLELISM       64
+#define ZDDC_MAX_PARALLELISM       256
 #define ZDDC_DEFAULT_WALK_TIMEOUT  apr_time_from_sec(30 * 60)
 #define ZDDC_UNLIMITED             (-1)
 
