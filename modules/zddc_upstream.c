@@ -6,6 +6,7 @@
 #include <apr_lib.h>
 #include <apr_date.h>
 #include <apr_atomic.h>
+#include <apr_file_io.h>
 
 #include "zddc_upstream_int.h"
 #include "zddc_util.h"
@@ -133,12 +134,80 @@ apr_status_t zddc_upstream_set_proxy(zddc_upstream *up, const char *proxy,
     return APR_SUCCESS;
 }
 
-apr_status_t zddc_upstream_set_client_cert(zddc_upstream *up,
-                                           const char *cert, const char *key)
+static apr_status_t read_pem(const char *path, const char **data,
+                             apr_size_t *len, apr_pool_t *p)
 {
-    up->client_cert = cert && *cert ? cert : NULL;
-    up->client_key = key && *key ? key : NULL;
-    return APR_SUCCESS;
+    apr_file_t *f;
+    apr_finfo_t fi;
+    char *buf;
+    apr_status_t rv;
+
+    *data = NULL;
+    *len = 0;
+    if (!path || !*path) {
+        return APR_SUCCESS;
+    }
+    rv = apr_file_open(&f, path, APR_READ | APR_BINARY, 0, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    if (rv == APR_SUCCESS && (fi.size <= 0 || fi.size > 1024 * 1024)) {
+        rv = APR_EINVAL;
+    }
+    if (rv == APR_SUCCESS) {
+        buf = apr_palloc(p, (apr_size_t)fi.size + 1);
+        rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, len);
+        buf[*len] = '\0';
+        *data = buf;
+    }
+    apr_file_close(f);
+    return rv;
+}
+
+apr_status_t zddc_upstream_set_client_cert(zddc_upstream *up,
+                                           const char *cert, const char *key,
+                                           apr_pool_t *p)
+{
+    apr_status_t rv = read_pem(cert, &up->client_cert, &up->client_cert_len,
+                               p);
+
+    if (rv == APR_SUCCESS) {
+        rv = read_pem(key, &up->client_key, &up->client_key_len, p);
+    }
+    return rv;
+}
+
+const char *zddc_upstream_check_proxy(const char *url)
+{
+    static const char *const schemes[] = {
+        "http://", "https://", "socks4://", "socks4a://", "socks5://",
+        "socks5h://", NULL
+    };
+    const char *s = NULL, *c;
+    int i;
+
+    for (i = 0; schemes[i] && !s; i++) {
+        if (strncasecmp(url, schemes[i], strlen(schemes[i])) == 0) {
+            s = url + strlen(schemes[i]);
+        }
+    }
+    if (!s) {
+        return "must be 'none' or an http://, https:// or socks URL";
+    }
+    for (c = url; *c; c++) {
+        if ((unsigned char)*c <= 0x20 || *c == 0x7f) {
+            return "must not contain spaces or control characters";
+        }
+    }
+    if (strchr(s, '@')) {
+        return "credentials belong in ZddcUpstreamProxyAuthFile, not the URL "
+               "(mod_info would show them)";
+    }
+    if (!*s || *s == '/' || *s == ':') {
+        return "has no host";
+    }
+    return NULL;
 }
 
 const char *zddc_upstream_url(zddc_upstream *up, apr_pool_t *p,

@@ -83,9 +83,14 @@ apr_status_t zddc_upstream_set_proxy(zddc_upstream *up, const char *proxy,
                                      const char *userpwd);
 
 /* Client certificate and key (PEM files) for an https upstream that
- * demands one; key may be NULL when the certificate file holds it. */
+ * demands one; key may be NULL when the certificate file holds it. Both
+ * are read now, into p (call before the server drops privileges). */
 apr_status_t zddc_upstream_set_client_cert(zddc_upstream *up,
-                                           const char *cert, const char *key);
+                                           const char *cert, const char *key,
+                                           apr_pool_t *p);
+
+/* Validate a ZddcUpstreamProxy URL: NULL if fine, else a message. */
+const char *zddc_upstream_check_proxy(const char *url);
 
 /* A session for one walk: up to max_in_flight (1-256) requests at once
  * over HTTP/2 (one connection when the master offers h2) or at most

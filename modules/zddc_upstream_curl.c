@@ -400,12 +400,21 @@ static tr_handle *handle_new(zddc_upstream *up, zddc_upstream_session *sess)
 #if LIBCURL_VERSION_NUM >= 0x075700
     curl_easy_setopt(h, CURLOPT_CA_CACHE_TIMEOUT, TR_CA_CACHE_SECONDS);
 #endif
+    /* read at startup as root, so the key file need not be readable by
+     * the server's User */
     if (up->client_cert) {
-        curl_easy_setopt(h, CURLOPT_SSLCERT, up->client_cert);
+        struct curl_blob b;
+        b.data = (void *)up->client_cert;
+        b.len = up->client_cert_len;
+        b.flags = CURL_BLOB_NOCOPY;
+        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &b);
         curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-    }
-    if (up->client_key) {
-        curl_easy_setopt(h, CURLOPT_SSLKEY, up->client_key);
+        if (up->client_key) {
+            b.data = (void *)up->client_key;
+            b.len = up->client_key_len;
+            curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &b);
+            curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+        }
     }
     /* Without ZddcUpstreamProxy libcurl reads http_proxy, https_proxy and
      * no_proxy itself; "" turns every proxy off. */

@@ -22,8 +22,10 @@ struct zddc_upstream {
     const char *ca_file;
     const char *proxy;          /* NULL: the environment's; "": none */
     const char *proxy_auth;     /* "user:password" or NULL; never logged */
-    const char *client_cert;
-    const char *client_key;
+    const char *client_cert;    /* PEM read at startup, or NULL */
+    apr_size_t client_cert_len;
+    const char *client_key;     /* PEM read at startup, or NULL */
+    apr_size_t client_key_len;
     apr_interval_time_t timeout;
     zddc_up_transport *tr;      /* the transport's per-object state */
 };
