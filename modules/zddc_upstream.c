@@ -608,9 +608,7 @@ apr_status_t zddc_up_finish(zddc_up_xfer *x, apr_status_t rv)
     zddc_upstream_resp *resp = x->resp;
 
     if (x->broken) {
-        if (!resp->detail) {
-            resp->detail = x->broken;
-        }
+        resp->detail = x->broken;   /* ours, not libcurl's "write error" */
         return x->aborted ? ZDDC_UP_EABORT : ZDDC_UP_EBROKEN;
     }
     if (rv != APR_SUCCESS) {

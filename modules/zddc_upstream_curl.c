@@ -329,8 +329,13 @@ static int on_prereq(void *ud, char *peer_ip, char *local_ip, int peer_port,
     tr_xfer *t = ud;
     struct pollfd pfd;
     curl_socket_t fd;
+    long fresh = 0;
 
-    if (!t->socks) {
+    /* a connection made for this request may hold TLS records the
+     * handshake left (session tickets): only reused ones are looked at */
+    if (!t->socks
+        || curl_easy_getinfo(t->th->h, CURLINFO_NUM_CONNECTS, &fresh)
+           != CURLE_OK || fresh > 0) {
         return CURL_PREREQFUNC_OK;
     }
     fd = socks_find(t->socks, local_port);
