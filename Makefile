@@ -54,9 +54,15 @@ install: $(BUILD)/mod_$(MODNAME).so
 	install -m 644 $(BUILD)/mod_$(MODNAME).so $(DESTDIR)$(LIBEXECDIR)/mod_$(MODNAME).so
 	install -m 644 conf/zddc_mirror.load conf/zddc_mirror.conf $(DESTDIR)$(SYSCONFDIR)/mods-available/
 
+# The suite runs over http, then (not under SANITIZE) every integration
+# test again with the fake master serving https (ZDDC_TEST_SCHEME).
 test: deps
 	$(MAKE) all unit SANITIZE=$(SANITIZE)
 	ZDDC_BUILD=$(CURDIR)/$(BUILD) ZDDC_SANITIZE=$(SANITIZE) $(PROVE) -j2 t/*.t
+ifneq ($(SANITIZE),1)
+	ZDDC_BUILD=$(CURDIR)/$(BUILD) ZDDC_TEST_SCHEME=https $(PROVE) -j2 \
+	    $(filter-out t/unit_%.t,$(wildcard t/*.t))
+endif
 
 demo: deps
 	$(MAKE) all

@@ -3,7 +3,7 @@
 # Idempotent: silent and offline when everything is already installed.
 set -eu
 
-PKGS="apache2 apache2-dev apache2-utils libcurl4-openssl-dev libcjson-dev python3 make gcc curl gdb openssl"
+PKGS="apache2 apache2-dev apache2-utils libcurl4-openssl-dev libcjson-dev python3 make gcc curl gdb openssl tinyproxy"
 
 missing=""
 for p in $PKGS; do
