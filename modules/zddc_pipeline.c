@@ -9,6 +9,7 @@
 #include "zddc_pipeline.h"
 #include "zddc_config.h"
 #include "zddc_respond.h"
+#include "zddc_cache_status.h"
 #include "zddc_forward.h"
 #include "zddc_json.h"
 #include "zddc_listing.h"
@@ -74,11 +75,30 @@ static zddc_fetch_e classify(int status)
     return ZDDC_FETCH_OTHER;
 }
 
+/* The verdict an upstream answer earns: fresh, unless the upstream's own
+ * Cache-Status says it served a stale copy (a higher tier whose master is
+ * away); then ours is STALE too (SPEC §5, §10). Records the upstream's
+ * field so our member follows it. */
+static const char *upstream_verdict(request_rec *r,
+                                    const zddc_upstream_resp *resp,
+                                    const char *fresh)
+{
+    const char *cs = resp->headers
+                     ? apr_table_get(resp->headers, "Cache-Status") : NULL;
+
+    if (!cs) {
+        return fresh;
+    }
+    apr_table_setn(r->notes, ZDDC_NOTE_UPSTREAM_CS, apr_pstrdup(r->pool, cs));
+    return zddc_cache_status_says_stale(cs) ? ZDDC_STALE : fresh;
+}
+
 static apr_status_t file_on_headers(void *baton, const zddc_upstream_resp *resp)
 {
     zddc_fetch *f = baton;
     request_rec *r = f->r;
     const zddc_store_provider *sp = store_of(f->conf);
+    zddc_verdict_info vi = { 0 };
 
     f->status = resp->status;
     f->kind = classify(resp->status);
@@ -112,7 +132,9 @@ static apr_status_t file_on_headers(void *baton, const zddc_upstream_resp *resp)
         if (mime && f->kind != ZDDC_FETCH_OTHER) {
             ap_set_content_type(r, mime);
         }
-        zddc_respond_verdict(r, ZDDC_MISS);
+        vi.stored = f->kind == ZDDC_FETCH_STORE;
+        zddc_respond_verdict_info(r, upstream_verdict(r, resp, ZDDC_MISS),
+                                  &vi);
     }
     return APR_SUCCESS;
 }
@@ -258,6 +280,29 @@ static int follow_download(request_rec *r, zddc_server_conf *conf,
 }
 
 /* One upstream exchange for a file; returns the handler result. */
+/* The master was not heard (connect error, timeout, 5xx): the cached copy
+ * is served STALE unless it was last confirmed longer ago than
+ * ZddcCacheMaxStale; then 504, verdict MISS, and the copy stays on disk
+ * for when the master is back (SPEC §3, §5). */
+static int serve_stale(request_rec *r, zddc_server_conf *conf,
+                       const char *fs_path, const char *type,
+                       apr_time_t confirmed, const char *detail)
+{
+    apr_interval_time_t age = apr_time_now() - confirmed;
+
+    if (conf->max_stale >= 0 && age > conf->max_stale) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "%s: master unreachable and the cached copy was last "
+                      "confirmed %" APR_TIME_T_FMT " s ago, longer than "
+                      "ZddcCacheMaxStale; answering 504, copy kept", r->uri,
+                      apr_time_sec(age));
+        zddc_respond_verdict(r, ZDDC_MISS);
+        return HTTP_GATEWAY_TIME_OUT;
+    }
+    apr_table_setn(r->notes, ZDDC_NOTE_STALE_DETAIL, detail);
+    return zddc_respond_cached(r, fs_path, type, ZDDC_STALE);
+}
+
 static int fetch_file(request_rec *r, zddc_server_conf *conf,
                       const char *fs_path, apr_finfo_t *fi, int have,
                       zddc_store_tmp *tmp)
@@ -315,10 +360,11 @@ static int fetch_file(request_rec *r, zddc_server_conf *conf,
             return zddc_stream_finish(&f.out);
         case ZDDC_FETCH_NOT_MODIFIED:
             if (have) {
-                if (conf->freshness > 0) {
+                const char *v = upstream_verdict(r, &resp, ZDDC_REVALIDATED);
+                if (conf->freshness > 0 && strcmp(v, ZDDC_STALE)) {
                     sp->touch(conf->store, fs_path);
                 }
-                return zddc_respond_cached(r, fs_path, NULL, ZDDC_REVALIDATED);
+                return zddc_respond_cached(r, fs_path, NULL, v);
             }
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                           "upstream answered 304 to an unconditional GET "
@@ -337,7 +383,10 @@ static int fetch_file(request_rec *r, zddc_server_conf *conf,
                 ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                               "upstream answered %d for %s; serving the "
                               "cached copy", f.status, r->uri);
-                return zddc_respond_cached(r, fs_path, NULL, ZDDC_STALE);
+                return serve_stale(r, conf, fs_path, NULL,
+                                   sp->validated_at(fi),
+                                   apr_psprintf(r->pool, "stale: upstream "
+                                                "answered %d", f.status));
             }
             zddc_respond_verdict(r, ZDDC_MISS);
             return HTTP_BAD_GATEWAY;
@@ -361,7 +410,10 @@ static int fetch_file(request_rec *r, zddc_server_conf *conf,
                       "upstream unreachable for %s (%s); serving the cached "
                       "copy", r->uri,
                       zddc_upstream_describe(rv, &resp, r->pool));
-        return zddc_respond_cached(r, fs_path, NULL, ZDDC_STALE);
+        return serve_stale(r, conf, fs_path, NULL, sp->validated_at(fi),
+                           rv == ZDDC_UP_ETIMEOUT
+                           ? "stale: upstream timed out"
+                           : "stale: upstream unreachable");
     }
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                   "upstream unreachable for %s (%s)", r->uri,
@@ -467,9 +519,11 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
     char *buf;
     apr_size_t len;
 
-    if (have) {
-        return zddc_respond_cached(r, side, json ? "application/json"
-                                   : "text/html; charset=utf-8", ZDDC_STALE);
+    if (have && sp->stat(conf->store, side, &fi, r->pool) == APR_SUCCESS) {
+        return serve_stale(r, conf, side, json ? "application/json"
+                           : "text/html; charset=utf-8",
+                           sp->validated_at(&fi),
+                           "stale: upstream unreachable");
     }
     if (!json
         && sp->map(conf->store, r->uri, ZDDC_OBJ_LISTING_JSON, &json_side,
@@ -482,9 +536,24 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
         if (apr_file_read_full(fd, buf, len, &len) == APR_SUCCESS
             && zddc_listing_parse(buf, len, &entries, &err, r->pool)
                 == APR_SUCCESS) {
+            zddc_listing_view view = { 0 };
             const char *html;
             apr_file_close(fd);
-            html = zddc_listing_render_html(r->pool, r->uri, entries);
+            view.stale = 1;
+            view.confirmed_at = sp->validated_at(&fi);
+            if (conf->max_stale >= 0
+                && apr_time_now() - view.confirmed_at > conf->max_stale) {
+                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                              "%s: master unreachable and the listing was "
+                              "last confirmed longer ago than "
+                              "ZddcCacheMaxStale; answering 504", r->uri);
+                zddc_respond_verdict(r, ZDDC_MISS);
+                return HTTP_GATEWAY_TIME_OUT;
+            }
+            apr_table_setn(r->notes, ZDDC_NOTE_STALE_DETAIL,
+                           "stale: upstream unreachable");
+            html = zddc_listing_render_html_view(r->pool, r->uri, entries,
+                                                 &view);
             ap_update_mtime(r, fi.mtime);
             ap_set_last_modified(r);
             return serve_listing_body(r, html, strlen(html),
@@ -557,14 +626,16 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
                           "could not store listing %s", side);
             return serve_listing_body(r, body, len, type, ZDDC_MISS);
         }
-        return zddc_respond_cached(r, side, type, ZDDC_MISS);
+        return zddc_respond_cached(r, side, type,
+                                   upstream_verdict(r, &resp, ZDDC_MISS));
     }
     case ZDDC_FETCH_NOT_MODIFIED:
         if (have) {
-            if (conf->freshness > 0) {
+            const char *v = upstream_verdict(r, &resp, ZDDC_REVALIDATED);
+            if (conf->freshness > 0 && strcmp(v, ZDDC_STALE)) {
                 sp->touch(conf->store, side);
             }
-            return zddc_respond_cached(r, side, type, ZDDC_REVALIDATED);
+            return zddc_respond_cached(r, side, type, v);
         }
         zddc_respond_verdict(r, ZDDC_MISS);
         return HTTP_BAD_GATEWAY;
@@ -601,8 +672,8 @@ int zddc_pipeline_handler(request_rec *r)
     if (apr_table_get(r->notes, ZDDC_NOTE_UNSAFE)) {
         return HTTP_NOT_FOUND;
     }
-    if ((r->method_number != M_GET) || r->args) {
-        return zddc_forward(r, conf);
+    if (r->method_number != M_GET || r->args) {
+        return zddc_forward_or_refuse(r, conf);
     }
     if (r->uri[strlen(r->uri) - 1] == '/') {
         return serve_dir(r, conf);

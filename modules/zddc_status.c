@@ -20,6 +20,7 @@
 #include "zddc_json.h"
 #include "zddc_util.h"
 #include "zddc_listing.h"
+#include "zddc_version.h"
 
 /* How often the HTML page reloads itself while a walk is in flight. */
 #define STATUS_REFRESH_SECONDS 5
@@ -149,8 +150,9 @@ static void status_json(request_rec *r, apr_array_header_t *vhosts,
     apr_pool_t *p = r->pool;
     int i, j;
 
-    ap_rprintf(r, "{\"generated_at\":%s,\"pid\":%" APR_PID_T_FMT
-               ",\"vhosts\":[", json_time(p, now), getpid());
+    ap_rprintf(r, "{\"version\":\"" ZDDC_VERSION "\",\"generated_at\":%s,"
+               "\"pid\":%" APR_PID_T_FMT ",\"vhosts\":[", json_time(p, now),
+               getpid());
     for (i = 0; i < vhosts->nelts; i++) {
         status_vhost *v = &APR_ARRAY_IDX(vhosts, i, status_vhost);
 
@@ -437,7 +439,8 @@ int zddc_status_handler(request_rec *r)
              ".path{font-family:monospace}\n.rel,.fig{color:#555}\n"
              ".bad{color:#a00}\nprogress{width:14em}\n"
              "</style></head><body>\n<h1>ZDDC mirror status</h1>\n", r);
-    ap_rprintf(r, "<p>%s, served by process %" APR_PID_T_FMT "</p>\n",
+    ap_rprintf(r, "<p>mod_zddc_mirror/" ZDDC_VERSION ", %s, served by "
+               "process %" APR_PID_T_FMT "</p>\n",
                zddc_html_escape(r->pool, zddc_rfc3339_format(r->pool, now)),
                getpid());
     status_html_body(r, vhosts, now, "h2");

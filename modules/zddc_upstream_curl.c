@@ -19,6 +19,7 @@
 #include <curl/curl.h>
 
 #include "zddc_upstream_int.h"
+#include "zddc_version.h"
 
 /* Idle request-path handles kept per upstream object; each keeps its own
  * keep-alive connection and its CA store cache, so this bounds both. */

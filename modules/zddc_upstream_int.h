@@ -6,8 +6,9 @@
 #include <apr_tables.h>
 
 #include "zddc_upstream.h"
+#include "zddc_version.h"
 
-#define ZDDC_UP_USER_AGENT "mod_zddc_mirror/0.1"
+#define ZDDC_UP_USER_AGENT "mod_zddc_mirror/" ZDDC_VERSION
 
 /* Bounds on what a hostile upstream can make us read before a body. */
 #define ZDDC_UP_MAX_HEAD     (64 * 1024) /* bytes of one response head */

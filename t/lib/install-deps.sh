@@ -3,7 +3,13 @@
 # Idempotent: silent and offline when everything is already installed.
 set -eu
 
-PKGS="apache2 apache2-dev apache2-utils libcurl4-openssl-dev libcjson-dev python3 make gcc curl gdb openssl tinyproxy"
+PKGS="apache2 apache2-dev apache2-utils libcurl4-openssl-dev libcjson-dev python3 make gcc curl gdb openssl"
+# t/cache_status_header.t: the offline listing in a real browser
+PKGS="$PKGS chromium"
+# make deb and t/package_deb.t (dh-apache2 comes with apache2-dev)
+PKGS="$PKGS debhelper dpkg-dev fakeroot"
+# t/upstream_proxy.t: a real outbound proxy
+PKGS="$PKGS tinyproxy"
 
 missing=""
 for p in $PKGS; do
