@@ -205,7 +205,9 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
     tr_xfer *t = ud;
     apr_size_t len = size * nitems;
 
-    t->last_activity = apr_time_now();
+    /* the answer's head is due ZddcUpstreamTimeout after the request
+     * body's last byte, however long a forwarded upload takes */
+    t->started = t->last_activity = apr_time_now();
     return zddc_up_read(t->x, buf, &len) ? len : CURL_READFUNC_ABORT;
 }
 
@@ -901,4 +903,10 @@ apr_status_t zddc_up_tr_perform(zddc_upstream *up, zddc_upstream_session *sess,
         return perform_in_session(sess, w, &t);
     }
     return perform_here(up, w, &t);
+}
+
+/* The libcurl version, for the startup log line (zddc_version.h). */
+const char *zddc_upstream_client_version(void)
+{
+    return curl_version_info(CURLVERSION_NOW)->version;
 }
