@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "zddc_config.h"
+#include "zddc_metrics.h"
 #include "zddc_pipeline.h"
 #include "zddc_rootcheck.h"
 #include "zddc_sched.h"
@@ -619,7 +620,8 @@ static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    if (zddc_sched_post_config(pconf, plog, ptemp, s) != APR_SUCCESS) {
+    if (zddc_sched_post_config(pconf, plog, ptemp, s) != APR_SUCCESS
+        || zddc_metrics_post_config(pconf, s) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     log_configured(s);
@@ -704,6 +706,8 @@ static void zddc_register_hooks(apr_pool_t *p)
     ap_hook_fixups(zddc_fixups, NULL, NULL, APR_HOOK_LAST);
     ap_hook_handler(zddc_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(zddc_pipeline_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(zddc_metrics_log_transaction, NULL, NULL,
+                            APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, zddc_status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);
 }

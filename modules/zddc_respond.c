@@ -10,6 +10,7 @@
 #include <apr_strings.h>
 #include "zddc_cache_status.h"
 #include "zddc_respond.h"
+#include "zddc_metrics.h"
 
 APLOG_USE_MODULE(zddc_mirror);
 
@@ -27,6 +28,7 @@ void zddc_respond_verdict_info(request_rec *r, const char *verdict,
     }
     apr_table_setn(r->err_headers_out, "X-Zddc-Cache", verdict);
     apr_table_setn(r->subprocess_env, "ZDDC_CACHE_STATUS", verdict);
+    zddc_metrics_verdict(r, verdict);
     member = zddc_cache_status_member(r->pool, r->server->server_hostname,
                                       verdict, vi->stored,
                                       vi->detail ? vi->detail

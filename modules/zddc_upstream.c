@@ -1,6 +1,7 @@
 /* The upstream client's policy (mod_md's md_http to our transport's
  * md_curl): URLs, request headers, reading and bounding the answer. */
 #include <string.h>
+#include <arpa/inet.h>
 
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -56,11 +57,21 @@ const char *zddc_upstream_check_url(const char *url)
     }
     host = s;
     if (*s == '[') {
+        char lit[INET6_ADDRSTRLEN];
+        struct in6_addr a6;
+
         s++;
         while (*s && (apr_isxdigit(*s) || *s == ':' || *s == '.')) {
             s++;
         }
-        if (*s != ']' || s == host + 1) {
+        if (*s != ']' || s == host + 1
+            || (apr_size_t)(s - host - 1) >= sizeof(lit)) {
+            return msg;
+        }
+        /* The characters alone allow "[:::0]", which no resolver takes. */
+        memcpy(lit, host + 1, (apr_size_t)(s - host - 1));
+        lit[s - host - 1] = '\0';
+        if (inet_pton(AF_INET6, lit, &a6) != 1) {
             return msg;
         }
         s++;
@@ -654,8 +665,8 @@ static int add_extra(void *baton, const char *key, const char *val)
     return 1;
 }
 
-apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
-                                   zddc_upstream_resp *resp, apr_pool_t *p)
+static apr_status_t upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
+                                     zddc_upstream_resp *resp, apr_pool_t *p)
 {
     zddc_up_wire w;
     zddc_up_xfer x;
@@ -707,6 +718,24 @@ apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
     }
     rv = zddc_up_tr_perform(up, req->session, &w, &x);
     return zddc_up_finish(&x, rv);
+}
+
+void zddc_upstream_observe(zddc_upstream *up, zddc_upstream_observer_fn *fn,
+                           void *baton)
+{
+    up->observer = fn;
+    up->observer_baton = baton;
+}
+
+apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
+                                   zddc_upstream_resp *resp, apr_pool_t *p)
+{
+    apr_status_t rv = upstream_perform(up, req, resp, p);
+
+    if (up->observer) {
+        up->observer(up->observer_baton, rv, resp->status);
+    }
+    return rv;
 }
 
 typedef struct {

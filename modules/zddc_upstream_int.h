@@ -29,6 +29,8 @@ struct zddc_upstream {
     apr_size_t client_key_len;
     apr_interval_time_t timeout;
     zddc_up_transport *tr;      /* the transport's per-object state */
+    zddc_upstream_observer_fn *observer;    /* may be NULL */
+    void *observer_baton;
 };
 
 /* One request as it goes on the wire. */

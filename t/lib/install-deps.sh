@@ -8,6 +8,10 @@ PKGS="apache2 apache2-dev apache2-utils libcurl4-openssl-dev libcjson-dev python
 PKGS="$PKGS chromium"
 # make deb and t/package_deb.t (dh-apache2 comes with apache2-dev)
 PKGS="$PKGS debhelper dpkg-dev fakeroot"
+# t/metrics_*.t: a real Prometheus/OpenMetrics text parser
+PKGS="$PKGS python3-prometheus-client"
+# make fuzz: libFuzzer targets (clang 14 with its fuzzer runtime)
+PKGS="$PKGS clang libfuzzer-14-dev libclang-rt-14-dev"
 # t/upstream_proxy.t: a real outbound proxy
 PKGS="$PKGS tinyproxy"
 
