@@ -6,7 +6,7 @@
 #define ZDDC_VERSION "0.3.0"
 
 /* The libcurl version the upstream client runs with ("7.88.1"), for the
- * startup log line (defined in zddc_upstream_version.c). */
+ * startup log line (defined in zddc_upstream_curl.c). */
 const char *zddc_upstream_client_version(void);
 
 #endif
