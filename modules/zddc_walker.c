@@ -69,6 +69,8 @@ typedef struct {
     apr_time_t last_publish;
     const char *root_failure;    /* why the subtree's own listing failed */
     int parallel;
+    zddc_upstream_session *sess; /* the walk's requests in flight; NULL:
+                                    each task's own request */
     zddc_walk_counts counts;     /* updated with apr_atomic_add64 only */
 
     /* Walker thread only. */
@@ -425,9 +427,10 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
         if (!walk_acquire(w)) {
             return LISTING_CANCELLED;
         }
-        rv = zddc_upstream_get(w->conf->up, url_dir, "application/json",
-                               have_side ? fi.mtime : 0, ZDDC_LISTING_MAX,
-                               &w->job->cancel, &resp, &body, &len, p);
+        rv = zddc_upstream_get_via(w->conf->up, w->sess, url_dir,
+                                   "application/json",
+                                   have_side ? fi.mtime : 0, ZDDC_LISTING_MAX,
+                                   &w->job->cancel, &resp, &body, &len, p);
         walk_release(w);
         if (walk_cancelled(w)) {
             return LISTING_CANCELLED;
@@ -620,6 +623,7 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
     req.on_body = file_on_body;
     req.baton = &ff;
     req.cancel = &w->job->cancel;
+    req.session = w->sess;
 
     if (!walk_acquire(w)) {
         return 0;
@@ -1306,7 +1310,12 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, w->s,
                      "zddc_mirror: walk of %s started (parallelism %d)",
                      job->subtree, w->parallel);
+        if (zddc_upstream_session_create(&w->sess, conf->up, w->parallel,
+                                         &job->cancel, p) != APR_SUCCESS) {
+            w->sess = NULL;
+        }
         zddc_walk_subtree(w);
+        zddc_upstream_session_destroy(w->sess);
     }
     if (w->task_root) {
         apr_pool_destroy(w->task_root);
