@@ -129,8 +129,9 @@ ok(wait_until(lambda: subtree("/Other")["last_walk_at"], 15),
 for p in ("/Docs/a.pdf", "/Docs/keep.pdf", "/Docs/sub/b.pdf",
           "/Docs/sub/deeper/c.pdf"):
     is_(a.get(p).status, 200, "cached %s" % p)
-ok(all(os.path.exists(a.on_disk(p)) for p in
-       ("/Docs/a.pdf", "/Docs/sub/b.pdf", "/Docs/sub/deeper/c.pdf")),
+ok(wait_until(lambda: all(os.path.exists(a.on_disk(p)) for p in
+                          ("/Docs/a.pdf", "/Docs/keep.pdf", "/Docs/sub/b.pdf",
+                           "/Docs/sub/deeper/c.pdf")), 10),
    "the copies are on disk")
 m.clear_log()
 r = post({"action": "purge", "path": "/Docs/a.pdf"})
