@@ -731,6 +731,7 @@ void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s)
             job->conf = v->conf;
             job->subtree = APR_ARRAY_IDX(v->conf->subtrees, j, const char *);
             job->slot = v->first + j;
+            job->vhost = vhost_name(v->s, pchild);
         }
     }
     if ((rv = apr_thread_mutex_create(&c->mutex, APR_THREAD_MUTEX_DEFAULT,

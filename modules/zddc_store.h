@@ -15,6 +15,8 @@
 #define ZDDC_SIDECAR_JSON    ".zddc-listing.json"
 #define ZDDC_SIDECAR_HTML    ".zddc-listing.html"
 #define ZDDC_STATE_FILE      ".zddc-mirror-state.json"
+/* Per directory: the metadata of its objects, one small file per name. */
+#define ZDDC_META_DIR        ".zddc-meta"
 
 typedef struct zddc_store zddc_store;
 typedef struct zddc_store_tmp zddc_store_tmp;
@@ -33,6 +35,17 @@ typedef struct {
     apr_off_t size;
     apr_time_t mtime;
 } zddc_store_entry;
+
+/* What the store keeps with an object besides its bytes and mtime. It is
+ * bound to the object it was written for: once the object is replaced by
+ * other means, its old metadata is ignored (meta_get answers APR_ENOENT). */
+typedef struct {
+    apr_time_t validated_at;    /* last confirmed by the master; 0 unknown */
+    int no_validator;           /* stored from a 200 without Last-Modified */
+    const char *etag;           /* the master's ETag (listings), or NULL */
+    const char *content_type;   /* the master's headers for the body */
+    const char *content_disposition;
+} zddc_store_meta;
 
 typedef enum {
     ZDDC_FOLLOW_MORE,       /* *len bytes returned; the download goes on */
@@ -97,6 +110,18 @@ typedef struct {
     apr_status_t (*list)(zddc_store *st, const char *url_dir,
                          apr_array_header_t **entries, apr_pool_t *p);
     const char *(*root)(zddc_store *st);
+
+    /* Read a small object (sidecar, state file, report) whole, at most max
+     * bytes (else APR_EGENERAL), NUL-terminated. */
+    apr_status_t (*get)(zddc_store *st, const char *fs_path, apr_size_t max,
+                        char **data, apr_size_t *len, apr_pool_t *p);
+    /* The metadata kept with the object at fs_path: APR_ENOENT (and *m
+     * zeroed) when there is none for its current content. */
+    apr_status_t (*meta_get)(zddc_store *st, const char *fs_path,
+                             zddc_store_meta *m, apr_pool_t *p);
+    /* Keep m with the object at fs_path as it is now (atomically). */
+    apr_status_t (*meta_set)(zddc_store *st, const char *fs_path,
+                             const zddc_store_meta *m, apr_pool_t *p);
 } zddc_store_provider;
 
 /* The disk provider; mod_zddc_mirror.c registers it with

@@ -261,6 +261,8 @@ static void split_path(apr_pool_t *p, const char *path, const char **dir,
     *base = slash + 1;
 }
 
+static const char *meta_path(apr_pool_t *p, const char *fs_path);
+
 static int is_tmp_name(const char *name)
 {
     return !strncmp(name, ZDDC_TMP_PREFIX, sizeof(ZDDC_TMP_PREFIX) - 1);
@@ -995,6 +997,7 @@ static apr_status_t disk_purge(zddc_store *st, const char *url_path,
     }
     else if (unlink(fs) == 0) {
         removed++;
+        unlink(meta_path(p, fs));
     }
     else {
         rv = os_error();
@@ -1103,21 +1106,200 @@ static const char *disk_root(zddc_store *st)
     return st->root;
 }
 
+static apr_status_t disk_get(zddc_store *st, const char *fs_path,
+                             apr_size_t max, char **data, apr_size_t *len,
+                             apr_pool_t *p)
+{
+    struct stat sb;
+    apr_status_t rv = APR_SUCCESS;
+    apr_size_t got = 0;
+    char *buf;
+    int fd;
+
+    *data = NULL;
+    *len = 0;
+    if (!path_in_root(st, fs_path)) {
+        return APR_EINVAL;
+    }
+    fd = open(fs_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        return os_error();
+    }
+    if (fstat(fd, &sb) != 0) {
+        rv = os_error();
+    }
+    else if (!S_ISREG(sb.st_mode) || (apr_size_t)sb.st_size > max) {
+        rv = APR_EGENERAL;
+    }
+    if (rv == APR_SUCCESS) {
+        buf = apr_palloc(p, (apr_size_t)sb.st_size + 1);
+        while (got < (apr_size_t)sb.st_size) {
+            ssize_t n = read(fd, buf + got, (apr_size_t)sb.st_size - got);
+
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                rv = os_error();
+                break;
+            }
+            if (n == 0) {
+                break;
+            }
+            got += (apr_size_t)n;
+        }
+        if (rv == APR_SUCCESS) {
+            buf[got] = '\0';
+            *data = buf;
+            *len = got;
+        }
+    }
+    close(fd);
+    return rv;
+}
+
+/* Metadata of <dir>/<name> lives in <dir>/.zddc-meta/<name>, bound to the
+ * object by inode, size and mtime. */
+#define META_MAX 8192
+
+static const char *meta_path(apr_pool_t *p, const char *fs_path)
+{
+    const char *dir, *base;
+
+    split_path(p, fs_path, &dir, &base);
+    return apr_pstrcat(p, dir, "/" ZDDC_META_DIR "/", base, NULL);
+}
+
+static const char *meta_binding(apr_pool_t *p, const struct stat *sb)
+{
+    return apr_psprintf(p, "%lu %lu %" APR_OFF_T_FMT " %" APR_INT64_T_FMT,
+                        (unsigned long)sb->st_dev, (unsigned long)sb->st_ino,
+                        (apr_off_t)sb->st_size,
+                        (apr_int64_t)sb->st_mtim.tv_sec * APR_USEC_PER_SEC
+                        + sb->st_mtim.tv_nsec / 1000);
+}
+
+/* A header value on one line. */
+static const char *meta_clean(apr_pool_t *p, const char *v)
+{
+    char *c, *o;
+
+    if (!v) {
+        return NULL;
+    }
+    c = apr_pstrdup(p, v);
+    for (o = c; *o; o++) {
+        if (*o == '\r' || *o == '\n') {
+            *o = ' ';
+        }
+    }
+    return c;
+}
+
+static apr_status_t disk_meta_get(zddc_store *st, const char *fs_path,
+                                  zddc_store_meta *m, apr_pool_t *p)
+{
+    struct stat sb;
+    char *data, *line, *last;
+    apr_size_t len;
+    apr_status_t rv;
+    int bound = 0;
+
+    memset(m, 0, sizeof(*m));
+    if (!path_in_root(st, fs_path) || !strcmp(fs_path, st->root)) {
+        return APR_EINVAL;
+    }
+    if (lstat(fs_path, &sb) != 0) {
+        return os_error();
+    }
+    rv = disk_get(st, meta_path(p, fs_path), META_MAX, &data, &len, p);
+    if (rv != APR_SUCCESS) {
+        return APR_STATUS_IS_ENOENT(rv) ? rv : APR_ENOENT;
+    }
+    for (line = apr_strtok(data, "\n", &last); line;
+         line = apr_strtok(NULL, "\n", &last)) {
+        char *val = strchr(line, ' ');
+
+        if (!val) {
+            continue;
+        }
+        *val++ = '\0';
+        if (!strcmp(line, "object")) {
+            bound = !strcmp(val, meta_binding(p, &sb));
+        }
+        else if (!strcmp(line, "validated")) {
+            m->validated_at = (apr_time_t)apr_atoi64(val);
+        }
+        else if (!strcmp(line, "novalidator")) {
+            m->no_validator = val[0] == '1';
+        }
+        else if (!strcmp(line, "etag")) {
+            m->etag = val;
+        }
+        else if (!strcmp(line, "type")) {
+            m->content_type = val;
+        }
+        else if (!strcmp(line, "disposition")) {
+            m->content_disposition = val;
+        }
+    }
+    if (!bound) {
+        memset(m, 0, sizeof(*m));
+        return APR_ENOENT;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t disk_meta_set(zddc_store *st, const char *fs_path,
+                                  const zddc_store_meta *m, apr_pool_t *p)
+{
+    struct stat sb;
+    const char *text;
+
+    if (!path_in_root(st, fs_path) || !strcmp(fs_path, st->root)) {
+        return APR_EINVAL;
+    }
+    if (lstat(fs_path, &sb) != 0) {
+        return os_error();
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        return APR_EINVAL;
+    }
+    text = apr_pstrcat(p, "object ", meta_binding(p, &sb), "\n",
+                       apr_psprintf(p, "validated %" APR_INT64_T_FMT "\n",
+                                    (apr_int64_t)m->validated_at),
+                       m->no_validator ? "novalidator 1\n" : "",
+                       m->etag ? "etag " : "",
+                       m->etag ? meta_clean(p, m->etag) : "",
+                       m->etag ? "\n" : "",
+                       m->content_type ? "type " : "",
+                       m->content_type ? meta_clean(p, m->content_type) : "",
+                       m->content_type ? "\n" : "",
+                       m->content_disposition ? "disposition " : "",
+                       m->content_disposition
+                       ? meta_clean(p, m->content_disposition) : "",
+                       m->content_disposition ? "\n" : "", NULL);
+    return disk_put(st, meta_path(p, fs_path), text, strlen(text), 0, p);
+}
+
 const zddc_store_provider zddc_store_disk_provider = {
-    disk_open,
-    disk_map,
-    disk_stat,
-    disk_begin,
-    disk_write,
-    disk_commit,
-    disk_discard,
-    disk_follow,
-    disk_unfollow,
-    disk_put,
-    disk_touch,
-    disk_validated_at,
-    disk_purge,
-    disk_drop_listing,
-    disk_list,
-    disk_root
+    .open = disk_open,
+    .map = disk_map,
+    .stat = disk_stat,
+    .begin = disk_begin,
+    .write = disk_write,
+    .commit = disk_commit,
+    .discard = disk_discard,
+    .follow = disk_follow,
+    .unfollow = disk_unfollow,
+    .put = disk_put,
+    .touch = disk_touch,
+    .validated_at = disk_validated_at,
+    .purge = disk_purge,
+    .drop_listing = disk_drop_listing,
+    .list = disk_list,
+    .root = disk_root,
+    .get = disk_get,
+    .meta_get = disk_meta_get,
+    .meta_set = disk_meta_set
 };

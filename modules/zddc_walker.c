@@ -57,6 +57,7 @@ typedef struct walk_dir walk_dir;
 typedef struct {
     zddc_walk_job *job;
     zddc_server_conf *conf;
+    const char *vhost;           /* for log lines: "name:port" */
     const zddc_store_provider *sp;
     zddc_store *st;
     zddc_walker *wk;
@@ -262,9 +263,9 @@ static void walk_auth_failed(walk_ctx *w, const char *url, apr_pool_t *p)
 {
     if (walk_cancel(w, ZDDC_CANCEL_AUTH)) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->s,
-                     "zddc_mirror: walk of %s: upstream answered 401 to %s: "
+                     "zddc_mirror: %s: walk of %s: upstream answered 401 to %s: "
                      "the mirror's own credentials (ZddcUpstreamBearer) are "
-                     "refused; walk stopped, nothing purged", w->job->subtree,
+                     "refused; walk stopped, nothing purged", w->vhost, w->job->subtree,
                      zddc_upstream_url(w->conf->up, p, url));
     }
 }
@@ -364,43 +365,117 @@ static apr_time_t walk_store_mtime(apr_time_t lm)
     return lm;
 }
 
-static apr_status_t walk_read_sidecar(const char *path, char **data,
-                                      apr_size_t *len, apr_pool_t *p)
-{
-    apr_file_t *f;
-    apr_finfo_t fi;
-    apr_status_t rv;
+/* A listing body collected in memory, at most ZDDC_LISTING_MAX bytes. */
+typedef struct {
+    apr_pool_t *p;
     char *buf;
+    apr_size_t len, cap;
+    int too_big;
+} listing_buf;
 
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
-                       APR_FPROT_OS_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
+static apr_status_t listing_on_headers(void *baton,
+                                       const zddc_upstream_resp *resp)
+{
+    listing_buf *b = baton;
+
+    if (resp->status != 200) {
+        return APR_SUCCESS;
     }
-    rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
-    if (rv == APR_SUCCESS && fi.size > ZDDC_LISTING_MAX) {
-        rv = APR_EGENERAL;
+    if (resp->content_length > ZDDC_LISTING_MAX) {
+        b->too_big = 1;
+        return ZDDC_UP_ETOOBIG;
     }
-    if (rv == APR_SUCCESS) {
-        buf = apr_palloc(p, (apr_size_t)fi.size + 1);
-        rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, len);
-        if (rv == APR_EOF && *len == (apr_size_t)fi.size) {
-            rv = APR_SUCCESS;
-        }
-        buf[*len] = '\0';
-        *data = buf;
-    }
-    apr_file_close(f);
-    return rv;
+    b->cap = resp->content_length > 0
+             ? (apr_size_t)resp->content_length + 1 : 16384;
+    b->buf = apr_palloc(b->p, b->cap);
+    return APR_SUCCESS;
 }
 
-/* The JSON listing of url_dir ("/a/b/"): conditional on the sidecar, which
- * is rewritten only once a new listing parsed and reused on 304. */
+static apr_status_t listing_on_body(void *baton, const char *data,
+                                    apr_size_t len)
+{
+    listing_buf *b = baton;
+
+    if (!b->buf) {
+        return APR_SUCCESS;     /* not a 200: the body is not wanted */
+    }
+    if (len > ZDDC_LISTING_MAX - b->len) {
+        b->too_big = 1;
+        return ZDDC_UP_ETOOBIG;
+    }
+    if (b->len + len + 1 > b->cap) {
+        apr_size_t cap = b->cap * 2;
+        char *nb;
+
+        while (cap < b->len + len + 1) {
+            cap *= 2;
+        }
+        nb = apr_palloc(b->p, cap);
+        memcpy(nb, b->buf, b->len);
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, data, len);
+    b->len += len;
+    return APR_SUCCESS;
+}
+
+/* Keep a listing that parsed as the sidecar, with the master's ETag, unless
+ * the sidecar already holds these very bytes (a warm walk writes nothing). */
+static void walk_store_listing(walk_ctx *w, const char *url_dir,
+                               const char *side, int have_side,
+                               const zddc_store_meta *old,
+                               const char *body, apr_size_t len,
+                               const zddc_upstream_resp *resp, apr_pool_t *p)
+{
+    const char *etag = apr_table_get(resp->headers, "ETag");
+    apr_time_t mtime = walk_store_mtime(resp->last_modified);
+    zddc_store_meta meta;
+    char *cur = NULL;
+    apr_size_t cur_len = 0;
+    apr_finfo_t fi;
+    apr_status_t rv;
+
+    memset(&meta, 0, sizeof(meta));
+    meta.validated_at = apr_time_now();
+    meta.etag = etag;
+    if (have_side
+        && w->sp->stat(w->st, side, &fi, p) == APR_SUCCESS
+        && fi.size == (apr_off_t)len
+        && (!mtime || apr_time_sec(fi.mtime) == apr_time_sec(mtime))
+        && w->sp->get(w->st, side, ZDDC_LISTING_MAX, &cur, &cur_len, p)
+           == APR_SUCCESS
+        && cur_len == len && !memcmp(cur, body, len)) {
+        w->sp->touch(w->st, side);
+        if (etag && (!old->etag || strcmp(old->etag, etag))) {
+            w->sp->meta_set(w->st, side, &meta, p);
+        }
+        return;
+    }
+    rv = w->sp->put(w->st, side, body, len, mtime, p);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
+                     "zddc_mirror: %s: walk of %s: cannot store the "
+                     "listing of %s", w->vhost, w->job->subtree,
+                     ap_escape_logitem(p, url_dir));
+        return;
+    }
+    if (etag) {
+        w->sp->meta_set(w->st, side, &meta, p);
+    }
+}
+
+/* The JSON listing of url_dir ("/a/b/"). A directory's Last-Modified does
+ * not move when a file in it is rewritten or its ACL changes, so the
+ * request is never If-Modified-Since; it is If-None-Match when the master
+ * gave the cached listing an ETag, and a 304 reuses the sidecar (SPEC
+ * §6.1). The sidecar is rewritten only once a new listing parsed. */
 static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
                                          apr_array_header_t **entries,
                                          apr_pool_t *p)
 {
     const char *side = NULL, *err = NULL;
+    zddc_store_meta meta;
     apr_finfo_t fi;
     apr_status_t rv;
     int have_side, attempt;
@@ -408,53 +483,75 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
     if (w->sp->map(w->st, url_dir, ZDDC_OBJ_LISTING_JSON, &side, p)
         != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                     "zddc_mirror: walk of %s: cannot map directory %s into "
-                     "the cache", w->job->subtree,
+                     "zddc_mirror: %s: walk of %s: cannot map directory %s "
+                     "into the cache", w->vhost, w->job->subtree,
                      ap_escape_logitem(p, url_dir));
         return LISTING_FAILED;
     }
     have_side = w->sp->stat(w->st, side, &fi, p) == APR_SUCCESS
                 && fi.filetype == APR_REG;
+    if (!have_side || w->sp->meta_get(w->st, side, &meta, p) != APR_SUCCESS) {
+        memset(&meta, 0, sizeof(meta));
+    }
 
     for (attempt = 0; attempt < 2; attempt++) {
+        zddc_upstream_req req;
         zddc_upstream_resp resp;
+        listing_buf lb;
         char *body = NULL;
         apr_size_t len = 0;
 
+        memset(&req, 0, sizeof(req));
         memset(&resp, 0, sizeof(resp));
+        memset(&lb, 0, sizeof(lb));
+        lb.p = p;
+        req.path = url_dir;
+        req.accept = "application/json";
+        req.body_length = -1;
+        req.on_headers = listing_on_headers;
+        req.on_body = listing_on_body;
+        req.baton = &lb;
+        req.cancel = &w->job->cancel;
+        if (have_side && meta.etag) {
+            req.headers = apr_table_make(p, 1);
+            apr_table_setn(req.headers, "If-None-Match", meta.etag);
+        }
         if (!walk_acquire(w)) {
             return LISTING_CANCELLED;
         }
-        rv = zddc_upstream_get(w->conf->up, url_dir, "application/json",
-                               have_side ? fi.mtime : 0, ZDDC_LISTING_MAX,
-                               &w->job->cancel, &resp, &body, &len, p);
+        rv = zddc_upstream_perform(w->conf->up, &req, &resp, p);
         walk_release(w);
         if (walk_cancelled(w)) {
             return LISTING_CANCELLED;
         }
-        if (rv == ZDDC_UP_ETOOBIG) {
+        if (lb.too_big || rv == ZDDC_UP_ETOOBIG) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: walk of %s: listing %s is over 16 MiB; "
-                         "refused", w->job->subtree,
+                         "zddc_mirror: %s: walk of %s: listing %s is over "
+                         "16 MiB; refused", w->vhost, w->job->subtree,
                          zddc_upstream_url(w->conf->up, p, url_dir));
             return LISTING_FAILED;
         }
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: walk of %s: listing %s failed: %s",
-                         w->job->subtree,
+                         "zddc_mirror: %s: walk of %s: listing %s failed: %s",
+                         w->vhost, w->job->subtree,
                          zddc_upstream_url(w->conf->up, p, url_dir),
                          zddc_upstream_strerror(rv, p));
             return LISTING_FAILED;
+        }
+        body = lb.buf ? lb.buf : "";
+        len = lb.len;
+        if (lb.buf) {
+            lb.buf[lb.len] = '\0';
         }
         switch (resp.status) {
         case 200:
             if (zddc_listing_parse(body, len, entries, &err, p)
                 != APR_SUCCESS) {
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                             "zddc_mirror: walk of %s: listing %s is not a "
-                             "valid JSON listing (%s); directory left as is",
-                             w->job->subtree,
+                             "zddc_mirror: %s: walk of %s: listing %s is not "
+                             "a valid JSON listing (%s); directory left as is",
+                             w->vhost, w->job->subtree,
                              zddc_upstream_url(w->conf->up, p, url_dir),
                              ap_escape_logitem(p, err ? err : "parse error"));
                 return LISTING_FAILED;
@@ -467,18 +564,13 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
                 }
                 return LISTING_OK;
             }
-            rv = w->sp->put(w->st, side, body, len,
-                            walk_store_mtime(resp.last_modified), p);
-            if (rv != APR_SUCCESS) {
-                ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
-                             "zddc_mirror: walk of %s: cannot store the "
-                             "listing of %s", w->job->subtree,
-                             ap_escape_logitem(p, url_dir));
-            }
+            walk_store_listing(w, url_dir, side, have_side, &meta, body, len,
+                               &resp, p);
             return LISTING_OK;
         case 304:
-            if (have_side
-                && walk_read_sidecar(side, &body, &len, p) == APR_SUCCESS
+            if (have_side && req.headers
+                && w->sp->get(w->st, side, ZDDC_LISTING_MAX, &body, &len, p)
+                   == APR_SUCCESS
                 && zddc_listing_parse(body, len, entries, &err, p)
                    == APR_SUCCESS) {
                 w->sp->touch(w->st, side);
@@ -496,16 +588,17 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
             return LISTING_GONE;
         default:
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: walk of %s: listing %s answered %d; "
-                         "directory left as is", w->job->subtree,
+                         "zddc_mirror: %s: walk of %s: listing %s answered "
+                         "%d; directory left as is", w->vhost,
+                         w->job->subtree,
                          zddc_upstream_url(w->conf->up, p, url_dir),
                          resp.status);
             return LISTING_FAILED;
         }
     }
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                 "zddc_mirror: walk of %s: listing %s answered 304 to an "
-                 "unconditional request", w->job->subtree,
+                 "zddc_mirror: %s: walk of %s: listing %s answered 304 to an "
+                 "unconditional request", w->vhost, w->job->subtree,
                  zddc_upstream_url(w->conf->up, p, url_dir));
     return LISTING_FAILED;
 }
@@ -584,16 +677,16 @@ static void walk_drop_no_store(walk_ctx *w, file_task *t)
     else if (rv == APR_SUCCESS) {
         WALK_ADD(w, purged, 1);
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                     "zddc_mirror: walk of %s: purged %s: the upstream "
-                     "answered Cache-Control: no-store", w->job->subtree,
+                     "zddc_mirror: %s: walk of %s: purged %s: the upstream "
+                     "answered Cache-Control: no-store", w->vhost, w->job->subtree,
                      ap_escape_logitem(t->pool, t->url));
     }
     else {
         WALK_ADD(w, errors, 1);
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
-                     "zddc_mirror: walk of %s: cannot purge %s, which the "
+                     "zddc_mirror: %s: walk of %s: cannot purge %s, which the "
                      "upstream answered with Cache-Control: no-store",
-                     w->job->subtree, ap_escape_logitem(t->pool, t->url));
+                     w->vhost, w->job->subtree, ap_escape_logitem(t->pool, t->url));
     }
 }
 
@@ -640,8 +733,8 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
             else {
                 WALK_ADD(w, errors, 1);
                 ap_log_error(APLOG_MARK, APLOG_WARNING, crv, w->s,
-                             "zddc_mirror: walk of %s: cannot publish %s in "
-                             "the cache", w->job->subtree,
+                             "zddc_mirror: %s: walk of %s: cannot publish %s in "
+                             "the cache", w->vhost, w->job->subtree,
                              ap_escape_logitem(t->pool, t->url));
             }
         }
@@ -660,16 +753,16 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
     if (ff.failed != APR_SUCCESS) {
         WALK_ADD(w, errors, 1);
         ap_log_error(APLOG_MARK, APLOG_WARNING, ff.failed, w->s,
-                     "zddc_mirror: walk of %s: cannot store %s in the cache",
-                     w->job->subtree, ap_escape_logitem(t->pool, t->url));
+                     "zddc_mirror: %s: walk of %s: cannot store %s in the cache",
+                     w->vhost, w->job->subtree, ap_escape_logitem(t->pool, t->url));
         return 0;
     }
     if (rv != APR_SUCCESS) {
         if (!walk_cancelled(w)) {
             WALK_ADD(w, errors, 1);
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: walk of %s: %s failed: %s",
-                         w->job->subtree,
+                         "zddc_mirror: %s: walk of %s: %s failed: %s",
+                         w->vhost, w->job->subtree,
                          zddc_upstream_url(w->conf->up, t->pool, t->url),
                          zddc_upstream_strerror(rv, t->pool));
         }
@@ -697,8 +790,8 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
     default:
         WALK_ADD(w, errors, 1);
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                     "zddc_mirror: walk of %s: %s answered %d",
-                     w->job->subtree,
+                     "zddc_mirror: %s: walk of %s: %s answered %d",
+                     w->vhost, w->job->subtree,
                      zddc_upstream_url(w->conf->up, t->pool, t->url),
                      resp.status);
         break;
@@ -781,9 +874,9 @@ static void walk_fetch_busy_file(walk_ctx *w, file_task *t)
     WALK_ADD(w, busy, 1);
     WALK_ADD(w, errors, 1);
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                 "zddc_mirror: walk of %s: %s is still being downloaded by "
+                 "zddc_mirror: %s: walk of %s: %s is still being downloaded by "
                  "another request; left for the next walk (busy)",
-                 w->job->subtree, ap_escape_logitem(t->pool, t->url));
+                 w->vhost, w->job->subtree, ap_escape_logitem(t->pool, t->url));
 }
 
 /* Thread pool task: a batch of files of one directory. Must not touch w
@@ -842,8 +935,8 @@ static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
     WALK_ADD(w, files, 1);
     if (w->sp->map(w->st, url, ZDDC_OBJ_FILE, &fs, p) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                     "zddc_mirror: walk of %s: cannot map %s into the cache",
-                     w->job->subtree, ap_escape_logitem(p, url));
+                     "zddc_mirror: %s: walk of %s: cannot map %s into the cache",
+                     w->vhost, w->job->subtree, ap_escape_logitem(p, url));
         WALK_ADD(w, errors, 1);
         WALK_ADD(w, done, 1);
         return;
@@ -982,8 +1075,8 @@ static void zddc_walk_entries(walk_ctx *w, walk_dir *d,
         if (!e->name || !zddc_name_is_safe(e->name, len,
                                            w->conf->access_file_name)) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: walk of %s: skipping unsafe name "
-                         "\"%s\" in %s", w->job->subtree,
+                         "zddc_mirror: %s: walk of %s: skipping unsafe name "
+                         "\"%s\" in %s", w->vhost, w->job->subtree,
                          ap_escape_logitem(p, e->name ? e->name : ""),
                          ap_escape_logitem(p, d->url));
             continue;
@@ -1175,9 +1268,9 @@ static const char *walk_purge_run(walk_ctx *w, apr_pool_t *p)
                                        w->plan_entries, max);
 
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->s,
-                     "zddc_mirror: walk of %s would purge %" APR_UINT64_T_FMT
+                     "zddc_mirror: %s: walk of %s would purge %" APR_UINT64_T_FMT
                      " entries, more than ZddcMirrorMaxPurge %"
-                     APR_INT64_T_FMT ": purged none", w->job->subtree,
+                     APR_INT64_T_FMT ": purged none", w->vhost, w->job->subtree,
                      w->plan_entries, max);
         return msg;
     }
@@ -1189,14 +1282,14 @@ static const char *walk_purge_run(walk_ctx *w, apr_pool_t *p)
         if (rv == APR_SUCCESS) {
             w->counts.purged += (apr_uint64_t)(count > 0 ? count : 1);
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                         "zddc_mirror: walk of %s: purged %s (%d entries)",
-                         w->job->subtree, ap_escape_logitem(p, url), count);
+                         "zddc_mirror: %s: walk of %s: purged %s (%d entries)",
+                         w->vhost, w->job->subtree, ap_escape_logitem(p, url), count);
         }
         else if (!APR_STATUS_IS_ENOENT(rv)) {
             w->counts.errors++;
             ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
-                         "zddc_mirror: walk of %s: cannot purge %s",
-                         w->job->subtree, ap_escape_logitem(p, url));
+                         "zddc_mirror: %s: walk of %s: cannot purge %s",
+                         w->vhost, w->job->subtree, ap_escape_logitem(p, url));
         }
     }
     return NULL;
@@ -1276,6 +1369,7 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
 
     w->job = job;
     w->conf = conf;
+    w->vhost = job->vhost ? job->vhost : "(unnamed)";
     w->sp = conf->store_provider;
     w->st = conf->store;
     w->wk = wk;
@@ -1304,8 +1398,8 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
     }
     else {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, w->s,
-                     "zddc_mirror: walk of %s started (parallelism %d)",
-                     job->subtree, w->parallel);
+                     "zddc_mirror: %s: walk of %s started (parallelism %d)",
+                     w->vhost, job->subtree, w->parallel);
         zddc_walk_subtree(w);
     }
     if (w->task_root) {
@@ -1335,9 +1429,9 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
     }
     else if (!aborted && w->plan_entries) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                     "zddc_mirror: walk of %s failed: none of the %"
+                     "zddc_mirror: %s: walk of %s failed: none of the %"
                      APR_UINT64_T_FMT " entries it would purge was purged",
-                     job->subtree, w->plan_entries);
+                     w->vhost, job->subtree, w->plan_entries);
     }
 
     ended = apr_time_now();
@@ -1354,18 +1448,18 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
     dur = walk_duration(p, rec.duration);
     if (aborted) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                     "zddc_mirror: walk of %s aborted after %s: the server "
+                     "zddc_mirror: %s: walk of %s aborted after %s: the server "
                      "is stopping or restarting; last walk time unchanged",
-                     job->subtree, dur);
+                     w->vhost, job->subtree, dur);
         return;
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                 "zddc_mirror: walk of %s %s %s%s%s: dirs=%" APR_UINT64_T_FMT
+                 "zddc_mirror: %s: walk of %s %s %s%s%s: dirs=%" APR_UINT64_T_FMT
                  " files=%" APR_UINT64_T_FMT " fetched=%" APR_UINT64_T_FMT
                  " skipped=%" APR_UINT64_T_FMT " purged=%" APR_UINT64_T_FMT
                  " errors=%" APR_UINT64_T_FMT " bytes=%" APR_UINT64_T_FMT
                  " busy=%" APR_UINT64_T_FMT,
-                 job->subtree, failed ? "failed after" : "finished in", dur,
+                 w->vhost, job->subtree, failed ? "failed after" : "finished in", dur,
                  failed ? ": " : "", failed ? why : "",
                  rec.dirs, rec.files, rec.fetched, rec.skipped, rec.purged,
                  rec.errors, rec.bytes, w->counts.busy);

@@ -16,6 +16,7 @@
 struct zddc_walk_job {
     zddc_server_conf *conf;
     const char *subtree;             /* normalized, from conf->subtrees */
+    const char *vhost;               /* "name:port", for log lines */
     int slot;                        /* index in the shared slots */
     apr_uint32_t generation;         /* the claim this job runs under */
     volatile apr_uint32_t cancel;    /* ZDDC_CANCEL_*, 0 while it runs */
