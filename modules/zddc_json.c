@@ -67,15 +67,109 @@ static cJSON *parse_all(const char *json, apr_size_t len)
     return root;
 }
 
-apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
-                                apr_array_header_t **entries,
-                                const char **err, apr_pool_t *p)
+static int hex_value(const char *s, unsigned *v)
 {
-    apr_array_header_t *arr;
+    unsigned r = 0;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        int c = (unsigned char)s[i];
+
+        r <<= 4;
+        if (c >= '0' && c <= '9') {
+            r |= (unsigned)(c - '0');
+        }
+        else if (c >= 'a' && c <= 'f') {
+            r |= (unsigned)(c - 'a' + 10);
+        }
+        else if (c >= 'A' && c <= 'F') {
+            r |= (unsigned)(c - 'A' + 10);
+        }
+        else {
+            return 0;
+        }
+    }
+    *v = r;
+    return 1;
+}
+
+/* The escapes cJSON cannot take as they are, \u0000 (which it decodes into
+ * a NUL that silently truncates the string) and an unpaired surrogate
+ * (which fails the whole document), are replaced in a copy by \ufffd, the
+ * same length: the string they were in parses, and the replacement
+ * character marks it (the caller's bad_names). Outside strings a backslash
+ * cannot occur in valid JSON. Returns json itself when nothing needed it. */
+#define REPLACEMENT_ESC "\\ufffd"
+#define REPLACEMENT_UTF8 "\xef\xbf\xbd"
+
+static const char *mark_bad_escapes(const char *json, apr_size_t len,
+                                    int *marked, apr_pool_t *p)
+{
+    char *copy = NULL;
+    apr_size_t i;
+
+    *marked = 0;
+    for (i = 0; i + 1 < len; i++) {
+        unsigned v, lo;
+        int bad;
+
+        if (json[i] != '\\') {
+            continue;
+        }
+        if (json[i + 1] != 'u' || i + 5 >= len
+            || !hex_value(json + i + 2, &v)) {
+            i++;        /* skip the escaped character */
+            continue;
+        }
+        bad = v == 0 || (v >= 0xdc00 && v <= 0xdfff);
+        if (v >= 0xd800 && v <= 0xdbff) {
+            if (i + 11 < len && json[i + 6] == '\\' && json[i + 7] == 'u'
+                && hex_value(json + i + 8, &lo) && lo >= 0xdc00
+                && lo <= 0xdfff) {
+                i += 11;    /* a proper pair */
+                continue;
+            }
+            bad = 1;
+        }
+        if (bad) {
+            if (!copy) {
+                copy = apr_pmemdup(p, json, len);
+            }
+            memcpy(copy + i, REPLACEMENT_ESC, 6);
+            *marked = 1;
+        }
+        i += 5;
+    }
+    return copy ? copy : json;
+}
+
+static void listing_skip(apr_array_header_t *skipped, int idx,
+                         const char *name, const char *why)
+{
+    zddc_listing_skip *sk;
+
+    if (!skipped) {
+        return;
+    }
+    sk = apr_array_push(skipped);
+    sk->index = idx;
+    sk->name = name ? apr_pstrdup(skipped->pool, name) : NULL;
+    sk->why = why;
+}
+
+apr_status_t zddc_listing_parse_ex(const char *json, apr_size_t len,
+                                   apr_array_header_t **entries,
+                                   apr_array_header_t **skipped,
+                                   const char **err, apr_pool_t *p)
+{
+    apr_array_header_t *arr, *skip = NULL;
     cJSON *root, *item;
-    int idx = 0;
+    int idx = 0, marked = 0;
 
     *err = NULL;
+    if (skipped) {
+        *skipped = skip = apr_array_make(p, 0, sizeof(zddc_listing_skip));
+    }
     if (!json) {
         *err = "listing is empty";
         return APR_EGENERAL;
@@ -85,10 +179,7 @@ apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
                             "the %d byte limit", len, ZDDC_LISTING_MAX);
         return APR_EGENERAL;
     }
-    if (has_escaped_nul(json, len)) {
-        *err = "listing contains a NUL character";
-        return APR_EGENERAL;
-    }
+    json = mark_bad_escapes(json, len, &marked, p);
     root = parse_all(json, len);
     if (!root) {
         *err = "listing is not valid JSON";
@@ -108,21 +199,28 @@ apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
         apr_size_t nlen;
         int slash = 0;
 
+        idx++;
         if (!cJSON_IsObject(item)) {
-            *err = apr_psprintf(p, "listing entry %d is not an object", idx);
-            break;
+            listing_skip(skip, idx - 1, NULL, "not an object");
+            continue;
         }
         name = cJSON_GetObjectItemCaseSensitive(item, "name");
         if (!cJSON_IsString(name) || !name->valuestring) {
-            *err = apr_psprintf(p, "listing entry %d has no string \"name\"",
-                                idx);
-            break;
+            listing_skip(skip, idx - 1, NULL, "no string \"name\"");
+            continue;
         }
         is_dir = cJSON_GetObjectItemCaseSensitive(item, "is_dir");
         if (is_dir && !cJSON_IsBool(is_dir)) {
-            *err = apr_psprintf(p, "listing entry %d has a non-boolean "
-                                "\"is_dir\"", idx);
-            break;
+            listing_skip(skip, idx - 1, name->valuestring,
+                         "a non-boolean \"is_dir\"");
+            continue;
+        }
+        if (marked && strstr(name->valuestring, REPLACEMENT_UTF8)) {
+            /* A genuine U+FFFD in a name goes too: it cannot be told apart
+             * from a NUL or unpaired surrogate replaced above. */
+            listing_skip(skip, idx - 1, name->valuestring,
+                         "a NUL or an unpaired surrogate in \"name\"");
+            continue;
         }
 
         e = apr_array_push(arr);
@@ -143,14 +241,17 @@ apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
         mtime = cJSON_GetObjectItemCaseSensitive(item, "mod_time");
         e->mod_time = cJSON_IsString(mtime)
                       ? zddc_rfc3339_parse(mtime->valuestring) : 0;
-        idx++;
     }
     cJSON_Delete(root);
-    if (*err) {
-        return APR_EGENERAL;
-    }
     *entries = arr;
     return APR_SUCCESS;
+}
+
+apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
+                                apr_array_header_t **entries,
+                                const char **err, apr_pool_t *p)
+{
+    return zddc_listing_parse_ex(json, len, entries, NULL, err, p);
 }
 
 static const char *const state_counters[] = {

@@ -17,10 +17,28 @@ typedef struct {
     apr_time_t mod_time;  /* 0 when absent or unparsable (RFC 3339) */
 } zddc_listing_entry;
 
+/* An entry of a listing that cannot be used (SPEC §6.4): not an object,
+ * no string "name", a non-boolean "is_dir", a NUL or an unpaired surrogate
+ * in its name. Its siblings are used as usual. */
+typedef struct {
+    int index;            /* position in the listing */
+    const char *name;     /* the name as far as it is known (the bad
+                             characters as U+FFFD), or NULL */
+    const char *why;
+} zddc_listing_skip;
+
 /* Parse a ZDDC JSON listing (an array of objects with at least "name"
- * (string) and "is_dir" (bool); unknown fields ignored). On any malformed
- * input returns APR_EGENERAL with *err set; entries with a missing/non-string
- * name are a parse error. *entries is an array of zddc_listing_entry. */
+ * (string) and "is_dir" (bool); unknown fields ignored). A document that
+ * is not a JSON array returns APR_EGENERAL with *err set; an entry that is
+ * unusable is left out of *entries (an array of zddc_listing_entry) and,
+ * when skipped is not NULL, described in *skipped (an array of
+ * zddc_listing_skip). */
+apr_status_t zddc_listing_parse_ex(const char *json, apr_size_t len,
+                                   apr_array_header_t **entries,
+                                   apr_array_header_t **skipped,
+                                   const char **err, apr_pool_t *p);
+
+/* The same, the unusable entries left out silently. */
 apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
                                 apr_array_header_t **entries,
                                 const char **err, apr_pool_t *p);

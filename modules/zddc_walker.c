@@ -36,6 +36,8 @@ APLOG_USE_MODULE(zddc_mirror);
 #define WALK_BUSY_POLL apr_time_from_msec(50)
 /* Bytes a waiting walk reads per look at the other writer's download. */
 #define WALK_BUSY_CHUNK (64 * 1024)
+/* Skipped listing entries logged one by one per walk (SPEC §6.4). */
+#define WALK_BAD_LOGGED 20
 /* Freed memory the walk's task allocator keeps for the next tasks. */
 #define WALK_POOL_MAX_FREE (2 * 1024 * 1024)
 
@@ -71,6 +73,7 @@ typedef struct {
     const char *root_failure;    /* why the subtree's own listing failed */
     int parallel;
     zddc_walk_counts counts;     /* updated with apr_atomic_add64 only */
+    volatile apr_uint32_t bad_entries; /* listing entries skipped */
 
     /* Walker thread only. */
     apr_array_header_t *pending; /* char *: directories still to list, the
@@ -160,6 +163,22 @@ static int walk_check_deadline(walk_ctx *w)
         walk_cancel(w, ZDDC_CANCEL_TIMEOUT);
     }
     return walk_cancelled(w);
+}
+
+/* A listing entry that is skipped (SPEC §6.4): logged, control characters
+ * escaped, at most WALK_BAD_LOGGED times per walk (the rest are counted
+ * and reported in one line when the walk ends). */
+static void walk_bad_entry(walk_ctx *w, const char *url_dir, const char *name,
+                           const char *why, apr_pool_t *p)
+{
+    if (apr_atomic_inc32(&w->bad_entries) >= WALK_BAD_LOGGED) {
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                 "zddc_mirror: %s: walk of %s: skipping the entry \"%s\" of "
+                 "%s: %s", w->vhost, w->job->subtree,
+                 ap_escape_logitem(p, name ? name : "(no name)"),
+                 ap_escape_logitem(p, url_dir), why);
 }
 
 /* Walker thread only. */
@@ -472,6 +491,7 @@ static void walk_store_listing(walk_ctx *w, const char *url_dir,
  * §6.1). The sidecar is rewritten only once a new listing parsed. */
 static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
                                          apr_array_header_t **entries,
+                                         apr_array_header_t **skipped,
                                          apr_pool_t *p)
 {
     const char *side = NULL, *err = NULL;
@@ -546,7 +566,7 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
         }
         switch (resp.status) {
         case 200:
-            if (zddc_listing_parse(body, len, entries, &err, p)
+            if (zddc_listing_parse_ex(body, len, entries, skipped, &err, p)
                 != APR_SUCCESS) {
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                              "zddc_mirror: %s: walk of %s: listing %s is not "
@@ -571,8 +591,8 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
             if (have_side && req.headers
                 && w->sp->get(w->st, side, ZDDC_LISTING_MAX, &body, &len, p)
                    == APR_SUCCESS
-                && zddc_listing_parse(body, len, entries, &err, p)
-                   == APR_SUCCESS) {
+                && zddc_listing_parse_ex(body, len, entries, skipped, &err,
+                                         p) == APR_SUCCESS) {
                 w->sp->touch(w->st, side);
                 return LISTING_OK;
             }
@@ -1039,6 +1059,7 @@ static void zddc_walk_purge_orphans(walk_ctx *w, const char *url_dir,
  * d->subdirs, purges planned. */
 static void zddc_walk_entries(walk_ctx *w, walk_dir *d,
                               const apr_array_header_t *entries,
+                              const apr_array_header_t *skipped,
                               apr_pool_t *p)
 {
     apr_array_header_t *local = NULL;
@@ -1058,6 +1079,22 @@ static void zddc_walk_entries(walk_ctx *w, walk_dir *d,
     else {
         local = NULL;
     }
+    /* An entry the master lists in a form that cannot be used is skipped;
+     * a local entry of the same name is left as it is, never purged. */
+    for (i = 0; skipped && i < skipped->nelts; i++) {
+        const zddc_listing_skip *sk = &APR_ARRAY_IDX(skipped, i,
+                                                     zddc_listing_skip);
+
+        walk_bad_entry(w, d->url, sk->name, sk->why, p);
+        if (sk->name) {
+            apr_size_t n = strlen(sk->name);
+
+            if (n > 0 && sk->name[n - 1] == '/') {
+                n--;
+            }
+            apr_hash_set(names, apr_pstrmemdup(p, sk->name, n), n, sk);
+        }
+    }
     /* The local directory's content is known (none when it is missing):
      * files it does not hold need no stat. */
     local_known = rv == APR_SUCCESS || APR_STATUS_IS_ENOENT(rv);
@@ -1074,11 +1111,7 @@ static void zddc_walk_entries(walk_ctx *w, walk_dir *d,
         }
         if (!e->name || !zddc_name_is_safe(e->name, len,
                                            w->conf->access_file_name)) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: %s: walk of %s: skipping unsafe name "
-                         "\"%s\" in %s", w->vhost, w->job->subtree,
-                         ap_escape_logitem(p, e->name ? e->name : ""),
-                         ap_escape_logitem(p, d->url));
+            walk_bad_entry(w, d->url, e->name, "an unsafe name", p);
             continue;
         }
         apr_hash_set(names, e->name, len, e);
@@ -1111,16 +1144,16 @@ static void *APR_THREAD_FUNC zddc_walk_dir_task(apr_thread_t *thd,
 {
     walk_dir *d = data;
     walk_ctx *w = d->w;
-    apr_array_header_t *entries = NULL;
+    apr_array_header_t *entries = NULL, *skipped = NULL;
     apr_pool_t *lp;
 
     d->files = apr_array_make(d->pool, 8, sizeof(file_task));
     d->subdirs = apr_array_make(d->pool, 8, sizeof(const char *));
     apr_pool_create(&lp, d->pool);
     d->got = walk_cancelled(w) ? LISTING_CANCELLED
-             : zddc_walk_fetch_listing(w, d->url, &entries, lp);
+             : zddc_walk_fetch_listing(w, d->url, &entries, &skipped, lp);
     if (d->got == LISTING_OK) {
-        zddc_walk_entries(w, d, entries, lp);
+        zddc_walk_entries(w, d, entries, skipped, lp);
     }
     else if (d->got == LISTING_GONE) {
         walk_plan_gone_dir(w, d->url, lp);
@@ -1405,6 +1438,15 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
     if (w->task_root) {
         apr_pool_destroy(w->task_root);
         w->task_root = NULL;
+    }
+
+    if (apr_atomic_read32(&w->bad_entries) > WALK_BAD_LOGGED) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                     "zddc_mirror: %s: walk of %s: %u listing entries were "
+                     "skipped in all; %u of them not logged one by one",
+                     w->vhost, job->subtree,
+                     apr_atomic_read32(&w->bad_entries),
+                     apr_atomic_read32(&w->bad_entries) - WALK_BAD_LOGGED);
     }
 
     cancel = apr_atomic_read32(&job->cancel);
