@@ -325,6 +325,13 @@ apr_status_t zddc_state_parse(const char *json, apr_size_t len,
             break;
         }
         rec = apr_pcalloc(p, sizeof(*rec));
+        at = cJSON_GetObjectItemCaseSensitive(st, "last_success_at");
+        if (cJSON_IsString(at)) {
+            rec->last_success_at = zddc_rfc3339_parse(at->valuestring);
+            if (rec->last_success_at < 0) {
+                rec->last_success_at = 0;
+            }
+        }
         at = cJSON_GetObjectItemCaseSensitive(st, "last_walk_at");
         if (at && !cJSON_IsNull(at)) {
             if (!cJSON_IsString(at)
@@ -399,6 +406,11 @@ char *zddc_state_serialize(apr_hash_t *subtrees, apr_pool_t *p)
                 "\n      \"last_walk_at\": \"%s\",",
                 zddc_rfc3339_format(p, rec->last_walk_at));
         }
+        if (rec->last_success_at > 0) {
+            APR_ARRAY_PUSH(out, const char *) = apr_psprintf(p,
+                "\n      \"last_success_at\": \"%s\",",
+                zddc_rfc3339_format(p, rec->last_success_at));
+        }
         APR_ARRAY_PUSH(out, const char *) = apr_psprintf(p,
             "\n      \"duration_ms\": %" APR_INT64_T_FMT,
             (apr_int64_t)(rec->duration > 0 ? rec->duration / 1000 : 0));
@@ -411,6 +423,89 @@ char *zddc_state_serialize(apr_hash_t *subtrees, apr_pool_t *p)
     }
     APR_ARRAY_PUSH(out, const char *) = keys->nelts ? "\n  }\n}\n" : "}\n}\n";
     return apr_array_pstrcat(p, out, 0);
+}
+
+static const char *report_list(apr_pool_t *p, const char *key,
+                               const apr_array_header_t *a,
+                               apr_uint64_t total)
+{
+    apr_array_header_t *out = apr_array_make(p, a ? a->nelts + 4 : 4,
+                                             sizeof(const char *));
+    int i;
+
+    APR_ARRAY_PUSH(out, const char *) = apr_psprintf(p,
+        ",\n  \"%s_total\": %" APR_UINT64_T_FMT ",\n  \"%s\": [", key, total,
+        key);
+    for (i = 0; a && i < a->nelts; i++) {
+        APR_ARRAY_PUSH(out, const char *) = apr_pstrcat(p, i ? ",\n    "
+                                                        : "\n    ",
+            zddc_json_quote(p, APR_ARRAY_IDX(a, i, const char *)), NULL);
+    }
+    APR_ARRAY_PUSH(out, const char *) = a && a->nelts ? "\n  ]" : "]";
+    return apr_array_pstrcat(p, out, 0);
+}
+
+char *zddc_report_serialize(const char *subtree, const zddc_walk_report *rep,
+                            apr_pool_t *p)
+{
+    return apr_pstrcat(p, "{\n  \"subtree\": ", zddc_json_quote(p, subtree),
+                       ",\n  \"ended_at\": \"",
+                       zddc_rfc3339_format(p, rep->ended_at), "\"",
+                       report_list(p, "fetched", rep->fetched,
+                                   rep->fetched_total),
+                       report_list(p, "purged", rep->purged,
+                                   rep->purged_total),
+                       report_list(p, "would_purge", rep->would_purge,
+                                   rep->would_purge_total),
+                       "\n}\n", NULL);
+}
+
+static apr_array_header_t *report_paths(const cJSON *root, const char *key,
+                                        apr_uint64_t *total, apr_pool_t *p)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
+    const cJSON *item;
+    apr_array_header_t *out = apr_array_make(p, 8, sizeof(const char *));
+
+    cJSON_ArrayForEach(item, a) {
+        if (cJSON_IsString(item) && out->nelts < ZDDC_REPORT_MAX_PATHS) {
+            APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(p,
+                                                            item->valuestring);
+        }
+    }
+    state_number(root, apr_pstrcat(p, key, "_total", NULL), total);
+    if (*total < (apr_uint64_t)out->nelts) {
+        *total = (apr_uint64_t)out->nelts;
+    }
+    return out;
+}
+
+apr_status_t zddc_report_parse(const char *json, apr_size_t len,
+                               zddc_walk_report **repp, const char **err,
+                               apr_pool_t *p)
+{
+    zddc_walk_report *rep;
+    const cJSON *at;
+    cJSON *root;
+
+    *err = NULL;
+    root = json && !has_escaped_nul(json, len) ? parse_all(json, len) : NULL;
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        *err = "not a walk report";
+        return APR_EGENERAL;
+    }
+    rep = apr_pcalloc(p, sizeof(*rep));
+    at = cJSON_GetObjectItemCaseSensitive(root, "ended_at");
+    rep->ended_at = cJSON_IsString(at) ? zddc_rfc3339_parse(at->valuestring)
+                                       : 0;
+    rep->fetched = report_paths(root, "fetched", &rep->fetched_total, p);
+    rep->purged = report_paths(root, "purged", &rep->purged_total, p);
+    rep->would_purge = report_paths(root, "would_purge",
+                                    &rep->would_purge_total, p);
+    cJSON_Delete(root);
+    *repp = rep;
+    return APR_SUCCESS;
 }
 
 static int read_digits(const char *s, int n, int *out)

@@ -47,6 +47,7 @@ apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
  * Parse into a hash subtree -> zddc_state_rec *. Corrupt -> APR_EGENERAL. */
 typedef struct {
     apr_time_t last_walk_at;     /* 0 = never */
+    apr_time_t last_success_at;  /* the last walk that succeeded; 0 = never */
     apr_interval_time_t duration;
     apr_uint64_t dirs, files, fetched, skipped, purged, errors, bytes;
 } zddc_state_rec;
@@ -56,6 +57,23 @@ apr_status_t zddc_state_parse(const char *json, apr_size_t len,
                               apr_pool_t *p);
 /* Serialize (pretty, stable key order) the same structure. */
 char *zddc_state_serialize(apr_hash_t *subtrees, apr_pool_t *p);
+
+/* A walk's change report (SPEC §6.8): the paths it fetched, purged and,
+ * when ZddcMirrorMaxPurge refused its purge, would have purged; the first
+ * ZDDC_REPORT_MAX_PATHS of each (arrays of const char *), with totals. */
+#define ZDDC_REPORT_MAX_PATHS 1000
+
+typedef struct {
+    apr_time_t ended_at;
+    apr_array_header_t *fetched, *purged, *would_purge;
+    apr_uint64_t fetched_total, purged_total, would_purge_total;
+} zddc_walk_report;
+
+char *zddc_report_serialize(const char *subtree, const zddc_walk_report *rep,
+                            apr_pool_t *p);
+apr_status_t zddc_report_parse(const char *json, apr_size_t len,
+                               zddc_walk_report **rep, const char **err,
+                               apr_pool_t *p);
 
 /* RFC 3339 helpers (UTC, "2025-10-31T12:00:00Z"; parse accepts offsets and
  * fractional seconds). Parse returns 0 on failure. */

@@ -15,6 +15,8 @@
 #define ZDDC_SIDECAR_JSON    ".zddc-listing.json"
 #define ZDDC_SIDECAR_HTML    ".zddc-listing.html"
 #define ZDDC_STATE_FILE      ".zddc-mirror-state.json"
+/* At the root: each subtree's last change report (kept by a purge). */
+#define ZDDC_REPORT_PREFIX   ".zddc-report-"
 /* Per directory: the metadata of its objects, one small file per name. */
 #define ZDDC_META_DIR        ".zddc-meta"
 

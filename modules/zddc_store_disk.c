@@ -909,7 +909,9 @@ static apr_status_t purge_contents(int dfd, int top, int *count)
             continue;
         }
         if (top && (!strcmp(name, ZDDC_MARKER)
-                    || !strcmp(name, ZDDC_STATE_FILE) || is_tmp_name(name))) {
+                    || !strcmp(name, ZDDC_STATE_FILE) || is_tmp_name(name)
+                    || !strncmp(name, ZDDC_REPORT_PREFIX,
+                                sizeof(ZDDC_REPORT_PREFIX) - 1))) {
             continue;
         }
         if (fstatat(dirfd(d), name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {

@@ -43,8 +43,7 @@ APLOG_USE_MODULE(zddc_mirror);
 
 struct zddc_walker {
     apr_pool_t *pool;
-    apr_thread_pool_t *tp;
-    int max_parallel;
+    apr_thread_pool_t *walks;    /* one thread per walk in flight */
 };
 
 typedef enum {
@@ -62,7 +61,7 @@ typedef struct {
     const char *vhost;           /* for log lines: "name:port" */
     const zddc_store_provider *sp;
     zddc_store *st;
-    zddc_walker *wk;
+    apr_thread_pool_t *tp;       /* the walk's own threads, parallel of them */
     server_rec *s;
     apr_pool_t *pool;            /* walker thread only */
     apr_pool_t *task_root;       /* parent of the task pools; its allocator
@@ -90,9 +89,11 @@ typedef struct {
     walk_dir *done, *done_tail;  /* fetched listings waiting for the walker */
     apr_pool_t **spare;          /* cleared task pools, for the next task */
     int nspare, spare_max;
-    apr_pool_t *plan_pool;
+    apr_pool_t *plan_pool;       /* plan and report, under mutex */
     apr_array_header_t *plan;    /* url paths to purge when the walk ends */
+    apr_uint64_t plan_paths;     /* paths planned (plan may hold fewer) */
     apr_uint64_t plan_entries;   /* local entries below them */
+    zddc_walk_report report;
 } walk_ctx;
 
 /* One directory, in a task pool of its own: on the thread pool its listing
@@ -149,17 +150,14 @@ static int walk_cancel(walk_ctx *w, apr_uint32_t why)
     return apr_atomic_cas32(&w->job->cancel, why, 0) == 0;
 }
 
-/* Polled often: ends the walk on its timeout, or aborts it when the
- * process is going away or its server generation is over. */
+/* Polled often: ends the walk on its timeout. (The scheduler raises the
+ * flag when the process is going away or its generation is over.) */
 static int walk_check_deadline(walk_ctx *w)
 {
     if (walk_cancelled(w)) {
         return 1;
     }
-    if (zddc_sched_stopping()) {
-        walk_cancel(w, ZDDC_CANCEL_STOP);
-    }
-    else if (w->deadline && apr_time_now() > w->deadline) {
+    if (w->deadline && apr_time_now() > w->deadline) {
         walk_cancel(w, ZDDC_CANCEL_TIMEOUT);
     }
     return walk_cancelled(w);
@@ -181,26 +179,38 @@ static void walk_bad_entry(walk_ctx *w, const char *url_dir, const char *name,
                  ap_escape_logitem(p, url_dir), why);
 }
 
-/* Walker thread only. */
+/* Walker thread only: the figures so far, for the scheduler to show. */
 static void walk_publish(walk_ctx *w, int force)
 {
-    zddc_walk_counts copy;
+    zddc_walk_counts *live = &w->job->live;
     apr_time_t now = apr_time_now();
 
     if (!force && now - w->last_publish < WALK_PUBLISH_EVERY) {
         return;
     }
     w->last_publish = now;
-    copy.dirs = apr_atomic_read64(&w->counts.dirs);
-    copy.files = apr_atomic_read64(&w->counts.files);
-    copy.done = apr_atomic_read64(&w->counts.done);
-    copy.fetched = apr_atomic_read64(&w->counts.fetched);
-    copy.skipped = apr_atomic_read64(&w->counts.skipped);
-    copy.purged = apr_atomic_read64(&w->counts.purged);
-    copy.errors = apr_atomic_read64(&w->counts.errors);
-    copy.bytes = apr_atomic_read64(&w->counts.bytes);
-    copy.busy = apr_atomic_read64(&w->counts.busy);
-    zddc_sched_publish(w->job, &copy);
+    apr_atomic_set64(&live->dirs, apr_atomic_read64(&w->counts.dirs));
+    apr_atomic_set64(&live->files, apr_atomic_read64(&w->counts.files));
+    apr_atomic_set64(&live->done, apr_atomic_read64(&w->counts.done));
+    apr_atomic_set64(&live->fetched, apr_atomic_read64(&w->counts.fetched));
+    apr_atomic_set64(&live->skipped, apr_atomic_read64(&w->counts.skipped));
+    apr_atomic_set64(&live->purged, apr_atomic_read64(&w->counts.purged));
+    apr_atomic_set64(&live->errors, apr_atomic_read64(&w->counts.errors));
+    apr_atomic_set64(&live->bytes, apr_atomic_read64(&w->counts.bytes));
+    apr_atomic_set64(&live->busy, apr_atomic_read64(&w->counts.busy));
+}
+
+/* A path for the change report (SPEC §6.8): the first
+ * ZDDC_REPORT_MAX_PATHS of each list are kept, all are counted. */
+static void walk_report_add(walk_ctx *w, apr_array_header_t *list,
+                            apr_uint64_t *total, const char *url)
+{
+    apr_thread_mutex_lock(w->mutex);
+    (*total)++;
+    if (list->nelts < ZDDC_REPORT_MAX_PATHS) {
+        APR_ARRAY_PUSH(list, const char *) = apr_pstrdup(w->plan_pool, url);
+    }
+    apr_thread_mutex_unlock(w->mutex);
 }
 
 /* Task pools: subpools of task_root, cleared when a task ends and kept for
@@ -295,8 +305,11 @@ static void walk_plan(walk_ctx *w, const char *url, apr_uint64_t entries)
 
     apr_thread_mutex_lock(w->mutex);
     w->plan_entries += entries;
-    /* Past the limit nothing will be purged: stop keeping paths. */
-    if (max < 0 || w->plan_entries <= (apr_uint64_t)max) {
+    w->plan_paths++;
+    /* Past the limit nothing will be purged: keep only the paths the
+     * change report shows. */
+    if (max < 0 || w->plan_entries <= (apr_uint64_t)max
+        || w->plan->nelts < ZDDC_REPORT_MAX_PATHS) {
         APR_ARRAY_PUSH(w->plan, const char *) = apr_pstrdup(w->plan_pool, url);
     }
     apr_thread_mutex_unlock(w->mutex);
@@ -696,6 +709,7 @@ static void walk_drop_no_store(walk_ctx *w, file_task *t)
     }
     else if (rv == APR_SUCCESS) {
         WALK_ADD(w, purged, 1);
+        walk_report_add(w, w->report.purged, &w->report.purged_total, t->url);
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
                      "zddc_mirror: %s: walk of %s: purged %s: the upstream "
                      "answered Cache-Control: no-store", w->vhost, w->job->subtree,
@@ -749,6 +763,8 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
 
             if (crv == APR_SUCCESS) {
                 WALK_ADD(w, fetched, 1);
+                walk_report_add(w, w->report.fetched,
+                                &w->report.fetched_total, t->url);
             }
             else {
                 WALK_ADD(w, errors, 1);
@@ -1026,7 +1042,7 @@ static void walk_queue_files(walk_ctx *w, const file_task *f, int n)
         t->url = apr_pstrdup(tp, f[i].url);
         t->fs = apr_pstrdup(tp, f[i].fs);
     }
-    if (apr_thread_pool_push(w->wk->tp, zddc_walk_fetch_files, b,
+    if (apr_thread_pool_push(w->tp, zddc_walk_fetch_files, b,
                              APR_THREAD_TASK_PRIORITY_NORMAL, w)
         != APR_SUCCESS) {
         zddc_walk_fetch_files(NULL, b);
@@ -1202,7 +1218,7 @@ static void walk_send_dir(walk_ctx *w)
     free(url);
     w->dirs_held++;
     WALK_ADD(w, dirs, 1);
-    if (apr_thread_pool_push(w->wk->tp, zddc_walk_dir_task, d,
+    if (apr_thread_pool_push(w->tp, zddc_walk_dir_task, d,
                              APR_THREAD_TASK_PRIORITY_HIGH, w)
         != APR_SUCCESS) {
         zddc_walk_dir_task(NULL, d);
@@ -1300,6 +1316,12 @@ static const char *walk_purge_run(walk_ctx *w, apr_pool_t *p)
                                        "ZddcMirrorMaxPurge %" APR_INT64_T_FMT,
                                        w->plan_entries, max);
 
+        for (i = 0; i < w->plan->nelts && i < ZDDC_REPORT_MAX_PATHS; i++) {
+            APR_ARRAY_PUSH(w->report.would_purge, const char *) =
+                APR_ARRAY_IDX(w->plan, i, const char *);
+        }
+        w->report.would_purge_total = w->plan_paths;
+
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->s,
                      "zddc_mirror: %s: walk of %s would purge %" APR_UINT64_T_FMT
                      " entries, more than ZddcMirrorMaxPurge %"
@@ -1314,6 +1336,8 @@ static const char *walk_purge_run(walk_ctx *w, apr_pool_t *p)
 
         if (rv == APR_SUCCESS) {
             w->counts.purged += (apr_uint64_t)(count > 0 ? count : 1);
+            walk_report_add(w, w->report.purged, &w->report.purged_total,
+                            url);
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
                          "zddc_mirror: %s: walk of %s: purged %s (%d entries)",
                          w->vhost, w->job->subtree, ap_escape_logitem(p, url), count);
@@ -1368,63 +1392,92 @@ static apr_status_t walk_pools_create(walk_ctx *w, apr_pool_t *p)
     return APR_SUCCESS;
 }
 
-apr_status_t zddc_walker_create(zddc_walker **wkp, int max_parallel,
+apr_status_t zddc_walker_create(zddc_walker **wkp, int max_walks,
                                 apr_pool_t *p)
 {
     zddc_walker *wk = apr_pcalloc(p, sizeof(*wk));
     apr_status_t rv;
 
     wk->pool = p;
-    wk->max_parallel = max_parallel < 1 ? 1 : max_parallel;
-    rv = apr_thread_pool_create(&wk->tp, 0, wk->max_parallel, p);
+    if (max_walks < 1) {
+        max_walks = 1;
+    }
+    rv = apr_thread_pool_create(&wk->walks, 0, (apr_size_t)max_walks, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    apr_thread_pool_idle_max_set(wk->tp, wk->max_parallel);
     *wkp = wk;
     return APR_SUCCESS;
 }
 
 void zddc_walker_destroy(zddc_walker *wk)
 {
-    apr_thread_pool_destroy(wk->tp);
+    apr_thread_pool_destroy(wk->walks);
 }
 
-void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
+/* A task of the walker's pool: the whole walk, then the news. */
+static void *APR_THREAD_FUNC walk_task(apr_thread_t *thd, void *data)
+{
+    zddc_walk_job *job = data;
+
+    zddc_walk_run(job, &job->result, job->pool);
+    apr_thread_mutex_lock(job->notify_mutex);
+    apr_atomic_set32(&job->finished, 1);
+    apr_thread_cond_broadcast(job->notify);
+    apr_thread_mutex_unlock(job->notify_mutex);
+    return NULL;
+}
+
+apr_status_t zddc_walk_start(zddc_walker *wk, zddc_walk_job *job)
+{
+    apr_atomic_set32(&job->finished, 0);
+    memset(&job->live, 0, sizeof(job->live));
+    memset(&job->result, 0, sizeof(job->result));
+    return apr_thread_pool_push(wk->walks, walk_task, job,
+                                APR_THREAD_TASK_PRIORITY_NORMAL, NULL);
+}
+
+void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
 {
     walk_ctx *w = apr_pcalloc(p, sizeof(*w));
     zddc_server_conf *conf = job->conf;
-    zddc_state_rec rec;
-    const char *why = NULL, *refused = NULL, *dur;
+    const char *why = NULL, *refused = NULL;
     apr_uint32_t cancel;
     apr_time_t ended;
-    int aborted, failed;
+    int aborted;
 
+    memset(res, 0, sizeof(*res));
     w->job = job;
     w->conf = conf;
     w->vhost = job->vhost ? job->vhost : "(unnamed)";
     w->sp = conf->store_provider;
     w->st = conf->store;
-    w->wk = wk;
     w->s = conf->server;
     w->pool = p;
     w->started = apr_time_now();
     w->deadline = conf->walk_timeout > 0 ? w->started + conf->walk_timeout : 0;
     w->parallel = conf->parallelism < 1 ? 1 : conf->parallelism;
-    if (w->parallel > wk->max_parallel) {
-        w->parallel = wk->max_parallel;
+    if (w->parallel > ZDDC_MAX_PARALLELISM) {
+        w->parallel = ZDDC_MAX_PARALLELISM;
     }
     w->tokens = w->parallel;
     apr_pool_create(&w->plan_pool, p);
     w->plan = apr_array_make(w->plan_pool, 16, sizeof(const char *));
+    w->report.fetched = apr_array_make(w->plan_pool, 16, sizeof(const char *));
+    w->report.purged = apr_array_make(w->plan_pool, 16, sizeof(const char *));
+    w->report.would_purge = apr_array_make(w->plan_pool, 0,
+                                           sizeof(const char *));
     w->pending = apr_array_make(p, 16, sizeof(char *));
 
     if (apr_thread_mutex_create(&w->mutex, APR_THREAD_MUTEX_DEFAULT, p)
         != APR_SUCCESS
         || apr_thread_cond_create(&w->wake, p) != APR_SUCCESS
         || apr_thread_cond_create(&w->freed, p) != APR_SUCCESS
-        || walk_pools_create(w, p) != APR_SUCCESS) {
-        why = "cannot create the walk's mutex or pools";
+        || walk_pools_create(w, p) != APR_SUCCESS
+        || apr_thread_pool_create(&w->tp, 0, (apr_size_t)w->parallel, p)
+           != APR_SUCCESS) {
+        why = "cannot create the walk's mutex, pools or threads";
+        w->tp = NULL;
     }
     else if (!w->sp || !w->st || !conf->up) {
         why = "the virtual host has no cache store or upstream";
@@ -1435,11 +1488,14 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
                      w->vhost, job->subtree, w->parallel);
         zddc_walk_subtree(w);
     }
+    if (w->tp) {
+        apr_thread_pool_destroy(w->tp);
+        w->tp = NULL;
+    }
     if (w->task_root) {
         apr_pool_destroy(w->task_root);
         w->task_root = NULL;
     }
-
     if (apr_atomic_read32(&w->bad_entries) > WALK_BAD_LOGGED) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                      "zddc_mirror: %s: walk of %s: %u listing entries were "
@@ -1465,44 +1521,59 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
                                job->subtree);
         }
     }
-    failed = why != NULL;
-    if (!aborted && !failed) {
+    /* What the finished directories planned is purged, also after a
+     * timeout (SPEC §6.6); never after a 401, a stop or a restart. */
+    if (!aborted && cancel != ZDDC_CANCEL_AUTH) {
         refused = walk_purge_run(w, p);
     }
-    else if (!aborted && w->plan_entries) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                     "zddc_mirror: %s: walk of %s failed: none of the %"
+    else if (w->plan_paths) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                     "zddc_mirror: %s: walk of %s %s: none of the %"
                      APR_UINT64_T_FMT " entries it would purge was purged",
-                     w->vhost, job->subtree, w->plan_entries);
+                     w->vhost, job->subtree,
+                     aborted ? "aborted" : "stopped by a 401",
+                     w->plan_entries);
     }
 
     ended = apr_time_now();
-    memset(&rec, 0, sizeof(rec));
-    rec.last_walk_at = ended;
-    rec.duration = ended - w->started;
-    zddc_walk_counts_to_rec(&w->counts, &rec);
-    if (!aborted) {
-        zddc_sched_publish(job, &w->counts);
-    }
-    zddc_sched_record(job, aborted, &rec, w->counts.busy, failed,
-                      why ? why : refused, p);
+    res->aborted = aborted;
+    res->failed = why != NULL;
+    res->purge_refused = refused != NULL;
+    res->why = why ? why : refused;
+    res->rec.last_walk_at = ended;
+    res->rec.duration = ended - w->started;
+    zddc_walk_counts_to_rec(&w->counts, &res->rec);
+    res->busy = w->counts.busy;
+    res->report = w->report;
+    res->report.ended_at = ended;
+    walk_publish(w, 1);
+}
 
-    dur = walk_duration(p, rec.duration);
-    if (aborted) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                     "zddc_mirror: %s: walk of %s aborted after %s: the server "
-                     "is stopping or restarting; last walk time unchanged",
-                     w->vhost, job->subtree, dur);
+void zddc_walk_log(const zddc_walk_job *job, const zddc_walk_result *res,
+                   apr_pool_t *p)
+{
+    server_rec *s = job->conf->server;
+    const char *dur = walk_duration(p, res->rec.duration);
+    const char *vhost = job->vhost ? job->vhost : "(unnamed)";
+
+    if (res->aborted) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     "zddc_mirror: %s: walk of %s aborted after %s: the "
+                     "server is stopping or restarting; last walk time "
+                     "unchanged", vhost, job->subtree, dur);
         return;
     }
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                 "zddc_mirror: %s: walk of %s %s %s%s%s: dirs=%" APR_UINT64_T_FMT
-                 " files=%" APR_UINT64_T_FMT " fetched=%" APR_UINT64_T_FMT
-                 " skipped=%" APR_UINT64_T_FMT " purged=%" APR_UINT64_T_FMT
-                 " errors=%" APR_UINT64_T_FMT " bytes=%" APR_UINT64_T_FMT
-                 " busy=%" APR_UINT64_T_FMT,
-                 w->vhost, job->subtree, failed ? "failed after" : "finished in", dur,
-                 failed ? ": " : "", failed ? why : "",
-                 rec.dirs, rec.files, rec.fetched, rec.skipped, rec.purged,
-                 rec.errors, rec.bytes, w->counts.busy);
+    ap_log_error(APLOG_MARK, res->failed || res->purge_refused
+                 ? APLOG_WARNING : APLOG_INFO, 0, s,
+                 "zddc_mirror: %s: walk of %s %s %s%s%s: dirs=%"
+                 APR_UINT64_T_FMT " files=%" APR_UINT64_T_FMT " fetched=%"
+                 APR_UINT64_T_FMT " skipped=%" APR_UINT64_T_FMT " purged=%"
+                 APR_UINT64_T_FMT " errors=%" APR_UINT64_T_FMT " bytes=%"
+                 APR_UINT64_T_FMT " busy=%" APR_UINT64_T_FMT,
+                 vhost, job->subtree,
+                 res->failed ? "failed after" : "finished in", dur,
+                 res->why ? ": " : "", res->why ? res->why : "",
+                 res->rec.dirs, res->rec.files, res->rec.fetched,
+                 res->rec.skipped, res->rec.purged, res->rec.errors,
+                 res->rec.bytes, res->busy);
 }
