@@ -16,6 +16,7 @@
 
 #include "zddc_config.h"
 #include "zddc_pipeline.h"
+#include "zddc_rootcheck.h"
 #include "zddc_sched.h"
 #include "zddc_status.h"
 #include "zddc_store.h"
@@ -35,6 +36,23 @@ static const char *set_mode(cmd_parms *cmd, void *d, const char *v)
 {
     zddc_server_conf *c = cmd_conf(cmd);
 
+    if (cmd->path) {
+        zddc_dir_conf *dc = d;
+        const char *err = ap_check_cmd_context(cmd, NOT_IN_DIRECTORY
+                                                    | NOT_IN_FILES);
+        if (err) {
+            return apr_pstrcat(cmd->pool, "ZddcMode: ", err, NULL);
+        }
+        if (strcasecmp(v, "Off")) {
+            return apr_psprintf(cmd->pool, "ZddcMode: only Off is valid "
+                                "inside <Location>/<LocationMatch> (got "
+                                "'%s')", v);
+        }
+        dc->off = 1;
+        dc->off_set = 1;
+        return NULL;
+    }
+
     if (!strcasecmp(v, "Off")) {
         c->mode = ZDDC_MODE_OFF;
     }
@@ -49,6 +67,15 @@ static const char *set_mode(cmd_parms *cmd, void *d, const char *v)
                             "(expected Off, Cache or Mirror)", v);
     }
     c->mode_set = 1;
+    return NULL;
+}
+
+static const char *set_forward_writes(cmd_parms *cmd, void *d, int on)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+
+    c->forward_writes = on;
+    c->forward_writes_set = 1;
     return NULL;
 }
 
@@ -177,29 +204,39 @@ static const char *set_walk_timeout(cmd_parms *cmd, void *d, const char *v)
                           &c->walk_timeout_set, 0);
 }
 
+static int has_dot_segment(const char *path)
+{
+    const char *seg = path;
+
+    while ((seg = ap_strchr_c(seg, '/')) != NULL) {
+        seg++;
+        if ((seg[0] == '.' && (seg[1] == '/' || !seg[1]))
+            || (seg[0] == '.' && seg[1] == '.' && (seg[2] == '/' || !seg[2]))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static const char *set_subtree(cmd_parms *cmd, void *d, const char *v)
 {
     zddc_server_conf *c = cmd_conf(cmd);
-    char *list = apr_pstrdup(cmd->pool, v);
-    char *state = NULL, *tok;
+    apr_array_header_t *items = apr_array_make(cmd->pool, 2,
+                                               sizeof(const char *));
+    const char *err = zddc_subtree_list_parse(cmd->pool, v, items);
+    int i;
 
+    if (err) {
+        return apr_psprintf(cmd->pool, "ZddcMirrorSubtree: %s", err);
+    }
     if (!c->subtrees_set) {
         c->subtrees = apr_array_make(cmd->pool, 2, sizeof(const char *));
     }
-    for (tok = apr_strtok(list, ",", &state); tok;
-         tok = apr_strtok(NULL, ",", &state)) {
-        const char *norm;
-        while (apr_isspace(*tok)) {
-            tok++;
-        }
-        if (!*tok) {
-            continue;
-        }
-        norm = zddc_subtree_normalize(cmd->pool, tok);
-        if (ap_strstr_c(norm, "/../") || !strcmp(norm, "/..")
-            || ap_strstr_c(norm, "/./")) {
+    for (i = 0; i < items->nelts; i++) {
+        const char *norm = APR_ARRAY_IDX(items, i, const char *);
+        if (has_dot_segment(norm)) {
             return apr_psprintf(cmd->pool, "ZddcMirrorSubtree: invalid "
-                                "subtree '%s'", tok);
+                                "subtree '%s'", norm);
         }
         APR_ARRAY_PUSH(c->subtrees, const char *) = norm;
     }
@@ -256,8 +293,11 @@ static const char *set_max_purge(cmd_parms *cmd, void *d, const char *v)
 }
 
 static const command_rec zddc_cmds[] = {
-    AP_INIT_TAKE1("ZddcMode", set_mode, NULL, RSRC_CONF,
-                  "Off, Cache or Mirror"),
+    AP_INIT_TAKE1("ZddcMode", set_mode, NULL, RSRC_CONF | ACCESS_CONF,
+                  "Off, Cache or Mirror (only Off inside <Location>)"),
+    AP_INIT_FLAG("ZddcForwardWrites", set_forward_writes, NULL, RSRC_CONF,
+                 "forward methods other than GET/HEAD/OPTIONS upstream with "
+                 "the mirror's bearer (default Off: 405)"),
     AP_INIT_TAKE1("ZddcUpstream", set_upstream, NULL, RSRC_CONF,
                   "base URL of the ZDDC master"),
     AP_INIT_TAKE1("ZddcUpstreamBearer", set_bearer, NULL, RSRC_CONF,
@@ -272,8 +312,9 @@ static const command_rec zddc_cmds[] = {
                   "directory holding the mirror tree"),
     AP_INIT_TAKE1("ZddcCacheFreshness", set_freshness, NULL, RSRC_CONF,
                   "serve without revalidating when validated this recently"),
-    AP_INIT_ITERATE("ZddcMirrorSubtree", set_subtree, NULL, RSRC_CONF,
-                  "subtrees the walker keeps (comma-separated, repeatable)"),
+    AP_INIT_RAW_ARGS("ZddcMirrorSubtree", set_subtree, NULL, RSRC_CONF,
+                     "subtrees the walker keeps (one comma-separated list; "
+                     "spaces never split a path)"),
     AP_INIT_TAKE1("ZddcMirrorMinInterval", set_min_interval, NULL, RSRC_CONF,
                   "least time between walks of a subtree"),
     AP_INIT_TAKE1("ZddcMirrorParallelism", set_parallelism, NULL, RSRC_CONF,
@@ -287,53 +328,30 @@ static const command_rec zddc_cmds[] = {
 
 /* ---- start-up ------------------------------------------------------ */
 
-static const char *read_bearer_file(apr_pool_t *p, const char *path,
-                                    const char **token)
-{
-    apr_file_t *f;
-    char line[4096];
-    apr_size_t n;
-    apr_status_t rv;
 
-    rv = apr_file_open(&f, path, APR_READ, 0, p);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_gets(line, sizeof(line), f);
-        apr_file_close(f);
-    }
-    if (rv != APR_SUCCESS && rv != APR_EOF) {
-        char buf[128];
-        return apr_psprintf(p, "cannot read '%s': %s", path,
-                            apr_strerror(rv, buf, sizeof(buf)));
-    }
-    if (rv == APR_EOF) {
-        line[0] = '\0';
-    }
-    n = strlen(line);
-    while (n > 0 && apr_isspace(line[n - 1])) {
-        line[--n] = '\0';
-    }
-    if (n == 0) {
-        return apr_psprintf(p, "'%s' has no token on its first line", path);
-    }
-    *token = apr_pstrdup(p, line);
-    return NULL;
-}
-
-/* Validation that needs the merged configuration; runs for configtest too. */
+/* Validation that needs the merged configuration; runs for configtest too,
+ * so everything checked here can never stop a graceful restart later. */
 static int zddc_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
+    apr_array_header_t *scopes = apr_array_make(ptemp, 4,
+                                                sizeof(zddc_root_scope));
+    apr_uid_t uid = geteuid() == 0 ? ap_unixd_config.user_id : (apr_uid_t)-1;
+    apr_gid_t gid = ap_unixd_config.group_id;
+    const char *err;
     int failed = 0;
 
     for (; s; s = s->next) {
         zddc_server_conf *c = zddc_config_get(s);
-        const char *err = NULL;
         const char *where = apr_psprintf(ptemp, "%s:%u",
                                          s->server_hostname
                                          ? s->server_hostname : "*",
                                          s->port);
+        const char *token = c->bearer;
         apr_finfo_t fi;
+        zddc_root_scope *scope;
 
+        err = NULL;
         if (c->mode == ZDDC_MODE_OFF) {
             continue;
         }
@@ -344,8 +362,8 @@ static int zddc_check_config(apr_pool_t *pconf, apr_pool_t *plog,
             err = "ZddcCacheRoot is required when ZddcMode is Cache or Mirror";
         }
         else if (c->bearer_file) {
-            const char *token;
-            const char *e = read_bearer_file(ptemp, c->bearer_file, &token);
+            const char *e = zddc_config_read_token(ptemp, c->bearer_file,
+                                                   &token);
             if (e) {
                 err = apr_pstrcat(ptemp, "ZddcUpstreamBearerFile: ", e, NULL);
             }
@@ -356,11 +374,30 @@ static int zddc_check_config(apr_pool_t *pconf, apr_pool_t *plog,
             err = apr_psprintf(ptemp, "ZddcUpstreamCAFile: cannot read '%s'",
                                c->ca_file);
         }
+        if (!err) {
+            const char *e = zddc_rootcheck_usable(ptemp, c->cache_root,
+                                                  ap_unixd_config.user_name,
+                                                  uid, gid);
+            if (e) {
+                err = apr_pstrcat(ptemp, "ZddcCacheRoot: ", e, NULL);
+            }
+        }
         if (err) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
                          "zddc_mirror (%s): %s", where, err);
             failed = 1;
+            continue;
         }
+        scope = apr_array_push(scopes);
+        scope->host = where;
+        scope->root = c->cache_root;
+        scope->upstream = c->upstream;
+        scope->bearer = token;
+    }
+    if (!failed && (err = zddc_rootcheck_scopes(ptemp, scopes)) != NULL) {
+        ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
+                     "zddc_mirror: ZddcCacheRoot: %s", err);
+        failed = 1;
     }
     return failed ? HTTP_INTERNAL_SERVER_ERROR : OK;
 }
@@ -401,7 +438,7 @@ static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         }
         c->bearer_value = c->bearer;
         if (c->bearer_file
-            && (err = read_bearer_file(pconf, c->bearer_file,
+            && (err = zddc_config_read_token(pconf, c->bearer_file,
                                        &c->bearer_value))) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, vs,
                          "ZddcUpstreamBearerFile: %s", err);
@@ -444,14 +481,16 @@ static void zddc_child_init(apr_pool_t *pchild, server_rec *s)
 
 /* ---- request hooks -------------------------------------------------- */
 
-/* Own every URL of a host in Cache or Mirror mode, as mod_proxy does. */
+/* Own every URL of a host in Cache or Mirror mode that no other module
+ * claimed first (Alias, Redirect, ProxyPass, mod_rewrite run before us) and
+ * no <Location> turned Off. */
 static int zddc_translate(request_rec *r)
 {
     zddc_server_conf *c = zddc_config_get(r->server);
     const char *fs;
 
     if (c->mode == ZDDC_MODE_OFF || !c->store || !r->uri
-        || r->uri[0] != '/' || r->proxyreq) {
+        || r->uri[0] != '/' || r->proxyreq || zddc_config_off_here(r)) {
         return DECLINED;
     }
     apr_table_setn(r->notes, ZDDC_NOTE_OWNED, "1");
@@ -468,6 +507,11 @@ static int zddc_translate(request_rec *r)
  * files and <Directory> sections do not apply to mirrored content. */
 static int zddc_map_to_storage(request_rec *r)
 {
+    /* TRACE stays with core (TraceEnable); forwarding it upstream would let
+     * a reflecting master echo the bearer back to the client. */
+    if (r->method_number == M_TRACE) {
+        return DECLINED;
+    }
     return apr_table_get(r->notes, ZDDC_NOTE_OWNED) ? OK : DECLINED;
 }
 
@@ -503,7 +547,7 @@ static void zddc_register_hooks(apr_pool_t *p)
     ap_hook_check_config(zddc_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(zddc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(zddc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_translate_name(zddc_translate, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_translate_name(zddc_translate, NULL, NULL, APR_HOOK_LAST);
     ap_hook_map_to_storage(zddc_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_fixups(zddc_fixups, NULL, NULL, APR_HOOK_LAST);
     ap_hook_handler(zddc_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
@@ -514,8 +558,8 @@ static void zddc_register_hooks(apr_pool_t *p)
 
 AP_DECLARE_MODULE(zddc_mirror) = {
     STANDARD20_MODULE_STUFF,
-    NULL,                 /* per-directory config creator */
-    NULL,                 /* per-directory config merger */
+    zddc_dir_config_create, /* per-directory config creator */
+    zddc_dir_config_merge,  /* per-directory config merger */
     zddc_config_create,   /* per-server config creator */
     zddc_config_merge,    /* per-server config merger */
     zddc_cmds,            /* directives */

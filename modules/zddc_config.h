@@ -38,6 +38,7 @@ typedef struct zddc_server_conf {
     int parallelism;                      int parallelism_set;
     apr_interval_time_t walk_timeout;     int walk_timeout_set;
     apr_int64_t max_purge;                int max_purge_set;
+    int forward_writes;                   int forward_writes_set;
 
     /* Runtime, set in post_config; lives in pconf. */
     server_rec *server;
@@ -49,14 +50,35 @@ typedef struct zddc_server_conf {
     int vhost_index;            /* index among Mirror hosts, -1 otherwise */
 } zddc_server_conf;
 
+/* Per-directory configuration: only `ZddcMode Off` inside <Location> or
+ * <LocationMatch>, which leaves those URLs to the rest of Apache (SPEC §3). */
+typedef struct zddc_dir_conf {
+    int off;                              int off_set;
+} zddc_dir_conf;
+
 extern module AP_MODULE_DECLARE_DATA zddc_mirror_module;
 
 void *zddc_config_create(apr_pool_t *p, server_rec *s);
 void *zddc_config_merge(apr_pool_t *p, void *basev, void *addv);
+/* The first line of path, trailing blanks removed, into *token (bearer and
+ * proxy credential files, read at startup before privileges drop); NULL or
+ * a message naming the file. Never logs the content. */
+const char *zddc_config_read_token(apr_pool_t *p, const char *path,
+                                   const char **token);
+void *zddc_dir_config_create(apr_pool_t *p, char *dir);
+void *zddc_dir_config_merge(apr_pool_t *p, void *basev, void *addv);
 
 static APR_INLINE zddc_server_conf *zddc_config_get(server_rec *s)
 {
     return ap_get_module_config(s->module_config, &zddc_mirror_module);
+}
+
+/* Off for this request's URL by a <Location>'s `ZddcMode Off`. */
+static APR_INLINE int zddc_config_off_here(request_rec *r)
+{
+    const zddc_dir_conf *d = ap_get_module_config(r->per_dir_config,
+                                                  &zddc_mirror_module);
+    return d && d->off;
 }
 
 #endif

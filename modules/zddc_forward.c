@@ -3,6 +3,8 @@
 #include <httpd.h>
 #include <http_log.h>
 #include <http_protocol.h>
+#include <http_request.h>
+#include <mod_core.h>
 #include <apr_strings.h>
 #include "zddc_forward.h"
 #include "zddc_respond.h"
@@ -22,6 +24,13 @@ static const char *const forwarded_headers[] = {
     "Content-Type", "Accept-Language", "If-Match", "If-None-Match",
     "If-Unmodified-Since", "Range", "If-Range", "Destination",
     "Overwrite", "Depth", NULL
+};
+
+/* Response headers a forwarded answer's status needs (SPEC §5), beside the
+ * ones every relayed answer gets; WWW-Authenticate never: the master's
+ * challenge is for the mirror's token, not for the local user. */
+static const char *const relayed_headers[] = {
+    "Content-Range", "Accept-Ranges", "Allow", "Vary", NULL
 };
 
 static apr_status_t live_read(void *baton, char *buf, apr_size_t *len)
@@ -56,6 +65,7 @@ static apr_status_t live_headers(void *baton, const zddc_upstream_resp *resp)
 {
     zddc_live *lv = baton;
     request_rec *r = lv->r;
+    int i;
 
     lv->status = resp->status;
     /* The upstream has done the write: drop the local copy before the
@@ -69,6 +79,12 @@ static apr_status_t live_headers(void *baton, const zddc_upstream_resp *resp)
     lv->relayed = 1;
     r->status = resp->status;
     zddc_respond_copy_headers(r, resp->headers, resp->content_length);
+    for (i = 0; relayed_headers[i]; i++) {
+        const char *v = apr_table_get(resp->headers, relayed_headers[i]);
+        if (v) {
+            apr_table_setn(r->headers_out, relayed_headers[i], v);
+        }
+    }
     return APR_SUCCESS;
 }
 
@@ -175,4 +191,30 @@ int zddc_forward(request_rec *r, zddc_server_conf *conf)
         return lv.status;
     }
     return zddc_stream_finish(&lv.out);
+}
+
+static void allow_methods(request_rec *r, zddc_server_conf *conf)
+{
+    ap_allow_methods(r, 1, "GET", "HEAD", "OPTIONS", NULL);
+    if (conf->forward_writes) {
+        ap_allow_methods(r, 0, "POST", "PUT", "DELETE", "PATCH", NULL);
+    }
+}
+
+int zddc_forward_or_refuse(request_rec *r, zddc_server_conf *conf)
+{
+    if (r->method_number == M_GET) {
+        return zddc_forward(r, conf);
+    }
+    allow_methods(r, conf);
+    if (r->method_number == M_OPTIONS) {
+        return ap_send_http_options(r);
+    }
+    if (r->method_number == M_TRACE || !conf->forward_writes) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "%s %s refused: the mirror forwards no writes "
+                      "(ZddcForwardWrites Off)", r->method, r->uri);
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+    return zddc_forward(r, conf);
 }

@@ -601,8 +601,8 @@ int zddc_pipeline_handler(request_rec *r)
     if (apr_table_get(r->notes, ZDDC_NOTE_UNSAFE)) {
         return HTTP_NOT_FOUND;
     }
-    if ((r->method_number != M_GET) || r->args) {
-        return zddc_forward(r, conf);
+    if (r->method_number != M_GET || r->args) {
+        return zddc_forward_or_refuse(r, conf);
     }
     if (r->uri[strlen(r->uri) - 1] == '/') {
         return serve_dir(r, conf);

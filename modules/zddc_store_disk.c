@@ -37,9 +37,14 @@
  * temp is named after it) can produce one. */
 #define PUT_TMP_TEMPLATE    ZDDC_TMP_PREFIX ".zddc-put-XXXXXX"
 
-#define DIR_PERMS (APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE \
-                   | APR_FPROT_GREAD | APR_FPROT_GEXECUTE \
-                   | APR_FPROT_WREAD | APR_FPROT_WEXECUTE)
+/* Cached content is not world-readable (SPEC §4): the server's User owns
+ * it and its Group may read it. Directories above the root that start-up
+ * creates stay searchable so User can reach the root. */
+#define CONTENT_DIR_MODE   0750
+#define CONTENT_FILE_MODE  0640
+#define ABOVE_ROOT_PERMS (APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE \
+                          | APR_FPROT_GREAD | APR_FPROT_GEXECUTE \
+                          | APR_FPROT_WREAD | APR_FPROT_WEXECUTE)
 
 #define MARKER_TEXT "This directory is a mod_zddc_mirror cache root.\n"
 
@@ -178,7 +183,7 @@ static apr_status_t ensure_dirs_from(zddc_store *st, const char *dir,
             if (!create) {
                 return APR_ENOENT;
             }
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+            if (mkdir(buf, CONTENT_DIR_MODE) != 0 && errno != EEXIST) {
                 return os_error();
             }
             if (lstat(buf, &sb) != 0) {
@@ -436,7 +441,14 @@ static apr_status_t disk_open(zddc_store **stp, const char *root,
 
     rv = apr_stat(&fi, st->root, APR_FINFO_TYPE, p);
     if (APR_STATUS_IS_ENOENT(rv)) {
-        rv = apr_dir_make_recursive(st->root, DIR_PERMS, p);
+        char *parent = apr_pstrdup(p, st->root);
+        *strrchr(parent, '/') = '\0';
+        rv = *parent ? apr_dir_make_recursive(parent, ABOVE_ROOT_PERMS, p)
+                     : APR_SUCCESS;
+        if (rv == APR_SUCCESS && mkdir(st->root, CONTENT_DIR_MODE) != 0
+            && errno != EEXIST) {
+            rv = os_error();
+        }
         if (rv != APR_SUCCESS) {
             *err = apr_psprintf(p, "cannot create cache root %s", st->root);
             return rv;
@@ -452,8 +464,23 @@ static apr_status_t disk_open(zddc_store **stp, const char *root,
         *err = apr_psprintf(p, "cache root %s is not a directory", st->root);
         return APR_ENOTDIR;
     }
+    if (!created) {
+        /* An empty directory made for us (e.g. by root) is adopted like a
+         * new one: start-up gives it to User. */
+        int empty = 0;
+        created = dir_is_empty(st->root, &empty) == APR_SUCCESS && empty;
+    }
     if (created && (rv = give_to(st->root, uid, gid)) != APR_SUCCESS) {
         *err = apr_psprintf(p, "cannot chown cache root %s", st->root);
+        return rv;
+    }
+    /* Our own root made world-readable by hand or by an older version. */
+    if (lstat(st->root, &sb) == 0 && (sb.st_mode & 07)
+        && sb.st_uid == (uid == (apr_uid_t)-1 || geteuid() != 0
+                         ? geteuid() : uid)
+        && chmod(st->root, sb.st_mode & 07770) != 0) {
+        rv = os_error();
+        *err = apr_psprintf(p, "cannot chmod cache root %s", st->root);
         return rv;
     }
 
@@ -479,7 +506,7 @@ static apr_status_t disk_open(zddc_store **stp, const char *root,
             return APR_EEXIST;
         }
         fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                  0644);
+                  CONTENT_FILE_MODE);
         if (fd < 0) {
             rv = os_error();
             *err = apr_psprintf(p, "cannot create %s", marker);
@@ -694,7 +721,7 @@ static apr_status_t disk_begin(zddc_store *st, const char *fs_path,
 
     for (attempt = 0; attempt < BEGIN_ATTEMPTS && t->fd < 0; attempt++) {
         int fd = open(t->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC
-                      | O_NOFOLLOW, 0644);
+                      | O_NOFOLLOW, CONTENT_FILE_MODE);
 
         if (fd >= 0) {
             rv = tmp_lead(t, fd);
@@ -839,7 +866,7 @@ static apr_status_t disk_put(zddc_store *st, const char *fs_path,
         return rv;
     }
     apr_os_file_get(&fd, f);
-    if (fchmod(fd, 0644) != 0) {
+    if (fchmod(fd, CONTENT_FILE_MODE) != 0) {
         rv = os_error();
     }
     if (rv == APR_SUCCESS) {

@@ -342,6 +342,57 @@ const char *zddc_subtree_normalize(apr_pool_t *p, const char *s)
     return out;
 }
 
+const char *zddc_subtree_list_parse(apr_pool_t *p, const char *line,
+                                    apr_array_header_t *out)
+{
+    const char *s = line ? line : "";
+
+    for (;;) {
+        const char *start, *end;
+        char quote = 0;
+
+        while (is_space((unsigned char)*s)) {
+            s++;
+        }
+        if (*s == '"' || *s == '\'') {
+            quote = *s++;
+            start = s;
+            while (*s && *s != quote) {
+                s++;
+            }
+            if (!*s) {
+                return apr_psprintf(p, "unbalanced %c in '%s'", quote, line);
+            }
+            end = s++;
+            while (is_space((unsigned char)*s)) {
+                s++;
+            }
+            if (*s && *s != ',') {
+                return apr_psprintf(p, "text after a closing %c in '%s'",
+                                    quote, line);
+            }
+        }
+        else {
+            start = s;
+            while (*s && *s != ',') {
+                s++;
+            }
+            end = s;
+        }
+        while (!quote && end > start && is_space((unsigned char)end[-1])) {
+            end--;
+        }
+        if (quote || end > start) {
+            APR_ARRAY_PUSH(out, const char *) = zddc_subtree_normalize(
+                p, apr_pstrmemdup(p, start, (apr_size_t)(end - start)));
+        }
+        if (*s != ',') {
+            return NULL;
+        }
+        s++;
+    }
+}
+
 const char *zddc_subtree_match(const apr_array_header_t *subtrees,
                                const char *uri)
 {

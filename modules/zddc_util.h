@@ -22,6 +22,13 @@ int zddc_accept_wants_json(const char *accept);
 /* Leading "/" added, trailing "/" removed, empty or "/" -> "/". */
 const char *zddc_subtree_normalize(apr_pool_t *p, const char *s);
 
+/* Split a ZddcMirrorSubtree argument line into normalized subtrees pushed
+ * onto out (const char *): items are separated by commas outside quotes,
+ * each may be quoted with "" or '', and a space never splits a path. NULL,
+ * or a message for an unbalanced quote or text after a closing quote. */
+const char *zddc_subtree_list_parse(apr_pool_t *p, const char *line,
+                                    apr_array_header_t *out);
+
 /* Longest normalized subtree (array of const char *) that is a prefix of
  * uri on a segment boundary; "/" matches everything. NULL when none. */
 const char *zddc_subtree_match(const apr_array_header_t *subtrees,

@@ -34,7 +34,7 @@ NSDIR = PROJ + "/Drafts (not for storage)"
 m.put_file(NSDIR + "/plan.pdf", b"plan", mtime=T0)
 m.no_store.add(NSDIR + "/")
 
-a = Apache(cache_conf(m, token=BEARER)).start()
+a = Apache(cache_conf(m, "ZddcForwardWrites On\n", token=BEARER)).start()
 on_disk = a.on_disk
 
 

@@ -23,7 +23,7 @@ m.put_file(OTHER, b"%PDF-1.4 skid\n", mtime=T0)
 m.put_file(NEVER, b"never\n", mtime=T0)
 m.set_mtime(TRN, T0)
 
-a = Apache(cache_conf(m)).start()
+a = Apache(cache_conf(m, "ZddcForwardWrites On\n")).start()
 on_disk, disk = a.on_disk, a.disk
 
 

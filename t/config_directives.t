@@ -270,6 +270,10 @@ with open(os.path.join(a.cache, ".zddc-cache"), "w") as f:
     f.write("")
 os.unlink(precious)
 os.makedirs(os.path.join(a.cache, "Project 123456"))
+if os.geteuid() == 0:   # a mirror tree belongs to the server's User
+    for d, _, files in os.walk(a.cache):
+        for n in [d] + [os.path.join(d, f) for f in files]:
+            os.chown(n, 65534, 65534)
 started = started_ok(a)
 ok(started, "a non-empty cache root with the .zddc-cache marker is accepted")
 a.stop()

@@ -19,6 +19,7 @@ import html
 import json
 import mimetypes
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,7 +31,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 FAULTS = ("5xx", "slow", "drip", "truncate", "badjson",
-          "401", "403", "404", "410")
+          "401", "403", "404", "405", "410", "302")
 DRIP_HEAD = 1024          # bytes sent before a "drip" pause
 MAX_BODY = 64 << 20       # refuse request bodies larger than this
 IDLE_TIMEOUT = 30         # seconds an idle keep-alive connection is kept
@@ -150,6 +151,25 @@ class _Handler(BaseHTTPRequestHandler):
     def do_OPTIONS(self):
         self._dispatch()
 
+    do_PURGE = do_PROPFIND = do_MKCOL = do_OPTIONS
+
+    def do_TRACE(self):
+        # Reflects the request as stock Apache does (TraceEnable On): an
+        # echo of every header, Authorization included.
+        m = self.master
+        m._record(self.command, urllib.parse.unquote(self.path), self.path,
+                  self.headers, "", b"")
+        head = "%s %s %s\r\n%s\r\n" % (self.command, self.path,
+                                         self.request_version,
+                                         "".join("%s: %s\r\n" % kv
+                                                 for kv in self.headers.items()))
+        data = head.encode("latin-1", "replace")
+        self.send_response(200)
+        self.send_header("Content-Type", "message/http")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _dispatch(self):
         m = self.master
         m._enter()
@@ -205,6 +225,13 @@ class _Handler(BaseHTTPRequestHandler):
             return self._simple(503, "service unavailable (fault)\n")
         if fault in ("401", "403", "404", "410"):
             return self._simple(int(fault), "fault %s\n" % fault)
+        if fault == "405":
+            return self._simple(405, "method not allowed (fault)\n",
+                                extra={"Allow": "GET, HEAD"})
+        if fault == "302":
+            return self._simple(302, "moved (fault)\n",
+                                extra={"Location": m.base_url + raw
+                                       + ".moved"})
         if fault == "slow":
             m._sleep(m.slow_seconds)
             if m._down.is_set():
@@ -235,6 +262,15 @@ class _Handler(BaseHTTPRequestHandler):
 
         if query:
             text = "query: %s\npath: %s\n" % (query, path)
+            rng = re.match(r"bytes=(\d+)-(\d+)$",
+                           self.headers.get("Range", ""))
+            if rng:
+                data = text.encode("utf-8")
+                lo, hi = int(rng.group(1)), min(int(rng.group(2)),
+                                                len(data) - 1)
+                return self._simple(206, data[lo:hi + 1].decode("utf-8"),
+                                    extra={"Content-Range": "bytes %d-%d/%d"
+                                           % (lo, hi, len(data))})
             return self._simple(200, text)
         if not os.path.exists(fs):
             return self._simple(404, "not found\n")

@@ -2,6 +2,7 @@
  * segment boundaries (SPEC §3, §6). */
 #include <apr_general.h>
 #include <apr_tables.h>
+#include <apr_strings.h>
 
 #include "tap.h"
 #include "zddc_util.h"
@@ -76,6 +77,38 @@ int main(void)
     is_str(zddc_subtree_match(n, "/b/a"), NULL, "'/b/a' is outside '/a'");
     is_str(zddc_subtree_match(empty, "/a"), NULL, "no subtrees, no match");
     is_str(zddc_subtree_match(NULL, "/a"), NULL, "NULL list, no match");
+
+    {
+        struct { const char *line; const char *want; } cases[] = {
+            { "/Project 123456", "/Project 123456" },
+            { "\"/Project 123456\", \"/Project 654321\"",
+              "/Project 123456|/Project 654321" },
+            { "/Project 123456, /Project 654321/",
+              "/Project 123456|/Project 654321" },
+            { "'/A, with comma', /B", "/A, with comma|/B" },
+            { "  /a ,, /b  ", "/a|/b" },
+            { "\"\"", "/" },
+            { "/2025-10-31_123456-EL-TRN-0001 (IFR) - Transmittal",
+              "/2025-10-31_123456-EL-TRN-0001 (IFR) - Transmittal" },
+        };
+        const char *bad[] = { "\"/a", "'/a\" ", "\"/a\" x", NULL };
+        apr_size_t i;
+
+        for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            apr_array_header_t *out = apr_array_make(p, 2,
+                                                     sizeof(const char *));
+            const char *err = zddc_subtree_list_parse(p, cases[i].line, out);
+            const char *got = err ? err : apr_array_pstrcat(p, out, '|');
+            is_str(got, cases[i].want,
+                   apr_psprintf(p, "subtree list '%s'", cases[i].line));
+        }
+        for (i = 0; bad[i]; i++) {
+            apr_array_header_t *out = apr_array_make(p, 2,
+                                                     sizeof(const char *));
+            ok(zddc_subtree_list_parse(p, bad[i], out) != NULL,
+               apr_psprintf(p, "subtree list '%s' is refused", bad[i]));
+        }
+    }
 
     apr_pool_destroy(p);
     apr_terminate();
