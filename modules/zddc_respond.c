@@ -24,6 +24,13 @@ void zddc_respond_verdict(request_rec *r, const char *verdict)
 int zddc_respond_cached(request_rec *r, const char *fs_path,
                         const char *content_type, const char *verdict)
 {
+    return zddc_respond_cached_ex(r, fs_path, content_type, verdict, 0);
+}
+
+int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
+                           const char *content_type, const char *verdict,
+                           int no_validator)
+{
     core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
     apr_int32_t flags = APR_READ | APR_BINARY;
     apr_bucket_brigade *bb;
@@ -63,19 +70,22 @@ int zddc_respond_cached(request_rec *r, const char *fs_path,
     }
     zddc_respond_verdict(r, verdict);
 
-    ap_update_mtime(r, r->finfo.mtime);
-    ap_set_last_modified(r);
-#if AP_MODULE_MAGIC_AT_LEAST(20120211, 101)
-    ap_set_etag_fd(r, fd);      /* FileETag Digest hashes what is sent */
-#else
-    ap_set_etag(r);
-#endif
     ap_set_accept_ranges(r);
     ap_set_content_length(r, r->finfo.size);
-    status = ap_meets_conditions(r);
-    if (status != OK) {
-        apr_file_close(fd);
-        return status;
+    /* A copy without a validator has no date to offer nor to match. */
+    if (!no_validator) {
+        ap_update_mtime(r, r->finfo.mtime);
+        ap_set_last_modified(r);
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 101)
+        ap_set_etag_fd(r, fd);  /* FileETag Digest hashes what is sent */
+#else
+        ap_set_etag(r);
+#endif
+        status = ap_meets_conditions(r);
+        if (status != OK) {
+            apr_file_close(fd);
+            return status;
+        }
     }
 
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);

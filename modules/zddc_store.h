@@ -49,6 +49,16 @@ typedef struct {
     const char *content_disposition;
 } zddc_store_meta;
 
+/* What a writer learnt from the master before the body, published with its
+ * temp so that every client following the download can send it too. */
+typedef struct {
+    apr_time_t last_modified;   /* the master's, 0 = none */
+    apr_off_t length;           /* -1 = unknown */
+    int no_store;               /* the body is not to be kept */
+    const char *content_type;
+    const char *content_disposition;
+} zddc_store_head;
+
 typedef enum {
     ZDDC_FOLLOW_MORE,       /* *len bytes returned; the download goes on */
     ZDDC_FOLLOW_WAIT,       /* nothing new yet; poll again shortly */
@@ -121,6 +131,11 @@ typedef struct {
      * zeroed) when there is none for its current content. */
     apr_status_t (*meta_get)(zddc_store *st, const char *fs_path,
                              zddc_store_meta *m, apr_pool_t *p);
+    /* Leader: publish the head of the download in progress (before any
+     * body byte). Follower: read it; APR_ENOENT while there is none. */
+    apr_status_t (*head_set)(zddc_store_tmp *t, const zddc_store_head *h);
+    apr_status_t (*head_get)(zddc_store_tmp *t, zddc_store_head *h,
+                             apr_pool_t *p);
     /* Keep m with the object at fs_path as it is now (atomically). */
     apr_status_t (*meta_set)(zddc_store *st, const char *fs_path,
                              const zddc_store_meta *m, apr_pool_t *p);

@@ -9,12 +9,14 @@
 #include <apr_portable.h>
 
 #include <dirent.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1311,6 +1313,72 @@ static apr_status_t disk_meta_set(zddc_store *st, const char *fs_path,
     return disk_put(st, meta_path(p, fs_path), text, strlen(text), 0, p);
 }
 
+/* The head travels with the temp's inode as an extended attribute, so a
+ * follower reads the head of the very download it follows. */
+#define HEAD_XATTR "user.zddc.head"
+#define HEAD_MAX 4096
+
+static apr_status_t disk_head_set(zddc_store_tmp *t, const zddc_store_head *h)
+{
+    char buf[HEAD_MAX];
+    int n;
+
+    if (!t || !t->leader || t->fd < 0) {
+        return APR_EINVAL;
+    }
+    n = snprintf(buf, sizeof(buf), "%" APR_INT64_T_FMT "\n%" APR_OFF_T_FMT
+                 "\n%d\n%s\n%s\n", (apr_int64_t)h->last_modified, h->length,
+                 h->no_store ? 1 : 0,
+                 h->content_type ? h->content_type : "",
+                 h->content_disposition ? h->content_disposition : "");
+    if (n < 0 || n >= (int)sizeof(buf)) {
+        n = snprintf(buf, sizeof(buf), "%" APR_INT64_T_FMT "\n%"
+                     APR_OFF_T_FMT "\n%d\n\n\n",
+                     (apr_int64_t)h->last_modified, h->length,
+                     h->no_store ? 1 : 0);
+    }
+    if (fsetxattr(t->fd, HEAD_XATTR, buf, (size_t)n, 0) != 0) {
+        return os_error();
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t disk_head_get(zddc_store_tmp *t, zddc_store_head *h,
+                                  apr_pool_t *p)
+{
+    char buf[HEAD_MAX + 1];
+    char *line[5], *s;
+    ssize_t n;
+    int i;
+
+    memset(h, 0, sizeof(*h));
+    h->length = -1;
+    if (!t || t->fd < 0) {
+        return APR_EINVAL;
+    }
+    n = fgetxattr(t->fd, HEAD_XATTR, buf, HEAD_MAX);
+    if (n < 0) {
+        return errno == ENODATA ? APR_ENOENT : os_error();
+    }
+    buf[n] = '\0';
+    for (i = 0, s = buf; i < 5; i++) {
+        char *nl = strchr(s, '\n');
+
+        if (!nl) {
+            return APR_ENOENT;
+        }
+        *nl = '\0';
+        line[i] = s;
+        s = nl + 1;
+    }
+    h->last_modified = (apr_time_t)apr_atoi64(line[0]);
+    h->length = (apr_off_t)apr_atoi64(line[1]);
+    h->no_store = line[2][0] == '1';
+    h->content_type = line[3][0] ? apr_pstrdup(p, line[3]) : NULL;
+    h->content_disposition = line[4][0] ? apr_pstrdup(p, line[4]) : NULL;
+    return APR_SUCCESS;
+}
+
 const zddc_store_provider zddc_store_disk_provider = {
     .open = disk_open,
     .map = disk_map,
@@ -1329,6 +1397,8 @@ const zddc_store_provider zddc_store_disk_provider = {
     .list = disk_list,
     .root = disk_root,
     .get = disk_get,
+    .head_set = disk_head_set,
+    .head_get = disk_head_get,
     .meta_get = disk_meta_get,
     .meta_set = disk_meta_set
 };

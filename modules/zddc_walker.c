@@ -17,6 +17,7 @@
 #include "zddc_walker.h"
 #include "zddc_store.h"
 #include "zddc_upstream.h"
+#include "zddc_fill.h"
 #include "zddc_json.h"
 #include "zddc_util.h"
 
@@ -127,14 +128,6 @@ typedef struct {
     file_task files[WALK_BATCH];
 } file_batch;
 
-typedef struct {
-    walk_ctx *w;
-    file_task *t;
-    zddc_store_tmp *tmp;
-    int busy;                    /* another writer is downloading it */
-    int no_store;
-    apr_status_t failed;         /* the store refused the body */
-} file_fetch;
 
 #define WALK_ADD(w, field, n) \
     apr_atomic_add64(&(w)->counts.field, (apr_uint64_t)(n))
@@ -381,22 +374,6 @@ static void walk_plan_gone_dir(walk_ctx *w, const char *url_dir, apr_pool_t *p)
     }
 }
 
-/* The mtime to store for a body whose Last-Modified is lm. Validators have
- * whole seconds: a copy stamped with the second it was fetched in would
- * answer 304 to a change made later in that same second, so it is stamped
- * a second earlier and the next walk fetches it once more. A date in the
- * future is kept as it is: back-dated, it would never match the listing
- * and every walk would download the file again. */
-static apr_time_t walk_store_mtime(apr_time_t lm)
-{
-    apr_time_t now = apr_time_now();
-
-    if (lm && lm <= now && apr_time_sec(lm) + 1 >= apr_time_sec(now)) {
-        return lm - apr_time_from_sec(1);
-    }
-    return lm;
-}
-
 /* A listing body collected in memory, at most ZDDC_LISTING_MAX bytes. */
 typedef struct {
     apr_pool_t *p;
@@ -461,7 +438,7 @@ static void walk_store_listing(walk_ctx *w, const char *url_dir,
                                const zddc_upstream_resp *resp, apr_pool_t *p)
 {
     const char *etag = apr_table_get(resp->headers, "ETag");
-    apr_time_t mtime = walk_store_mtime(resp->last_modified);
+    apr_time_t mtime = zddc_fill_store_mtime(resp->last_modified, apr_time_now());
     zddc_store_meta meta;
     char *cur = NULL;
     apr_size_t cur_len = 0;
@@ -636,200 +613,95 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
     return LISTING_FAILED;
 }
 
-static apr_status_t file_on_headers(void *baton,
-                                    const zddc_upstream_resp *resp)
+/* Body bytes of a walk's fill: counted, and the walk's deadline kept. */
+static apr_status_t walk_fill_progress(void *baton, apr_size_t len)
 {
-    file_fetch *ff = baton;
-    walk_ctx *w = ff->w;
-    int leader = 0;
-    apr_status_t rv;
+    walk_ctx *w = baton;
 
-    if (resp->status != 200) {
-        return APR_SUCCESS;
-    }
-    if (resp->no_store) {
-        ff->no_store = 1;
-        return APR_EINCOMPLETE;
-    }
-    rv = w->sp->begin(w->st, ff->t->fs, &ff->tmp, &leader, ff->t->pool);
-    if (APR_STATUS_IS_EAGAIN(rv)) {
-        ff->tmp = NULL;
-        ff->busy = 1;
-        return rv;
-    }
-    if (rv != APR_SUCCESS) {
-        ff->tmp = NULL;
-        ff->failed = rv;
-        return rv;
-    }
-    if (!leader) {
-        w->sp->unfollow(ff->tmp);
-        ff->tmp = NULL;
-        ff->busy = 1;
-        return APR_EAGAIN;
-    }
-    return APR_SUCCESS;
-}
-
-static apr_status_t file_on_body(void *baton, const char *data, apr_size_t len)
-{
-    file_fetch *ff = baton;
-    walk_ctx *w = ff->w;
-    apr_status_t rv;
-
-    if (!ff->tmp) {
-        return APR_SUCCESS;
-    }
-    if (walk_check_deadline(w)) {
-        return APR_TIMEUP;
-    }
-    rv = w->sp->write(ff->tmp, data, len);
-    if (rv != APR_SUCCESS) {
-        ff->failed = rv;
-        return rv;
-    }
     WALK_ADD(w, bytes, len);
-    return APR_SUCCESS;
+    return walk_check_deadline(w) ? APR_TIMEUP : APR_SUCCESS;
 }
 
-/* The upstream answered 200 with Cache-Control: no-store: nothing is kept,
- * and a copy kept before goes now, or it would be served stale later. */
-static void walk_drop_no_store(walk_ctx *w, file_task *t)
-{
-    int count = 0;
-    apr_status_t rv;
-
-    if (!t->have_local) {
-        WALK_ADD(w, skipped, 1);
-        return;
-    }
-    rv = w->sp->purge(w->st, t->url, &count, t->pool);
-    if (APR_STATUS_IS_ENOENT(rv)) {
-        WALK_ADD(w, skipped, 1);
-    }
-    else if (rv == APR_SUCCESS) {
-        WALK_ADD(w, purged, 1);
-        walk_report_add(w, w->report.purged, &w->report.purged_total, t->url);
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                     "zddc_mirror: %s: walk of %s: purged %s: the upstream "
-                     "answered Cache-Control: no-store", w->vhost, w->job->subtree,
-                     ap_escape_logitem(t->pool, t->url));
-    }
-    else {
-        WALK_ADD(w, errors, 1);
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
-                     "zddc_mirror: %s: walk of %s: cannot purge %s, which the "
-                     "upstream answered with Cache-Control: no-store",
-                     w->vhost, w->job->subtree, ap_escape_logitem(t->pool, t->url));
-    }
-}
-
-/* A conditional GET of one file into a store temp: 304 touch, 200 commit,
- * 200 no-store purge, 403/404/410 purge (planned), anything broken
- * discarded. Returns 1, counting nothing, when another writer holds the
- * file. */
+/* One file through the fill engine (the request path's rules): 304 nothing
+ * but the copy confirmed, 200 replaced atomically, 200 no-store purged,
+ * 403/404/410 purge planned. Returns 1, counting nothing, when another
+ * writer holds the file. */
 static int walk_fetch_file_once(walk_ctx *w, file_task *t)
 {
-    zddc_upstream_req req;
-    zddc_upstream_resp resp;
-    file_fetch ff;
-    apr_status_t rv;
+    zddc_fill_result res;
+    zddc_fill_copy copy;
+    zddc_fill_e got;
 
-    memset(&req, 0, sizeof(req));
-    memset(&resp, 0, sizeof(resp));
-    memset(&ff, 0, sizeof(ff));
-    ff.w = w;
-    ff.t = t;
-    req.path = t->url;
-    req.body_length = -1;
-    req.if_modified_since = t->ims;
-    req.on_headers = file_on_headers;
-    req.on_body = file_on_body;
-    req.baton = &ff;
-    req.cancel = &w->job->cancel;
-
+    copy.have = t->have_local;
+    copy.mtime = t->ims;
     if (!walk_acquire(w)) {
         return 0;
     }
-    rv = zddc_upstream_perform(w->conf->up, &req, &resp, t->pool);
+    got = zddc_fill_sync(w->conf, t->url, t->fs, &copy, &w->job->cancel,
+                         walk_fill_progress, w, &res, t->pool);
     walk_release(w);
 
-    if (ff.tmp) {
-        if (rv == APR_SUCCESS && resp.status == 200
-            && ff.failed == APR_SUCCESS) {
-            apr_status_t crv = w->sp->commit(ff.tmp,
-                                             walk_store_mtime(
-                                                 resp.last_modified));
-
-            if (crv == APR_SUCCESS) {
-                WALK_ADD(w, fetched, 1);
-                walk_report_add(w, w->report.fetched,
-                                &w->report.fetched_total, t->url);
-            }
-            else {
-                WALK_ADD(w, errors, 1);
-                ap_log_error(APLOG_MARK, APLOG_WARNING, crv, w->s,
-                             "zddc_mirror: %s: walk of %s: cannot publish %s in "
-                             "the cache", w->vhost, w->job->subtree,
-                             ap_escape_logitem(t->pool, t->url));
-            }
+    switch (got) {
+    case ZDDC_FILL_BUSY:
+        return !walk_cancelled(w);
+    case ZDDC_FILL_STORED:
+        WALK_ADD(w, fetched, 1);
+        walk_report_add(w, w->report.fetched, &w->report.fetched_total,
+                        t->url);
+        break;
+    case ZDDC_FILL_NOT_MODIFIED:
+        WALK_ADD(w, skipped, 1);
+        break;
+    case ZDDC_FILL_NO_STORE:
+        if (res.purged) {
+            WALK_ADD(w, purged, 1);
+            walk_report_add(w, w->report.purged, &w->report.purged_total,
+                            t->url);
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
+                         "zddc_mirror: %s: walk of %s: purged %s: the "
+                         "upstream answered Cache-Control: no-store",
+                         w->vhost, w->job->subtree,
+                         ap_escape_logitem(t->pool, t->url));
         }
         else {
-            w->sp->discard(ff.tmp);
-        }
-        ff.tmp = NULL;
-    }
-    if (ff.busy) {
-        return !walk_cancelled(w);
-    }
-    if (ff.no_store) {
-        walk_drop_no_store(w, t);
-        return 0;
-    }
-    if (ff.failed != APR_SUCCESS) {
-        WALK_ADD(w, errors, 1);
-        ap_log_error(APLOG_MARK, APLOG_WARNING, ff.failed, w->s,
-                     "zddc_mirror: %s: walk of %s: cannot store %s in the cache",
-                     w->vhost, w->job->subtree, ap_escape_logitem(t->pool, t->url));
-        return 0;
-    }
-    if (rv != APR_SUCCESS) {
-        if (!walk_cancelled(w)) {
-            WALK_ADD(w, errors, 1);
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: %s: walk of %s: %s failed: %s",
-                         w->vhost, w->job->subtree,
-                         zddc_upstream_url(w->conf->up, t->pool, t->url),
-                         zddc_upstream_strerror(rv, t->pool));
-        }
-        return 0;
-    }
-    switch (resp.status) {
-    case 200:
-        break;
-    case 304:
-        WALK_ADD(w, skipped, 1);
-        if (t->have_local) {
-            w->sp->touch(w->st, t->fs);
+            WALK_ADD(w, skipped, 1);
         }
         break;
-    case 401:
+    case ZDDC_FILL_UNAUTHORIZED:
         walk_auth_failed(w, t->url, t->pool);
         break;
-    case 403:
-    case 404:
-    case 410:
+    case ZDDC_FILL_GONE:
         if (t->have_local) {
             walk_plan(w, t->url, 1);
         }
         break;
-    default:
+    case ZDDC_FILL_OTHER:
         WALK_ADD(w, errors, 1);
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                      "zddc_mirror: %s: walk of %s: %s answered %d",
                      w->vhost, w->job->subtree,
                      zddc_upstream_url(w->conf->up, t->pool, t->url),
-                     resp.status);
+                     res.resp.status);
+        break;
+    case ZDDC_FILL_FAILED:
+    default:
+        if (walk_cancelled(w)) {
+            break;
+        }
+        WALK_ADD(w, errors, 1);
+        if (res.store_error) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                         "zddc_mirror: %s: walk of %s: cannot store %s in "
+                         "the cache: %s", w->vhost, w->job->subtree,
+                         ap_escape_logitem(t->pool, t->url), res.store_error);
+        }
+        else {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                         "zddc_mirror: %s: walk of %s: %s failed: %s",
+                         w->vhost, w->job->subtree,
+                         zddc_upstream_url(w->conf->up, t->pool, t->url),
+                         zddc_upstream_describe(res.rv, &res.resp, t->pool));
+        }
         break;
     }
     return 0;

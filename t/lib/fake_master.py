@@ -326,7 +326,8 @@ class _Handler(BaseHTTPRequestHandler):
         match = self._etag_matches(etag)
         # RFC 9110 §13.2.2: If-None-Match, when present, decides alone.
         fresh = match if match is not None else self._not_modified(lm)
-        if fresh and status == 200:
+        no_lm = path in self.master.no_last_modified
+        if fresh and status == 200 and not no_lm:
             self.send_response(304)
             self.send_header("Last-Modified", http_date(lm))
             if etag:
@@ -339,7 +340,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Last-Modified", http_date(lm))
+        if not no_lm:
+            self.send_header("Last-Modified", http_date(lm))
         if etag:
             self.send_header("ETag", etag)
         if path in self.master.no_store:
@@ -416,7 +418,8 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeMaster:
     """A fake ZDDC master. Attributes tests may change at any time:
     acl (dict bearer -> prefixes), faults (dict prefix-or-'*' -> fault),
-    no_store (set of decoded paths), slow_seconds (float), verbose,
+    no_store (set of decoded paths), no_last_modified (set of decoded paths
+    answered without Last-Modified, never 304), slow_seconds (float), verbose,
     listing_etags (bool: listings carry an ETag and honour If-None-Match),
     raw_listings (dict directory path -> bytes served as its JSON listing).
 
@@ -439,6 +442,7 @@ class FakeMaster:
         self._acl = AclDict(acl, self._bump_acl)
         self.faults = {}
         self.no_store = set()
+        self.no_last_modified = set()
         self.realistic = realistic
         self.listing_etags = listing_etags
         self.raw_listings = {}
