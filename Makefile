@@ -8,13 +8,16 @@ SRCS       = mod_zddc_mirror.c $(wildcard modules/*.c)
 HDRS       = $(wildcard modules/*.h)
 WARN       = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 SAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# Compiler/linker flags added by a packager (debian/rules: dpkg-buildflags).
+EXTRA_CFLAGS  ?=
+EXTRA_LDFLAGS ?=
 ifeq ($(SANITIZE),1)
   XCFLAGS  = $(WARN) -O1 -g $(SAN_FLAGS)
   XLDFLAGS = $(SAN_FLAGS)
   BUILD    = build-san
 else
-  XCFLAGS  = $(WARN) -O2 -g
-  XLDFLAGS =
+  XCFLAGS  = $(WARN) -O2 -g $(EXTRA_CFLAGS)
+  XLDFLAGS = $(EXTRA_LDFLAGS)
   BUILD    = build
 endif
 APXS_CFLAGS  = $(foreach f,$(XCFLAGS),-Wc,$(f)) -Imodules
@@ -22,12 +25,17 @@ APXS_LDFLAGS = $(foreach f,$(XLDFLAGS),-Wl,$(f)) -lcurl -lcjson
 LIBEXECDIR   = $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
 SYSCONFDIR   = $(shell $(APXS) -q SYSCONFDIR 2>/dev/null)
 
+# The one version string is modules/zddc_version.h (SPEC §9).
+VERSION      = $(shell sed -n 's/^\#define ZDDC_VERSION "\(.*\)"$$/\1/p' modules/zddc_version.h)
+DEBPKG       = libapache2-mod-zddc-mirror
+DEBDIR      ?= $(CURDIR)/build-deb
+
 APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
 APR_LIBS   = $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld --libs 2>/dev/null)
-UNIT_SRCS  = modules/zddc_rootcheck.c modules/zddc_util.c modules/zddc_json.c modules/zddc_listing.c modules/zddc_store_disk.c modules/zddc_upstream.c modules/zddc_upstream_plain.c
+UNIT_SRCS  = modules/zddc_cache_status.c modules/zddc_rootcheck.c modules/zddc_util.c modules/zddc_json.c modules/zddc_listing.c modules/zddc_store_disk.c modules/zddc_upstream.c modules/zddc_upstream_plain.c
 UNIT_TESTS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/*.c))
 
-.PHONY: all deps install test unit demo bench clean
+.PHONY: all deps install uninstall deb version test unit demo bench clean
 
 all: $(BUILD)/mod_$(MODNAME).so
 
@@ -49,10 +57,62 @@ unit: $(UNIT_TESTS)
 deps:
 	@sh t/lib/install-deps.sh
 
+# make install / make uninstall: the package's layout without a package
+# (SPEC §9). An existing mods-available/zddc_mirror.conf that differs from
+# ours is the administrator's: it is kept, ours goes beside it as
+# zddc_mirror.conf.dist. uninstall removes what install put, keeps an edited
+# .conf, and refuses while the module is enabled (a2dismod first).
+MODAVAIL = $(DESTDIR)$(SYSCONFDIR)/mods-available
+MODCONF  = $(MODAVAIL)/$(MODNAME).conf
+
 install: $(BUILD)/mod_$(MODNAME).so
-	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSCONFDIR)/mods-available
+	install -d -m 755 $(DESTDIR)$(LIBEXECDIR) $(MODAVAIL)
 	install -m 644 $(BUILD)/mod_$(MODNAME).so $(DESTDIR)$(LIBEXECDIR)/mod_$(MODNAME).so
-	install -m 644 conf/zddc_mirror.load conf/zddc_mirror.conf $(DESTDIR)$(SYSCONFDIR)/mods-available/
+	sed 's|/usr/lib/apache2/modules/|$(LIBEXECDIR)/|' conf/$(MODNAME).load >$(MODAVAIL)/$(MODNAME).load.tmp
+	chmod 644 $(MODAVAIL)/$(MODNAME).load.tmp && mv -f $(MODAVAIL)/$(MODNAME).load.tmp $(MODAVAIL)/$(MODNAME).load
+	@if [ -e $(MODCONF) ] && ! cmp -s conf/$(MODNAME).conf $(MODCONF); then \
+	    install -m 644 conf/$(MODNAME).conf $(MODCONF).dist; \
+	    echo "install: kept your edited $(MODCONF); the new one is $(MODCONF).dist"; \
+	else \
+	    install -m 644 conf/$(MODNAME).conf $(MODCONF) && rm -f $(MODCONF).dist; \
+	fi
+
+uninstall:
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mods-enabled/$(MODNAME).load ]; then \
+	    echo "uninstall: $(MODNAME) is enabled; run a2dismod $(MODNAME) and reload Apache first" >&2; \
+	    exit 1; \
+	fi
+	rm -f $(DESTDIR)$(LIBEXECDIR)/mod_$(MODNAME).so $(MODAVAIL)/$(MODNAME).load $(MODCONF).dist
+	@if cmp -s conf/$(MODNAME).conf $(MODCONF); then \
+	    rm -f $(MODCONF); \
+	elif [ -e $(MODCONF) ]; then \
+	    echo "uninstall: kept your edited $(MODCONF)"; \
+	fi
+
+version:
+	@echo $(VERSION)
+
+# make deb: builds $(DEBPKG)_$(VERSION)_<arch>.deb into $(DEBDIR) from a copy
+# of this tree (nothing is written here); the build dependencies of
+# debian/control are installed first if missing.
+DEBSRC = $(DEBDIR)/src/$(DEBPKG)-$(VERSION)
+deb: deps
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version); \
+	if [ "$$v" != "$(VERSION)" ]; then \
+	    echo "deb: debian/changelog is at $$v, modules/zddc_version.h at $(VERSION)" >&2; \
+	    exit 1; \
+	fi
+	rm -rf $(DEBDIR)/src && mkdir -p $(DEBSRC)
+	tar -C $(CURDIR) --exclude=./build --exclude=./build-san --exclude=./build-deb \
+	    --exclude=./.git --exclude=__pycache__ -cf - . | tar -C $(DEBSRC) -xf -
+	cd $(DEBSRC) && { dpkg-checkbuilddeps 2>/dev/null \
+	    || $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
+	        apt-get build-dep -y --no-install-recommends ./; }
+	cd $(DEBSRC) && dpkg-buildpackage -b --no-sign >$(DEBDIR)/build.log 2>&1 \
+	    || { tail -40 $(DEBDIR)/build.log; exit 1; }
+	mv -f $(DEBDIR)/src/$(DEBPKG)_$(VERSION)_*.deb $(DEBDIR)/
+	rm -rf $(DEBDIR)/src
+	@ls $(DEBDIR)/$(DEBPKG)_$(VERSION)_*.deb
 
 test: deps
 	$(MAKE) all unit SANITIZE=$(SANITIZE)
@@ -63,7 +123,7 @@ demo: deps
 	$(PYTHON) t/lib/demo.py --module $(CURDIR)/build/mod_$(MODNAME).so
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-deb
 
 bench: deps
 	$(MAKE) all

@@ -16,6 +16,7 @@
 
 #include "zddc_config.h"
 #include "zddc_fill.h"
+#include "zddc_metrics.h"
 #include "zddc_pipeline.h"
 #include "zddc_rootcheck.h"
 #include "zddc_sched.h"
@@ -23,6 +24,7 @@
 #include "zddc_store.h"
 #include "zddc_upstream.h"
 #include "zddc_util.h"
+#include "zddc_version.h"
 
 /* AP_DECLARE_MODULE below also declares the log module index. */
 
@@ -191,6 +193,19 @@ static const char *set_freshness(cmd_parms *cmd, void *d, const char *v)
                           &c->freshness_set, 1);
 }
 
+static const char *set_max_stale(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+
+    if (!strcasecmp(v, "unlimited")) {
+        c->max_stale = ZDDC_UNLIMITED;
+        c->max_stale_set = 1;
+        return NULL;
+    }
+    return parse_duration(cmd, "ZddcCacheMaxStale", v, &c->max_stale,
+                          &c->max_stale_set, 1);
+}
+
 static const char *set_min_interval(cmd_parms *cmd, void *d, const char *v)
 {
     zddc_server_conf *c = cmd_conf(cmd);
@@ -311,6 +326,9 @@ static const command_rec zddc_cmds[] = {
                   "connect timeout and stall limit (e.g. 30s)"),
     AP_INIT_TAKE1("ZddcCacheRoot", set_cache_root, NULL, RSRC_CONF,
                   "directory holding the mirror tree"),
+    AP_INIT_TAKE1("ZddcCacheMaxStale", set_max_stale, NULL, RSRC_CONF,
+                  "with the master unreachable, do not serve a copy last "
+                  "confirmed longer ago than this (or 'unlimited')"),
     AP_INIT_TAKE1("ZddcCacheFreshness", set_freshness, NULL, RSRC_CONF,
                   "serve without revalidating when validated this recently"),
     AP_INIT_RAW_ARGS("ZddcMirrorSubtree", set_subtree, NULL, RSRC_CONF,
@@ -411,6 +429,24 @@ static int zddc_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
            ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
+/* One -V style line per (re)start, not for the first dry-run pass. */
+static void log_configured(server_rec *s)
+{
+    server_rec *vs;
+    int n = 0;
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return;
+    }
+    for (vs = s; vs; vs = vs->next) {
+        n += zddc_config_get(vs)->mode != ZDDC_MODE_OFF;
+    }
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_zddc_mirror/%s "
+                 "(libcurl/%s) configured -- %d virtual host%s in Cache or "
+                 "Mirror mode", ZDDC_VERSION, zddc_upstream_client_version(),
+                 n, n == 1 ? "" : "s");
+}
+
 static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp, server_rec *s)
 {
@@ -471,8 +507,12 @@ static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    return zddc_sched_post_config(pconf, plog, ptemp, s) == APR_SUCCESS
-           ? OK : HTTP_INTERNAL_SERVER_ERROR;
+    if (zddc_sched_post_config(pconf, plog, ptemp, s) != APR_SUCCESS
+        || zddc_metrics_post_config(pconf, s) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    log_configured(s);
+    return OK;
 }
 
 static void zddc_child_init(apr_pool_t *pchild, server_rec *s)
@@ -554,6 +594,8 @@ static void zddc_register_hooks(apr_pool_t *p)
     ap_hook_fixups(zddc_fixups, NULL, NULL, APR_HOOK_LAST);
     ap_hook_handler(zddc_status_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(zddc_pipeline_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(zddc_metrics_log_transaction, NULL, NULL,
+                            APR_HOOK_MIDDLE);
     APR_OPTIONAL_HOOK(ap, status_hook, zddc_status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);
 }

@@ -12,6 +12,7 @@ void *zddc_config_create(apr_pool_t *p, server_rec *s)
     c->mode = ZDDC_MODE_OFF;
     c->timeout = ZDDC_DEFAULT_TIMEOUT;
     c->freshness = ZDDC_DEFAULT_FRESHNESS;
+    c->max_stale = ZDDC_UNLIMITED;
     c->subtrees = apr_array_make(p, 2, sizeof(const char *));
     c->min_interval = ZDDC_DEFAULT_MIN_INTERVAL;
     c->parallelism = ZDDC_DEFAULT_PARALLELISM;
@@ -40,6 +41,7 @@ void *zddc_config_merge(apr_pool_t *p, void *basev, void *addv)
     ZDDC_MERGE(timeout);
     ZDDC_MERGE(cache_root);
     ZDDC_MERGE(freshness);
+    ZDDC_MERGE(max_stale);
     ZDDC_MERGE(subtrees);
     ZDDC_MERGE(min_interval);
     ZDDC_MERGE(parallelism);

@@ -9,6 +9,7 @@
 #include "zddc_pipeline.h"
 #include "zddc_config.h"
 #include "zddc_respond.h"
+#include "zddc_cache_status.h"
 #include "zddc_forward.h"
 #include "zddc_fill.h"
 #include "zddc_json.h"
@@ -61,6 +62,24 @@ static zddc_fetch_e classify(int status)
         return ZDDC_FETCH_REDIRECT;
     }
     return ZDDC_FETCH_OTHER;
+}
+
+/* The verdict an upstream answer earns: fresh, unless the upstream's own
+ * Cache-Status says it served a stale copy (a higher tier whose master is
+ * away); then ours is STALE too (SPEC §5, §10). Records the upstream's
+ * field so our member follows it. */
+static const char *upstream_verdict(request_rec *r,
+                                    const zddc_upstream_resp *resp,
+                                    const char *fresh)
+{
+    const char *cs = resp->headers
+                     ? apr_table_get(resp->headers, "Cache-Status") : NULL;
+
+    if (!cs) {
+        return fresh;
+    }
+    apr_table_setn(r->notes, ZDDC_NOTE_UPSTREAM_CS, apr_pstrdup(r->pool, cs));
+    return zddc_cache_status_says_stale(cs) ? ZDDC_STALE : fresh;
 }
 
 static int upstream_unauthorized(request_rec *r, zddc_server_conf *conf)
@@ -175,7 +194,12 @@ static int stream_from_store(request_rec *r, zddc_server_conf *conf,
     memset(&head, 0, sizeof(head));
     head.length = -1;
     zddc_stream_init(&out, r);
-    zddc_respond_verdict(r, ZDDC_MISS);
+    if (!fill) {
+        zddc_verdict_info vi = { 0 };
+
+        vi.stored = 1;      /* someone else's download into the cache */
+        zddc_respond_verdict_info(r, ZDDC_MISS, &vi);
+    }
     for (;;) {
         apr_size_t len = cap;
         zddc_follow_e st = sp->follow(tmp, buf, &len);
@@ -247,9 +271,34 @@ static int stream_from_store(request_rec *r, zddc_server_conf *conf,
     }
 }
 
-/* The answer of a fill that did not store a body. */
+/* The master was not heard (connect error, timeout, 5xx): the cached copy
+ * is served STALE unless it was last confirmed longer ago than
+ * ZddcCacheMaxStale; then 504, verdict MISS, and the copy stays on disk
+ * for when the master is back (SPEC §3, §5). */
+static int serve_stale(request_rec *r, zddc_server_conf *conf,
+                       const char *fs_path, const char *type,
+                       apr_time_t confirmed, const char *detail)
+{
+    apr_interval_time_t age = apr_time_now() - confirmed;
+
+    if (conf->max_stale >= 0 && age > conf->max_stale) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "%s: master unreachable and the cached copy was last "
+                      "confirmed %" APR_TIME_T_FMT " s ago, longer than "
+                      "ZddcCacheMaxStale; answering 504, copy kept", r->uri,
+                      apr_time_sec(age));
+        zddc_respond_verdict(r, ZDDC_MISS);
+        return HTTP_GATEWAY_TIME_OUT;
+    }
+    apr_table_setn(r->notes, ZDDC_NOTE_STALE_DETAIL, detail);
+    return zddc_respond_cached_ex(r, fs_path, type, ZDDC_STALE,
+                                  copy_no_validator(conf, fs_path, r->pool));
+}
+
+/* The answer of a fill that did not store a body; confirmed is when the
+ * copy (if any) was last confirmed by the master. */
 static int answer_fill(request_rec *r, zddc_server_conf *conf,
-                       const char *fs_path, int have,
+                       const char *fs_path, int have, apr_time_t confirmed,
                        const zddc_fill_result *res)
 {
     int status = res->resp.status;
@@ -257,7 +306,9 @@ static int answer_fill(request_rec *r, zddc_server_conf *conf,
     switch (res->outcome) {
     case ZDDC_FILL_NOT_MODIFIED:
         if (have) {
-            return respond_copy(r, conf, fs_path, ZDDC_REVALIDATED);
+            return respond_copy(r, conf, fs_path,
+                                upstream_verdict(r, &res->resp,
+                                                 ZDDC_REVALIDATED));
         }
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "upstream answered 304 to an unconditional GET of %s",
@@ -277,7 +328,9 @@ static int answer_fill(request_rec *r, zddc_server_conf *conf,
                 ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                               "upstream answered %d for %s; serving the "
                               "cached copy", status, r->uri);
-                return respond_copy(r, conf, fs_path, ZDDC_STALE);
+                return serve_stale(r, conf, fs_path, NULL, confirmed,
+                                   apr_psprintf(r->pool, "stale: upstream "
+                                                "answered %d", status));
             }
             zddc_respond_verdict(r, ZDDC_MISS);
             return HTTP_BAD_GATEWAY;
@@ -302,7 +355,10 @@ static int answer_fill(request_rec *r, zddc_server_conf *conf,
                       "upstream unreachable for %s (%s); serving the cached "
                       "copy", r->uri,
                       zddc_upstream_describe(res->rv, &res->resp, r->pool));
-        return respond_copy(r, conf, fs_path, ZDDC_STALE);
+        return serve_stale(r, conf, fs_path, NULL, confirmed,
+                           res->rv == ZDDC_UP_ETIMEOUT
+                           ? "stale: upstream timed out"
+                           : "stale: upstream unreachable");
     }
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                   "upstream unreachable for %s (%s)", r->uri,
@@ -317,7 +373,8 @@ static int answer_fill(request_rec *r, zddc_server_conf *conf,
 
 /* The request's own fill: its headers, then its body from the store. */
 static int serve_own_fill(request_rec *r, zddc_server_conf *conf,
-                          const char *fs_path, int have, zddc_fill *fill,
+                          const char *fs_path, int have,
+                          apr_time_t confirmed, zddc_fill *fill,
                           zddc_store_tmp *follow)
 {
     const zddc_fill_result *res = zddc_fill_wait_head(fill);
@@ -326,6 +383,7 @@ static int serve_own_fill(request_rec *r, zddc_server_conf *conf,
     if (res->outcome == ZDDC_FILL_STORED
         || res->outcome == ZDDC_FILL_NO_STORE) {
         const char *mime = r->content_type;
+        zddc_verdict_info vi = { 0 };
 
         r->status = HTTP_OK;
         zddc_respond_copy_headers(r, res->resp.headers,
@@ -334,19 +392,23 @@ static int serve_own_fill(request_rec *r, zddc_server_conf *conf,
         if (mime) {
             ap_set_content_type(r, mime);
         }
+        vi.stored = res->outcome == ZDDC_FILL_STORED;
+        zddc_respond_verdict_info(r, upstream_verdict(r, &res->resp,
+                                                      ZDDC_MISS), &vi);
         rc = stream_from_store(r, conf, follow, fill);
         zddc_fill_release(fill);
         return rc;
     }
     store_of(conf)->unfollow(follow);
-    rc = answer_fill(r, conf, fs_path, have, res);
+    rc = answer_fill(r, conf, fs_path, have, confirmed, res);
     zddc_fill_release(fill);
     return rc;
 }
 
 /* One fill on this thread when the background threads are missing. */
 static int serve_sync_fill(request_rec *r, zddc_server_conf *conf,
-                           const char *fs_path, const zddc_fill_copy *copy)
+                           const char *fs_path, const zddc_fill_copy *copy,
+                           apr_time_t confirmed)
 {
     zddc_fill_result res;
     zddc_fill_e got = zddc_fill_sync(conf, r->uri, fs_path, copy, NULL, NULL,
@@ -362,7 +424,7 @@ static int serve_sync_fill(request_rec *r, zddc_server_conf *conf,
         /* Not kept, and the body was not spooled: ask once more, live. */
         return zddc_forward(r, conf);
     }
-    return answer_fill(r, conf, fs_path, copy->have, &res);
+    return answer_fill(r, conf, fs_path, copy->have, confirmed, &res);
 }
 
 static int serve_file(request_rec *r, zddc_server_conf *conf)
@@ -382,6 +444,7 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
         zddc_store_tmp *follow = NULL;
         zddc_fill *fill = NULL;
         zddc_fill_copy copy;
+        apr_time_t confirmed;
         apr_status_t rv;
         int rc;
 
@@ -407,10 +470,11 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
         }
         copy.have = have;
         copy.mtime = have ? fi.mtime : 0;
+        confirmed = have ? sp->validated_at(&fi) : 0;
         if (solo) {
             /* The writer we followed stored nothing (a 404, a no-store):
              * ask the master ourselves rather than queue behind another. */
-            rc = serve_sync_fill(r, conf, fs_path, &copy);
+            rc = serve_sync_fill(r, conf, fs_path, &copy, confirmed);
             if (rc != -1) {
                 return rc;
             }
@@ -420,7 +484,7 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
         rv = zddc_fill_start(conf, r->uri, fs_path, &copy, &fill, &follow,
                              r->pool);
         if (rv == APR_ENOTIMPL) {
-            rc = serve_sync_fill(r, conf, fs_path, &copy);
+            rc = serve_sync_fill(r, conf, fs_path, &copy, confirmed);
             return rc == -1 ? HTTP_SERVICE_UNAVAILABLE : rc;
         }
         if (rv != APR_SUCCESS) {
@@ -430,13 +494,15 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                           "cannot write %s into the cache", r->uri);
             if (have) {
-                return respond_copy(r, conf, fs_path, ZDDC_STALE);
+                return serve_stale(r, conf, fs_path, NULL, confirmed,
+                                   "stale: the cache cannot be written");
             }
             zddc_respond_verdict(r, ZDDC_MISS);
             return HTTP_BAD_GATEWAY;
         }
         if (fill) {
-            return serve_own_fill(r, conf, fs_path, have, fill, follow);
+            return serve_own_fill(r, conf, fs_path, have, confirmed, fill,
+                                  follow);
         }
         rc = stream_from_store(r, conf, follow, NULL);
         if (rc != -1) {
@@ -483,9 +549,11 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
     char *buf;
     apr_size_t len;
 
-    if (have) {
-        return zddc_respond_cached(r, side, json ? "application/json"
-                                   : "text/html; charset=utf-8", ZDDC_STALE);
+    if (have && sp->stat(conf->store, side, &fi, r->pool) == APR_SUCCESS) {
+        return serve_stale(r, conf, side, json ? "application/json"
+                           : "text/html; charset=utf-8",
+                           sp->validated_at(&fi),
+                           "stale: upstream unreachable");
     }
     if (!json
         && sp->map(conf->store, r->uri, ZDDC_OBJ_LISTING_JSON, &json_side,
@@ -498,9 +566,24 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
         if (apr_file_read_full(fd, buf, len, &len) == APR_SUCCESS
             && zddc_listing_parse(buf, len, &entries, &err, r->pool)
                 == APR_SUCCESS) {
+            zddc_listing_view view = { 0 };
             const char *html;
             apr_file_close(fd);
-            html = zddc_listing_render_html(r->pool, r->uri, entries);
+            view.stale = 1;
+            view.confirmed_at = sp->validated_at(&fi);
+            if (conf->max_stale >= 0
+                && apr_time_now() - view.confirmed_at > conf->max_stale) {
+                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                              "%s: master unreachable and the listing was "
+                              "last confirmed longer ago than "
+                              "ZddcCacheMaxStale; answering 504", r->uri);
+                zddc_respond_verdict(r, ZDDC_MISS);
+                return HTTP_GATEWAY_TIME_OUT;
+            }
+            apr_table_setn(r->notes, ZDDC_NOTE_STALE_DETAIL,
+                           "stale: upstream unreachable");
+            html = zddc_listing_render_html_view(r->pool, r->uri, entries,
+                                                 &view);
             ap_update_mtime(r, fi.mtime);
             ap_set_last_modified(r);
             return serve_listing_body(r, html, strlen(html),
@@ -573,14 +656,16 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
                           "could not store listing %s", side);
             return serve_listing_body(r, body, len, type, ZDDC_MISS);
         }
-        return zddc_respond_cached(r, side, type, ZDDC_MISS);
+        return zddc_respond_cached(r, side, type,
+                                   upstream_verdict(r, &resp, ZDDC_MISS));
     }
     case ZDDC_FETCH_NOT_MODIFIED:
         if (have) {
-            if (conf->freshness > 0) {
+            const char *v = upstream_verdict(r, &resp, ZDDC_REVALIDATED);
+            if (conf->freshness > 0 && strcmp(v, ZDDC_STALE)) {
                 sp->touch(conf->store, side);
             }
-            return zddc_respond_cached(r, side, type, ZDDC_REVALIDATED);
+            return zddc_respond_cached(r, side, type, v);
         }
         zddc_respond_verdict(r, ZDDC_MISS);
         return HTTP_BAD_GATEWAY;

@@ -8,17 +8,51 @@
 #include <http_core.h>
 #include <util_filter.h>
 #include <apr_strings.h>
+#include "zddc_cache_status.h"
 #include "zddc_respond.h"
+#include "zddc_metrics.h"
 
 APLOG_USE_MODULE(zddc_mirror);
 
 /* Cached files below this size are read, not mapped, when sent. */
 #define ZDDC_MMAP_MIN (256 * 1024)
 
-void zddc_respond_verdict(request_rec *r, const char *verdict)
+void zddc_respond_verdict_info(request_rec *r, const char *verdict,
+                               const zddc_verdict_info *vi)
 {
+    static const zddc_verdict_info none = { 0 };
+    const char *member;
+
+    if (!vi) {
+        vi = &none;
+    }
     apr_table_setn(r->err_headers_out, "X-Zddc-Cache", verdict);
     apr_table_setn(r->subprocess_env, "ZDDC_CACHE_STATUS", verdict);
+    zddc_metrics_verdict(r, verdict);
+    member = zddc_cache_status_member(r->pool, r->server->server_hostname,
+                                      verdict, vi->stored,
+                                      vi->detail ? vi->detail
+                                      : apr_table_get(r->notes,
+                                                      ZDDC_NOTE_STALE_DETAIL));
+    apr_table_setn(r->err_headers_out, "Cache-Status",
+                   zddc_cache_status_append(r->pool,
+                       apr_table_get(r->notes, ZDDC_NOTE_UPSTREAM_CS),
+                       member));
+    if (!strcmp(verdict, ZDDC_STALE) && vi->verified_at > 0) {
+        apr_time_t now = apr_time_now();
+        char *date = apr_palloc(r->pool, APR_RFC822_DATE_LEN);
+
+        apr_rfc822_date(date, vi->verified_at);
+        apr_table_setn(r->err_headers_out, "X-Zddc-Verified-At", date);
+        apr_table_setn(r->err_headers_out, "Age", apr_psprintf(r->pool,
+                       "%" APR_TIME_T_FMT, now > vi->verified_at
+                       ? apr_time_sec(now - vi->verified_at) : 0));
+    }
+}
+
+void zddc_respond_verdict(request_rec *r, const char *verdict)
+{
+    zddc_respond_verdict_info(r, verdict, NULL);
 }
 
 int zddc_respond_cached(request_rec *r, const char *fs_path,
@@ -68,7 +102,12 @@ int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
     if (content_type) {
         ap_set_content_type(r, content_type);
     }
-    zddc_respond_verdict(r, verdict);
+    {
+        zddc_verdict_info vi = { 0 };
+        vi.stored = 1;
+        vi.verified_at = r->finfo.ctime;   /* the disk store's "validated at" */
+        zddc_respond_verdict_info(r, verdict, &vi);
+    }
 
     ap_set_accept_ranges(r);
     ap_set_content_length(r, r->finfo.size);

@@ -12,8 +12,27 @@
 #define ZDDC_MISS         "MISS"
 #define ZDDC_STALE        "STALE"
 #define ZDDC_BYPASS       "BYPASS"
+#define ZDDC_UPDATING     "UPDATING"
 
-/* Sets X-Zddc-Cache and the ZDDC_CACHE_STATUS environment variable. */
+/* Request note holding the upstream answer's Cache-Status, when it had one;
+ * our member is appended to it (SPEC §5). */
+#define ZDDC_NOTE_UPSTREAM_CS "zddc-upstream-cache-status"
+
+/* Request note: why a STALE copy is served (its Cache-Status detail). */
+#define ZDDC_NOTE_STALE_DETAIL "zddc-stale-detail"
+
+/* What a verdict may say beyond its name (SPEC §5). */
+typedef struct {
+    int stored;                 /* MISS: the answer is kept */
+    const char *detail;         /* STALE: why the master was not heard */
+    apr_time_t verified_at;     /* STALE: when the copy was last confirmed */
+} zddc_verdict_info;
+
+/* Sets X-Zddc-Cache, the ZDDC_CACHE_STATUS environment variable and
+ * Cache-Status (RFC 9211; after any upstream members); a STALE verdict with
+ * verified_at also gets Age and X-Zddc-Verified-At. vi may be NULL. */
+void zddc_respond_verdict_info(request_rec *r, const char *verdict,
+                               const zddc_verdict_info *vi);
 void zddc_respond_verdict(request_rec *r, const char *verdict);
 
 /* Serve the cached file as httpd's default handler would: Last-Modified,

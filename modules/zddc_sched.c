@@ -56,6 +56,9 @@ typedef struct {
     zddc_walk_job *jobs;        /* one per slot */
     zddc_walk_job *head, *tail;
     volatile apr_uint32_t stop; /* atomic: the process is going away */
+    unsigned char *forced;      /* per slot: the queued walk was asked for
+                                   (zddc_sched_walk_now) and ignores
+                                   ZddcMirrorMinInterval */
     apr_thread_t *thread;
     server_rec *s;
 } sched_child;
@@ -342,23 +345,34 @@ static void sched_release(zddc_walk_job *job, server_rec *s)
     sched_unlock();
 }
 
+/* What sched_enqueue did. */
+#define SCHED_QUEUED       1
+#define SCHED_NOT_DUE      0
+#define SCHED_IN_FLIGHT    (-1)
+#define SCHED_UNAVAILABLE  (-2)
+
 /* The trigger's decision, under the process's and the server's mutexes
- * (signals blocked by the caller): claim the slot when the walk is due and
- * in flight nowhere, and queue the job for this process's walker. */
+ * (signals blocked by the caller): claim the slot when the walk is due (or
+ * forced) and in flight nowhere, and queue the job for this process's
+ * walker. */
 static int sched_enqueue(sched_child *c, zddc_walk_job *job,
                          zddc_sched_slot *slot, zddc_server_conf *conf,
-                         server_rec *s, apr_time_t now)
+                         server_rec *s, apr_time_t now, int force)
 {
-    int busy, claimed = 0;
+    int busy, stop, in_flight, claimed = 0;
 
     apr_thread_mutex_lock(c->mutex);
-    busy = apr_atomic_read32(&c->stop) || job->busy;
+    stop = apr_atomic_read32(&c->stop);
+    busy = job->busy;
     apr_thread_mutex_unlock(c->mutex);
-    if (busy || !sched_lock(s)) {
-        return 0;
+    if (busy) {
+        return SCHED_IN_FLIGHT;
     }
-    if (walk_due(slot, conf, now) && !zddc_sched_slot_in_flight(slot, conf,
-                                                                now)) {
+    if (stop || !sched_lock(s)) {
+        return SCHED_UNAVAILABLE;
+    }
+    in_flight = zddc_sched_slot_in_flight(slot, conf, now);
+    if (!in_flight && (force || walk_due(slot, conf, now))) {
         slot->pid = getpid();
         slot->state = ZDDC_SLOT_QUEUED;
         slot->generation++;
@@ -369,16 +383,18 @@ static int sched_enqueue(sched_child *c, zddc_walk_job *job,
     }
     sched_unlock();
     if (!claimed) {
-        return 0;
+        return in_flight ? SCHED_IN_FLIGHT : SCHED_NOT_DUE;
     }
 
     apr_thread_mutex_lock(c->mutex);
     if (apr_atomic_read32(&c->stop) || job->busy) {
+        busy = job->busy;
         apr_thread_mutex_unlock(c->mutex);
         sched_release(job, s);
-        return 0;
+        return busy ? SCHED_IN_FLIGHT : SCHED_UNAVAILABLE;
     }
     job->busy = 1;
+    c->forced[job->slot] = (unsigned char)force;
     apr_atomic_set32(&job->cancel, 0);
     job->next = NULL;
     if (c->tail) {
@@ -390,7 +406,7 @@ static int sched_enqueue(sched_child *c, zddc_walk_job *job,
     c->tail = job;
     apr_thread_cond_signal(c->cond);
     apr_thread_mutex_unlock(c->mutex);
-    return 1;
+    return SCHED_QUEUED;
 }
 
 void zddc_sched_trigger(request_rec *r, zddc_server_conf *conf)
@@ -436,14 +452,54 @@ void zddc_sched_trigger(request_rec *r, zddc_server_conf *conf)
     }
 
     sched_signals_block(&saved);
-    queued = sched_enqueue(c, job, slot, conf, r->server, now);
+    queued = sched_enqueue(c, job, slot, conf, r->server, now, 0);
     sched_signals_restore(&saved);
 
-    if (queued) {
+    if (queued == SCHED_QUEUED) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "zddc_mirror: %s: walk of %s queued in process %"
                       APR_PID_T_FMT, job->vhost, sub, getpid());
     }
+}
+
+apr_status_t zddc_sched_walk_now(request_rec *r, zddc_server_conf *conf,
+                                 const char *subtree)
+{
+    sched_child *c = sched_proc;
+    sched_vhost *v;
+    sigset_t saved;
+    int idx, queued;
+
+    if (!conf || conf->mode != ZDDC_MODE_MIRROR || conf->vhost_index < 0
+        || conf->vhost_index >= sched_nvhosts
+        || sched_vhosts[conf->vhost_index].conf != conf) {
+        return APR_NOTFOUND;
+    }
+    v = &sched_vhosts[conf->vhost_index];
+    for (idx = 0; idx < v->count; idx++) {
+        if (!strcmp(APR_ARRAY_IDX(conf->subtrees, idx, const char *),
+                    subtree)) {
+            break;
+        }
+    }
+    if (idx == v->count) {
+        return APR_NOTFOUND;
+    }
+    if (!c || !sched_slots || zddc_sched_stopping()) {
+        return APR_EGENERAL;
+    }
+    sched_signals_block(&saved);
+    queued = sched_enqueue(c, &c->jobs[v->first + idx],
+                           &sched_slots[v->first + idx], conf, r->server,
+                           apr_time_now(), 1);
+    sched_signals_restore(&saved);
+    if (queued == SCHED_QUEUED) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "zddc_mirror: walk of %s queued in process %"
+                      APR_PID_T_FMT " on request", subtree, getpid());
+        return APR_SUCCESS;
+    }
+    return queued == SCHED_IN_FLIGHT ? APR_EBUSY : APR_EGENERAL;
 }
 
 /* Before running a claimed job: the claim must still be ours, and the walk
@@ -457,7 +513,7 @@ static int sched_job_start(zddc_walk_job *job, apr_pool_t *p)
     zddc_state_rec *rec;
     const char *err;
     apr_time_t now;
-    int run = 0;
+    int run = 0, forced = 0;
 
     if (zddc_sched_stopping()) {
         return 0;
@@ -475,7 +531,13 @@ static int sched_job_start(zddc_walk_job *job, apr_pool_t *p)
             slot->last_error[0] = '\0';
         }
         now = apr_time_now();
-        if (walk_due(slot, conf, now)) {
+        if (sched_proc) {
+            apr_thread_mutex_lock(sched_proc->mutex);
+            forced = sched_proc->forced[job->slot];
+            sched_proc->forced[job->slot] = 0;
+            apr_thread_mutex_unlock(sched_proc->mutex);
+        }
+        if (forced || walk_due(slot, conf, now)) {
             slot->state = ZDDC_SLOT_RUNNING;
             slot->started_at = now;
             run = 1;
@@ -797,6 +859,7 @@ void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s)
     c = apr_pcalloc(pchild, sizeof(*c));
     c->s = s;
     c->jobs = apr_pcalloc(pchild, sched_nslots * sizeof(*c->jobs));
+    c->forced = apr_pcalloc(pchild, sched_nslots);
     for (i = 0; i < sched_nvhosts; i++) {
         sched_vhost *v = &sched_vhosts[i];
 

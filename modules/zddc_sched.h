@@ -109,6 +109,14 @@ void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s);
  * not in flight anywhere. Never blocks on the walk. */
 void zddc_sched_trigger(request_rec *r, zddc_server_conf *conf);
 
+/* The status page's "walk now": queue a walk of subtree (normalized, one of
+ * conf->subtrees) ignoring ZddcMirrorMinInterval. APR_SUCCESS when queued,
+ * APR_EBUSY when a walk of it is in flight, APR_NOTFOUND when conf is not
+ * Mirror or has no such subtree, APR_EGENERAL when this process cannot
+ * walk (stopping, no scheduler). Never blocks on the walk. */
+apr_status_t zddc_sched_walk_now(request_rec *r, zddc_server_conf *conf,
+                                 const char *subtree);
+
 /* The status page's view: a copy of the vhost's slots, one per subtree in
  * conf->subtrees order, or NULL when the scheduler has none for it. */
 zddc_sched_slot *zddc_sched_snapshot(const zddc_server_conf *conf,

@@ -15,32 +15,17 @@
 #include <mod_status.h>
 
 #include "zddc_status.h"
+#include "zddc_status_int.h"
 #include "zddc_config.h"
 #include "zddc_sched.h"
 #include "zddc_json.h"
 #include "zddc_util.h"
 #include "zddc_listing.h"
 #include "zddc_state.h"
+#include "zddc_version.h"
 
 /* How often the HTML page reloads itself while a walk is in flight. */
 #define STATUS_REFRESH_SECONDS 5
-
-typedef struct {
-    server_rec *s;
-    zddc_server_conf *conf;
-    const char *name;
-    const char *upstream;
-    zddc_sched_slot *slots;     /* NULL unless Mirror with a scheduler */
-    int nsubtrees;
-} status_vhost;
-
-typedef struct {
-    const char *path;
-    const zddc_sched_slot *slot;
-    int in_flight;
-    apr_time_t next_eligible_at;
-    int due;
-} status_subtree;
 
 static const char *mode_name(zddc_mode_e mode)
 {
@@ -83,14 +68,15 @@ static const char *server_name(server_rec *s, apr_pool_t *p)
     return host;
 }
 
-static apr_array_header_t *status_collect(request_rec *r)
+apr_array_header_t *zddc_status_collect(request_rec *r, server_rec *only)
 {
-    apr_array_header_t *out = apr_array_make(r->pool, 4, sizeof(status_vhost));
+    apr_array_header_t *out = apr_array_make(r->pool, 4,
+                                             sizeof(zddc_status_vhost));
     server_rec *s;
 
-    for (s = ap_server_conf; s; s = s->next) {
+    for (s = only ? only : ap_server_conf; s; s = only ? NULL : s->next) {
         zddc_server_conf *conf = zddc_config_get(s);
-        status_vhost *v;
+        zddc_status_vhost *v;
 
         if (!conf || (conf->mode != ZDDC_MODE_CACHE
                       && conf->mode != ZDDC_MODE_MIRROR)) {
@@ -106,12 +92,13 @@ static apr_array_header_t *status_collect(request_rec *r)
             v->slots = zddc_sched_snapshot(conf, r->pool);
             v->nsubtrees = v->slots ? conf->subtrees->nelts : 0;
         }
+        v->has_counts = zddc_metrics_get(conf, &v->counts);
     }
     return out;
 }
 
-static void status_subtree_get(const status_vhost *v, int i, apr_time_t now,
-                               status_subtree *st)
+void zddc_status_subtree_get(const zddc_status_vhost *v, int i,
+                             apr_time_t now, zddc_status_subtree *st)
 {
     const zddc_sched_slot *slot = &v->slots[i];
 
@@ -125,6 +112,7 @@ static void status_subtree_get(const status_vhost *v, int i, apr_time_t now,
         st->next_eligible_at = now;
     }
     st->due = !st->in_flight && st->next_eligible_at <= now;
+    st->last_success_at = slot->last.last_success_at;
 }
 
 static const char *json_time(apr_pool_t *p, apr_time_t t)
@@ -146,7 +134,7 @@ static const char *json_counts(apr_pool_t *p, const zddc_walk_counts *c)
 
 /* The last walk's change report of a subtree (SPEC §6.8), as the walk's
  * process left it beside the state file. */
-static const char *status_report_json(const status_vhost *v,
+static const char *status_report_json(const zddc_status_vhost *v,
                                       const char *subtree, apr_pool_t *p)
 {
     zddc_walk_report *rep;
@@ -177,7 +165,7 @@ static void status_html_paths(request_rec *r, const char *what,
     ap_rputs("</ul></details>", r);
 }
 
-static void status_html_report(request_rec *r, const status_vhost *v,
+static void status_html_report(request_rec *r, const zddc_status_vhost *v,
                                const char *subtree)
 {
     zddc_walk_report *rep;
@@ -196,16 +184,42 @@ static void status_html_report(request_rec *r, const status_vhost *v,
                       rep->would_purge_total);
 }
 
+/* "requests":{"HIT":n,...},"served_bytes":n,"upstream_requests":n,
+ * "upstream_errors":{"connect":n,...},"counters_since":time */
+static const char *json_counters(apr_pool_t *p, const zddc_metrics_counts *c)
+{
+    const char *out = "\"requests\":{";
+    int k;
+
+    for (k = 0; k < ZDDC_NVERDICTS; k++) {
+        out = apr_psprintf(p, "%s%s\"%s\":%" APR_UINT64_T_FMT, out,
+                           k ? "," : "", zddc_verdict_names[k],
+                           c->requests[k]);
+    }
+    out = apr_psprintf(p, "%s},\"served_bytes\":%" APR_UINT64_T_FMT
+                       ",\"upstream_requests\":%" APR_UINT64_T_FMT
+                       ",\"upstream_errors\":{", out, c->served_bytes,
+                       c->upstream_requests);
+    for (k = 0; k < ZDDC_NUPERRS; k++) {
+        out = apr_psprintf(p, "%s%s\"%s\":%" APR_UINT64_T_FMT, out,
+                           k ? "," : "", zddc_uperr_names[k],
+                           c->upstream_errors[k]);
+    }
+    return apr_psprintf(p, "%s},\"counters_since\":%s", out,
+                        json_time(p, c->since));
+}
+
 static void status_json(request_rec *r, apr_array_header_t *vhosts,
                         apr_time_t now)
 {
     apr_pool_t *p = r->pool;
     int i, j;
 
-    ap_rprintf(r, "{\"generated_at\":%s,\"pid\":%" APR_PID_T_FMT
-               ",\"vhosts\":[", json_time(p, now), getpid());
+    ap_rprintf(r, "{\"version\":\"" ZDDC_VERSION "\",\"generated_at\":%s,"
+               "\"pid\":%" APR_PID_T_FMT ",\"vhosts\":[", json_time(p, now),
+               getpid());
     for (i = 0; i < vhosts->nelts; i++) {
-        status_vhost *v = &APR_ARRAY_IDX(vhosts, i, status_vhost);
+        zddc_status_vhost *v = &APR_ARRAY_IDX(vhosts, i, zddc_status_vhost);
 
         ap_rprintf(r, "%s{\"server\":%s,\"mode\":\"%s\",\"upstream\":%s,"
                    "\"cache_root\":%s", i ? "," : "",
@@ -220,19 +234,22 @@ static void status_json(request_rec *r, apr_array_header_t *vhosts,
                                               p, v->conf->min_interval)),
                        v->conf->parallelism, v->conf->max_purge);
         }
+        if (v->has_counts) {
+            ap_rprintf(r, ",%s", json_counters(p, &v->counts));
+        }
         ap_rputs(",\"subtrees\":[", r);
         for (j = 0; j < v->nsubtrees; j++) {
-            status_subtree st;
+            zddc_status_subtree st;
             const zddc_sched_slot *sl;
 
-            status_subtree_get(v, j, now, &st);
+            zddc_status_subtree_get(v, j, now, &st);
             sl = st.slot;
             ap_rprintf(r, "%s{\"path\":%s,\"last_walk_at\":%s,"
                        "\"last_success_at\":%s,"
                        "\"next_eligible_at\":%s,\"due\":%s,\"in_flight\":",
                        j ? "," : "", zddc_json_quote(p, st.path),
                        json_time(p, sl->last.last_walk_at),
-                       json_time(p, sl->last.last_success_at),
+                       json_time(p, st.last_success_at),
                        json_time(p, st.next_eligible_at),
                        st.due ? "true" : "false");
             if (st.in_flight) {
@@ -312,14 +329,14 @@ static const char *html_busy(apr_pool_t *p, apr_uint64_t busy)
                         "walk)", busy);
 }
 
-static void status_html_subtree(request_rec *r, const status_vhost *v, int i,
-                                apr_time_t now)
+static void status_html_subtree(request_rec *r, const zddc_status_vhost *v,
+                                int i, apr_time_t now)
 {
     apr_pool_t *p = r->pool;
-    status_subtree st;
+    zddc_status_subtree st;
     const zddc_sched_slot *sl;
 
-    status_subtree_get(v, i, now, &st);
+    zddc_status_subtree_get(v, i, now, &st);
     sl = st.slot;
     ap_rprintf(r, "<tr><td class=\"path\">%s</td>\n<td>",
                zddc_html_escape(p, st.path));
@@ -332,6 +349,11 @@ static void status_html_subtree(request_rec *r, const status_vhost *v, int i,
             ap_rprintf(r, "<br><span class=\"bad\">failed: %s</span>",
                        zddc_html_escape(p, sl->last_error));
         }
+        if (st.last_success_at && st.last_success_at
+                                  != sl->last.last_walk_at) {
+            ap_rprintf(r, "<br>last success %s",
+                       html_time(p, st.last_success_at, now));
+        }
         else if (sl->last_error[0]) {
             ap_rprintf(r, "<br><span class=\"bad\">%s</span>",
                        zddc_html_escape(p, sl->last_error));
@@ -343,9 +365,6 @@ static void status_html_subtree(request_rec *r, const status_vhost *v, int i,
                    sl->last.dirs, sl->last.files, sl->last.fetched,
                    sl->last.skipped, sl->last.purged, sl->last.errors,
                    html_size(p, sl->last.bytes), html_busy(p, sl->last_busy));
-        ap_rprintf(r, "<br>last successful walk: %s",
-                   sl->last.last_success_at
-                   ? html_time(p, sl->last.last_success_at, now) : "never");
         status_html_report(r, v, st.path);
     }
     else {
@@ -388,6 +407,31 @@ static void status_html_subtree(request_rec *r, const status_vhost *v, int i,
     ap_rputs("</td></tr>\n", r);
 }
 
+/* Rows of the vhost table: requests by verdict, bytes, upstream. */
+static void status_html_counters(request_rec *r, const zddc_metrics_counts *c,
+                                 apr_time_t now)
+{
+    apr_pool_t *p = r->pool;
+    int k;
+
+    ap_rputs("<tr><th>requests</th><td class=\"fig\">", r);
+    for (k = 0; k < ZDDC_NVERDICTS; k++) {
+        ap_rprintf(r, "%s%s %" APR_UINT64_T_FMT, k ? ", " : "",
+                   zddc_verdict_names[k], c->requests[k]);
+    }
+    ap_rprintf(r, "<br>since %s</td></tr>\n<tr><th>served</th><td>%s "
+               "(%" APR_UINT64_T_FMT " bytes)</td></tr>\n"
+               "<tr><th>upstream requests</th><td class=\"fig\">%"
+               APR_UINT64_T_FMT "; errors: ", html_time(p, c->since, now),
+               html_size(p, c->served_bytes), c->served_bytes,
+               c->upstream_requests);
+    for (k = 0; k < ZDDC_NUPERRS; k++) {
+        ap_rprintf(r, "%s%s %" APR_UINT64_T_FMT, k ? ", " : "",
+                   zddc_uperr_names[k], c->upstream_errors[k]);
+    }
+    ap_rputs("</td></tr>\n", r);
+}
+
 static void status_html_body(request_rec *r, apr_array_header_t *vhosts,
                              apr_time_t now, const char *h)
 {
@@ -395,11 +439,12 @@ static void status_html_body(request_rec *r, apr_array_header_t *vhosts,
     int i, j;
 
     if (vhosts->nelts == 0) {
-        ap_rputs("<p>No virtual host is in Cache or Mirror mode.</p>\n", r);
+        ap_rputs("<p>This virtual host is not in Cache or Mirror mode.</p>\n",
+                 r);
         return;
     }
     for (i = 0; i < vhosts->nelts; i++) {
-        status_vhost *v = &APR_ARRAY_IDX(vhosts, i, status_vhost);
+        zddc_status_vhost *v = &APR_ARRAY_IDX(vhosts, i, zddc_status_vhost);
 
         ap_rprintf(r, "<%s>%s</%s>\n<table class=\"kv\">\n"
                    "<tr><th>mode</th><td>%s</td></tr>\n"
@@ -423,6 +468,9 @@ static void status_html_body(request_rec *r, apr_array_header_t *vhosts,
                        : apr_psprintf(p, "%" APR_INT64_T_FMT,
                                       v->conf->max_purge));
         }
+        if (v->has_counts) {
+            status_html_counters(r, &v->counts, now);
+        }
         ap_rputs("</table>\n", r);
         if (v->nsubtrees == 0) {
             continue;
@@ -437,12 +485,51 @@ static void status_html_body(request_rec *r, apr_array_header_t *vhosts,
     }
 }
 
+/* The two actions as forms posting back to this page (SPEC §7). */
+static void status_html_forms(request_rec *r, apr_array_header_t *vhosts)
+{
+    apr_pool_t *p = r->pool;
+    const char *self;
+    zddc_status_vhost *v;
+    int j;
+
+    if (vhosts->nelts != 1) {
+        return;
+    }
+    v = &APR_ARRAY_IDX(vhosts, 0, zddc_status_vhost);
+    self = ap_escape_html(p, r->uri);
+    ap_rputs("<h2>Actions</h2>\n", r);
+    if (v->conf->mode == ZDDC_MODE_MIRROR && v->conf->subtrees
+        && v->conf->subtrees->nelts > 0) {
+        ap_rprintf(r, "<form method=\"post\" action=\"%s\">"
+                   "<input type=\"hidden\" name=\"action\" value=\"walk\">"
+                   "\n<label>Walk <select name=\"subtree\">", self);
+        for (j = 0; j < v->conf->subtrees->nelts; j++) {
+            const char *sub = zddc_html_escape(
+                p, APR_ARRAY_IDX(v->conf->subtrees, j, const char *));
+
+            ap_rprintf(r, "<option value=\"%s\">%s</option>", sub, sub);
+        }
+        ap_rputs("</select></label> <button type=\"submit\">now</button> "
+                 "<span class=\"rel\">(ignores the minimum interval; "
+                 "refused while a walk of it is in flight)</span></form>\n",
+                 r);
+    }
+    ap_rprintf(r, "<form method=\"post\" action=\"%s\">"
+               "<input type=\"hidden\" name=\"action\" value=\"purge\">\n"
+               "<label>Purge the local copy of <input name=\"path\" "
+               "size=\"50\" required placeholder=\"/Project 123456/old.pdf"
+               "\"></label> <button type=\"submit\">purge</button> "
+               "<span class=\"rel\">(a folder: everything under it; "
+               "nothing is sent upstream)</span></form>\n", self);
+}
+
 static int any_in_flight(apr_array_header_t *vhosts, apr_time_t now)
 {
     int i, j;
 
     for (i = 0; i < vhosts->nelts; i++) {
-        status_vhost *v = &APR_ARRAY_IDX(vhosts, i, status_vhost);
+        zddc_status_vhost *v = &APR_ARRAY_IDX(vhosts, i, zddc_status_vhost);
 
         for (j = 0; j < v->nsubtrees; j++) {
             if (zddc_sched_slot_in_flight(&v->slots[j], v->conf, now)) {
@@ -453,25 +540,82 @@ static int any_in_flight(apr_array_header_t *vhosts, apr_time_t now)
     return 0;
 }
 
+typedef enum {
+    FMT_HTML, FMT_JSON, FMT_PROMETHEUS, FMT_OPENMETRICS
+} status_format_e;
+
+/* ?format=prometheus|openmetrics|json|html, else by Accept: OpenMetrics
+ * when named (Prometheus asks for it first), the 0.0.4 text format for
+ * text/plain;version=0.0.4, JSON, else HTML. */
+static status_format_e status_format(request_rec *r)
+{
+    const char *accept = apr_table_get(r->headers_in, "Accept");
+
+    if (r->args) {
+        char *args = apr_pstrdup(r->pool, r->args), *state = NULL, *kv;
+
+        for (kv = apr_strtok(args, "&", &state); kv;
+             kv = apr_strtok(NULL, "&", &state)) {
+            if (!strcmp(kv, "format=prometheus")) {
+                return FMT_PROMETHEUS;
+            }
+            if (!strcmp(kv, "format=openmetrics")) {
+                return FMT_OPENMETRICS;
+            }
+            if (!strcmp(kv, "format=json")) {
+                return FMT_JSON;
+            }
+            if (!strcmp(kv, "format=html")) {
+                return FMT_HTML;
+            }
+        }
+    }
+    if (accept) {
+        if (ap_strcasestr(accept, "application/openmetrics-text")) {
+            return FMT_OPENMETRICS;
+        }
+        if (ap_strcasestr(accept, "text/plain")
+            && ap_strcasestr(accept, "version=0.0.4")) {
+            return FMT_PROMETHEUS;
+        }
+    }
+    return zddc_accept_wants_json(accept) ? FMT_JSON : FMT_HTML;
+}
+
 int zddc_status_handler(request_rec *r)
 {
+    status_format_e fmt;
     apr_array_header_t *vhosts;
     apr_time_t now;
 
     if (!r->handler || strcmp(r->handler, ZDDC_STATUS_HANDLER)) {
         return DECLINED;
     }
-    r->allowed |= (AP_METHOD_BIT << M_GET);
+    r->allowed |= (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_POST);
+    if (r->method_number == M_POST) {
+        return zddc_status_action(r);
+    }
     if (r->method_number != M_GET) {
         return HTTP_METHOD_NOT_ALLOWED;
     }
 
     now = apr_time_now();
-    vhosts = status_collect(r);
+    vhosts = zddc_status_collect(r, r->server);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     apr_table_mergen(r->headers_out, "Vary", "Accept");
 
-    if (zddc_accept_wants_json(apr_table_get(r->headers_in, "Accept"))) {
+    fmt = status_format(r);
+    if (fmt == FMT_PROMETHEUS || fmt == FMT_OPENMETRICS) {
+        ap_set_content_type(r, fmt == FMT_OPENMETRICS
+                            ? "application/openmetrics-text; version=1.0.0; "
+                              "charset=utf-8"
+                            : "text/plain; version=0.0.4; charset=utf-8");
+        if (!r->header_only) {
+            zddc_status_prometheus(r, vhosts, now, fmt == FMT_OPENMETRICS);
+        }
+        return OK;
+    }
+    if (fmt == FMT_JSON) {
         ap_set_content_type(r, "application/json");
         if (!r->header_only) {
             status_json(r, vhosts, now);
@@ -498,10 +642,12 @@ int zddc_status_handler(request_rec *r)
              ".path{font-family:monospace}\n.rel,.fig{color:#555}\n"
              ".bad{color:#a00}\nprogress{width:14em}\n"
              "</style></head><body>\n<h1>ZDDC mirror status</h1>\n", r);
-    ap_rprintf(r, "<p>%s, served by process %" APR_PID_T_FMT "</p>\n",
+    ap_rprintf(r, "<p>mod_zddc_mirror/" ZDDC_VERSION ", %s, served by "
+               "process %" APR_PID_T_FMT "</p>\n",
                zddc_html_escape(r->pool, zddc_rfc3339_format(r->pool, now)),
                getpid());
     status_html_body(r, vhosts, now, "h2");
+    status_html_forms(r, vhosts);
     ap_rputs("</body></html>\n", r);
     return OK;
 }
@@ -513,16 +659,16 @@ static void status_short(request_rec *r, apr_array_header_t *vhosts,
     int i, j;
 
     for (i = 0; i < vhosts->nelts; i++) {
-        status_vhost *v = &APR_ARRAY_IDX(vhosts, i, status_vhost);
+        zddc_status_vhost *v = &APR_ARRAY_IDX(vhosts, i, zddc_status_vhost);
 
         ap_rprintf(r, "ZddcVhost: %s mode=%s upstream=%s cache_root=%s\n",
                    v->name, mode_name(v->conf->mode), v->upstream,
                    v->conf->cache_root ? v->conf->cache_root : "");
         for (j = 0; j < v->nsubtrees; j++) {
-            status_subtree st;
+            zddc_status_subtree st;
             const zddc_sched_slot *sl;
 
-            status_subtree_get(v, j, now, &st);
+            zddc_status_subtree_get(v, j, now, &st);
             sl = st.slot;
             ap_rprintf(r, "ZddcSubtree: %s %s last_walk_at=%s "
                        "next_eligible_at=%s",
@@ -563,7 +709,7 @@ static void status_short(request_rec *r, apr_array_header_t *vhosts,
 
 int zddc_status_hook(request_rec *r, int flags)
 {
-    apr_array_header_t *vhosts = status_collect(r);
+    apr_array_header_t *vhosts = zddc_status_collect(r, NULL);
     apr_time_t now = apr_time_now();
 
     if (vhosts->nelts == 0) {

@@ -632,8 +632,8 @@ static apr_status_t map_result(CURLcode rc, xfer_ctx *x, int is_head)
     }
 }
 
-apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
-                                   zddc_upstream_resp *resp, apr_pool_t *p)
+static apr_status_t upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
+                                     zddc_upstream_resp *resp, apr_pool_t *p)
 {
     const char *method = req->method ? req->method : "GET";
     const char *path = req->path ? req->path : "/";
@@ -756,6 +756,24 @@ apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
     }
     handle_give(up, h);
     curl_slist_free_all(hb.list);
+    return rv;
+}
+
+void zddc_upstream_observe(zddc_upstream *up, zddc_upstream_observer_fn *fn,
+                           void *baton)
+{
+    up->observer = fn;
+    up->observer_baton = baton;
+}
+
+apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
+                                   zddc_upstream_resp *resp, apr_pool_t *p)
+{
+    apr_status_t rv = upstream_perform(up, req, resp, p);
+
+    if (up->observer) {
+        up->observer(up->observer_baton, rv, resp->status);
+    }
     return rv;
 }
 

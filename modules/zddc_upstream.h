@@ -65,6 +65,14 @@ apr_status_t zddc_upstream_create(zddc_upstream **up, const char *base_url,
                                   const char *bearer, const char *ca_file,
                                   apr_interval_time_t timeout, apr_pool_t *p);
 
+/* Told the outcome of every request perform makes (its return value and
+ * the response status, 0 when none arrived), on the caller's thread once
+ * the transfer has ended; for counters. */
+typedef void zddc_upstream_observer_fn(void *baton, apr_status_t rv,
+                                       int status);
+void zddc_upstream_observe(zddc_upstream *up, zddc_upstream_observer_fn *fn,
+                           void *baton);
+
 /* Validate a base URL for ZddcUpstream: NULL if fine, else a message. */
 const char *zddc_upstream_check_url(const char *url);
 

@@ -8,8 +8,9 @@
 #include <apr_thread_mutex.h>
 
 #include "zddc_upstream.h"
+#include "zddc_version.h"
 
-#define ZDDC_UP_USER_AGENT "mod_zddc_mirror/0.1"
+#define ZDDC_UP_USER_AGENT "mod_zddc_mirror/" ZDDC_VERSION
 
 typedef struct zddc_up_plain zddc_up_plain;
 
@@ -26,6 +27,8 @@ struct zddc_upstream {
     pid_t owner_pid;
     int closed;
     zddc_up_plain *plain;       /* NULL unless the base URL is http:// */
+    zddc_upstream_observer_fn *observer;    /* may be NULL */
+    void *observer_baton;
 };
 
 /* One transfer as both transports see it. */

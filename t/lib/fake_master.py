@@ -334,6 +334,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("ETag", etag)
             if path in self.master.no_store:
                 self.send_header("Cache-Control", "no-store")
+            for k, v in self.master.extra_headers.items():
+                self.send_header(k, v)
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
@@ -346,6 +348,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("ETag", etag)
         if path in self.master.no_store:
             self.send_header("Cache-Control", "no-store")
+        for k, v in self.master.extra_headers.items():
+            self.send_header(k, v)
         self.end_headers()
         if self.command == "HEAD":
             return
@@ -421,7 +425,8 @@ class FakeMaster:
     no_store (set of decoded paths), no_last_modified (set of decoded paths
     answered without Last-Modified, never 304), slow_seconds (float), verbose,
     listing_etags (bool: listings carry an ETag and honour If-None-Match),
-    raw_listings (dict directory path -> bytes served as its JSON listing).
+    raw_listings (dict directory path -> bytes served as its JSON listing),
+    extra_headers (dict sent with every 200/304 of a file or listing).
 
     realistic (the default) dates a listing like Go's http.FileServer: its
     Last-Modified is the directory's own mtime, which neither an in-place
@@ -446,6 +451,7 @@ class FakeMaster:
         self.realistic = realistic
         self.listing_etags = listing_etags
         self.raw_listings = {}
+        self.extra_headers = {}
         self.slow_seconds = slow_seconds
         self.verbose = verbose
         self.ssl_context = ssl_context   # ssl.SSLContext: serve https

@@ -4,6 +4,12 @@
 set -eu
 
 PKGS="apache2 apache2-dev apache2-utils libcurl4-openssl-dev libcjson-dev python3 make gcc curl gdb openssl"
+# t/cache_status_header.t: the offline listing in a real browser
+PKGS="$PKGS chromium"
+# make deb and t/package_deb.t (dh-apache2 comes with apache2-dev)
+PKGS="$PKGS debhelper dpkg-dev fakeroot"
+# t/metrics_*.t: a real Prometheus/OpenMetrics text parser
+PKGS="$PKGS python3-prometheus-client"
 
 missing=""
 for p in $PKGS; do

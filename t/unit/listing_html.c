@@ -1,5 +1,6 @@
 /* Unit tests for the HTML listing rendered from a parsed JSON listing:
  * escaping, percent-encoded links, sort order, parent link. */
+#include <stdlib.h>
 #include <apr_general.h>
 #include <apr_strings.h>
 
@@ -40,6 +41,7 @@ int main(void)
         " {\"name\": \"Alpha/\", \"is_dir\": true}]";
     const char *err;
 
+    setenv("TZ", "UTC", 1);
     apr_initialize();
     apr_pool_create(&p, NULL);
 
@@ -91,8 +93,15 @@ int main(void)
     ok(has(html, "href=\"%3Cscript%3Ealert%281%29%3C%5Cscript%3E.pdf\""),
        "a hostile name is percent-encoded in the link");
     ok(!has(html, "<script>"), "no raw <script> anywhere");
-    ok(has(html, "<td>482133</td>"), "the size is shown in bytes");
-    ok(has(html, "2025-10-31T12:00:00Z"), "the modification time is shown");
+    ok(has(html, "<td class=\"size\" title=\"482133 bytes\">471K</td>"),
+       "the size is human-readable, exact bytes in its title");
+    ok(has(html, "<time datetime=\"2025-10-31T12:00:00Z\">2025-10-31 12:00"
+               "</time>"),
+       "the modification time in local time (TZ=UTC here), RFC 3339 in "
+       "its datetime");
+    ok(has(html, ">Parent Directory</a>"), "the parent link is named as "
+       "mod_autoindex names it");
+    ok(!has(html, "class=\"zddc-stale\""), "no offline banner on a fresh listing");
     ok(!has(html, "href=\"../\">..</a>") && !has(html, "href=\"./\"")
        && !has(html, "href=\"a/b\"") && !has(html, "a%2Fb")
        && !has(html, ".zddc-listing.json"),
@@ -119,7 +128,26 @@ int main(void)
     html = zddc_listing_render_html(p, "/x/", a);
     ok(pos(html, "href=\"Alpha/\">Alpha/</a>") < pos(html, "Zeta.pdf"),
        "a parsed sidecar renders directory first, with its '/'");
-    ok(has(html, "<td>1</td>"), "file size from the sidecar");
+    ok(has(html, "title=\"1 bytes\">1</td>"), "file size from the sidecar");
+
+    {
+        zddc_listing_view v = { 0 };
+        v.stale = 1;
+        v.confirmed_at = 1761912000LL * 1000000LL;
+        v.now = v.confirmed_at + apr_time_from_sec(3 * 3600 + 5);
+        html = zddc_listing_render_html_view(p, "/x/", a, &v);
+        ok(has(html, "class=\"zddc-stale\""), "a stale listing has a banner");
+        ok(has(html, "master could not be reached"),
+           "saying the master could not be reached");
+        ok(has(html, "last confirmed <time datetime=\"2025-10-31T12:00:00Z\">"
+                     "2025-10-31 12:00</time> (3 h ago)"),
+           "and when this copy was last confirmed");
+        ok(pos(html, "class=\"zddc-stale\"") < pos(html, "<table>"),
+           "above the table");
+        v.confirmed_at = 0;
+        html = zddc_listing_render_html_view(p, "/x/", a, &v);
+        ok(has(html, "not known"), "an unknown confirmation time is said");
+    }
 
     apr_pool_destroy(p);
     apr_terminate();

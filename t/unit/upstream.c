@@ -19,6 +19,7 @@
 
 #include "tap.h"
 #include "zddc_upstream.h"
+#include "zddc_version.h"
 
 #define MAX_CONNS 16
 #define CONN_BUF 16384
@@ -727,7 +728,7 @@ int main(void)
            "our If-Modified-Since sent");
     is_int(count_lines_starting(seen, "If-Modified-Since:"), 1, "client If-Modified-Since not sent");
     is_int(count_lines_starting(seen, "X-Custom: yes\r"), 1, "extra header sent");
-    is_int(count_lines_starting(seen, "User-Agent: mod_zddc_mirror/0.1\r"), 1, "User-Agent");
+    is_int(count_lines_starting(seen, "User-Agent: mod_zddc_mirror/" ZDDC_VERSION "\r"), 1, "User-Agent");
 
     /* percent-encoding */
     rv = do_get(up, "/a b/(x)#%?.pdf", &k, &resp, p);
