@@ -61,6 +61,15 @@ int zddc_respond_cached(request_rec *r, const char *fs_path,
     return zddc_respond_cached_ex(r, fs_path, content_type, verdict, 0);
 }
 
+/* Whether fs_path is a listing sidecar (SPEC §4). */
+static int respond_is_sidecar(const char *fs_path)
+{
+    const char *base = strrchr(fs_path, '/');
+
+    base = base ? base + 1 : fs_path;
+    return !strcmp(base, ZDDC_SIDECAR_JSON) || !strcmp(base, ZDDC_SIDECAR_HTML);
+}
+
 int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
                            const char *content_type, const char *verdict,
                            int no_validator)
@@ -84,7 +93,8 @@ int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
      * replaces meanwhile is served whole, old or new, never mixed. */
     rv = apr_file_open(&fd, fs_path, flags, 0, r->pool);
     if (rv == APR_SUCCESS) {
-        rv = apr_file_info_get(&r->finfo, APR_FINFO_MIN, fd);
+        rv = apr_file_info_get(&r->finfo, APR_FINFO_MIN | APR_FINFO_INODE,
+                               fd);
     }
     if (rv != APR_SUCCESS || r->finfo.filetype != APR_REG) {
         /* A purge between the pipeline's look and this open: the
@@ -115,11 +125,23 @@ int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
     if (!no_validator) {
         ap_update_mtime(r, r->finfo.mtime);
         ap_set_last_modified(r);
+        if (respond_is_sidecar(fs_path)) {
+            /* A listing keeps its directory's date, and a changed one
+             * often its size: its inode (new at every rewrite) tells. */
+            apr_table_setn(r->headers_out, "ETag", apr_psprintf(r->pool,
+                           "\"%" APR_UINT64_T_HEX_FMT "-%" APR_UINT64_T_HEX_FMT
+                           "-%" APR_UINT64_T_HEX_FMT "\"",
+                           (apr_uint64_t)r->finfo.inode,
+                           (apr_uint64_t)r->finfo.size,
+                           (apr_uint64_t)r->finfo.mtime));
+        }
+        else {
 #if AP_MODULE_MAGIC_AT_LEAST(20120211, 101)
-        ap_set_etag_fd(r, fd);  /* FileETag Digest hashes what is sent */
+            ap_set_etag_fd(r, fd);  /* FileETag Digest hashes what is sent */
 #else
-        ap_set_etag(r);
+            ap_set_etag(r);
 #endif
+        }
         status = ap_meets_conditions(r);
         if (status != OK) {
             apr_file_close(fd);
