@@ -258,12 +258,18 @@ static zddc_fill_e fill_exchange_run(fill_exchange *x)
             break;
         }
         res->published = 1;
-        /* A copy without a validator is marked so: never answered 304 on
-         * a made-up date, fetched unconditionally next time. */
-        if (!res->resp.last_modified) {
-            memset(&meta, 0, sizeof(meta));
+        /* Kept with the copy: no validator (never answered 304 on a
+         * made-up date, fetched unconditionally next time), and the
+         * headers the master chose for it, so a HIT sends what the MISS
+         * sent. Only then: a metadata file per copy costs a walk. */
+        memset(&meta, 0, sizeof(meta));
+        meta.no_validator = !res->resp.last_modified;
+        meta.content_disposition = apr_table_get(res->resp.headers,
+                                                 "Content-Disposition");
+        if (meta.no_validator || meta.content_disposition) {
             meta.validated_at = apr_time_now();
-            meta.no_validator = 1;
+            meta.content_type = apr_table_get(res->resp.headers,
+                                              "Content-Type");
             x->sp->meta_set(x->conf->store, x->fs, &meta, x->p);
         }
         break;

@@ -144,11 +144,25 @@ static int copy_no_validator(zddc_server_conf *conf, const char *fs_path,
            == APR_SUCCESS && meta.no_validator;
 }
 
+/* A cached copy with what the store kept with it: whether it has a
+ * validator, and the master's Content-Disposition and Content-Type (the
+ * latter when mod_mime has none), as the MISS sent them. */
 static int respond_copy(request_rec *r, zddc_server_conf *conf,
                         const char *fs_path, const char *verdict)
 {
-    return zddc_respond_cached_ex(r, fs_path, NULL, verdict,
-                                  copy_no_validator(conf, fs_path, r->pool));
+    zddc_store_meta meta;
+
+    if (store_of(conf)->meta_get(conf->store, fs_path, &meta, r->pool)
+        != APR_SUCCESS) {
+        return zddc_respond_cached_ex(r, fs_path, NULL, verdict, 0);
+    }
+    if (meta.content_disposition) {
+        apr_table_setn(r->headers_out, "Content-Disposition",
+                       meta.content_disposition);
+    }
+    return zddc_respond_cached_ex(r, fs_path,
+                                  r->content_type ? NULL : meta.content_type,
+                                  verdict, meta.no_validator);
 }
 
 /* The headers of a download someone else is writing, as its writer
