@@ -474,17 +474,19 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
             return HTTP_NOT_FOUND;
         }
         if (have && conf->freshness > 0
-            && apr_time_now() - sp->validated_at(&fi) < conf->freshness) {
+            && apr_time_now() - sp->validated_at(conf->store, fs_path, &fi)
+               < conf->freshness) {
             return respond_copy(r, conf, fs_path, ZDDC_HIT);
         }
         /* The writer we followed asked the master and stored nothing:
          * a copy it confirmed meanwhile is current (one request for all). */
-        if (attempt > 0 && have && sp->validated_at(&fi) >= asked) {
+        if (attempt > 0 && have
+            && sp->validated_at(conf->store, fs_path, &fi) >= asked) {
             return respond_copy(r, conf, fs_path, ZDDC_REVALIDATED);
         }
         copy.have = have;
         copy.mtime = have ? fi.mtime : 0;
-        confirmed = have ? sp->validated_at(&fi) : 0;
+        confirmed = have ? sp->validated_at(conf->store, fs_path, &fi) : 0;
         if (solo) {
             /* The writer we followed stored nothing (a 404, a no-store):
              * ask the master ourselves rather than queue behind another. */
@@ -566,7 +568,7 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
     if (have && sp->stat(conf->store, side, &fi, r->pool) == APR_SUCCESS) {
         return serve_stale(r, conf, side, json ? "application/json"
                            : "text/html; charset=utf-8",
-                           sp->validated_at(&fi),
+                           sp->validated_at(conf->store, side, &fi),
                            "stale: upstream unreachable");
     }
     if (!json
@@ -584,7 +586,8 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
             const char *html;
             apr_file_close(fd);
             view.stale = 1;
-            view.confirmed_at = sp->validated_at(&fi);
+            view.confirmed_at = sp->validated_at(conf->store, json_side,
+                                                 &fi);
             if (conf->max_stale >= 0
                 && apr_time_now() - view.confirmed_at > conf->max_stale) {
                 ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
@@ -630,7 +633,8 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
     have = sp->stat(conf->store, side, &fi, r->pool) == APR_SUCCESS
            && fi.filetype == APR_REG;
     if (have && conf->freshness > 0
-        && apr_time_now() - sp->validated_at(&fi) < conf->freshness) {
+        && apr_time_now() - sp->validated_at(conf->store, side, &fi)
+           < conf->freshness) {
         return zddc_respond_cached(r, side, type, ZDDC_HIT);
     }
     rv = zddc_upstream_get(conf->up, r->uri, json ? "application/json"

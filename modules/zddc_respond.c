@@ -114,8 +114,14 @@ int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
     }
     {
         zddc_verdict_info vi = { 0 };
+        zddc_server_conf *conf = zddc_config_get(r->server);
+
         vi.stored = 1;
-        vi.verified_at = r->finfo.ctime;   /* the disk store's "validated at" */
+        vi.verified_at = conf && conf->store_provider && conf->store
+                         ? conf->store_provider->validated_at(conf->store,
+                                                              fs_path,
+                                                              &r->finfo)
+                         : r->finfo.ctime;
         zddc_respond_verdict_info(r, verdict, &vi);
     }
 

@@ -106,8 +106,10 @@ typedef struct {
                         apr_size_t len, apr_time_t mtime, apr_pool_t *p);
     /* Record that fs_path was validated now (mtime unchanged). */
     apr_status_t (*touch)(zddc_store *st, const char *fs_path);
-    /* When fs_path was last validated or written. */
-    apr_time_t (*validated_at)(const apr_finfo_t *fi);
+    /* When fs_path (whose stat is fi) was last validated or written: kept
+     * with the object, so a chmod, chown or restore does not move it. */
+    apr_time_t (*validated_at)(zddc_store *st, const char *fs_path,
+                               const apr_finfo_t *fi);
 
     /* Remove the object at url_path: a file, or a directory with all below
      * it. Never follows symlinks, never leaves the root, never removes the

@@ -269,6 +269,7 @@ static void split_path(apr_pool_t *p, const char *path, const char **dir,
 }
 
 static const char *meta_path(apr_pool_t *p, const char *fs_path);
+static void validated_set_fd(int fd);
 
 static int is_tmp_name(const char *name)
 {
@@ -770,6 +771,7 @@ static apr_status_t disk_commit(zddc_store_tmp *t, apr_time_t mtime)
     }
     rv = set_mtime(t->fd, mtime);
     if (rv == APR_SUCCESS) {
+        validated_set_fd(t->fd);
         if (lstat(t->path, &sb) != 0) {
             rv = os_error();
         }
@@ -877,6 +879,9 @@ static apr_status_t disk_put(zddc_store *st, const char *fs_path,
     if (rv == APR_SUCCESS) {
         rv = set_mtime(fd, mtime);
     }
+    if (rv == APR_SUCCESS) {
+        validated_set_fd(fd);
+    }
     apr_file_close(f);
     if (rv == APR_SUCCESS && rename(tmpl, fs_path) != 0) {
         rv = os_error();
@@ -887,11 +892,26 @@ static apr_status_t disk_put(zddc_store *st, const char *fs_path,
     return rv;
 }
 
-/* Writing the mtime back unchanged bumps ctime, our "validated at". */
+/* "Validated at" travels with the object as an extended attribute (usec,
+ * decimal): a chmod, chown or a restore from backup leaves it alone, where
+ * they reset ctime. Without extended attributes ctime stands in. */
+#define VALIDATED_XATTR "user.zddc.validated"
+
+static void validated_set_fd(int fd)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%" APR_INT64_T_FMT,
+                     (apr_int64_t)apr_time_now());
+
+    fsetxattr(fd, VALIDATED_XATTR, buf, (size_t)n, 0);
+}
+
 static apr_status_t disk_touch(zddc_store *st, const char *fs_path)
 {
     struct stat sb;
     struct timespec ts[2];
+    char buf[32];
+    int n;
 
     if (!path_in_root(st, fs_path)) {
         return APR_EINVAL;
@@ -902,6 +922,13 @@ static apr_status_t disk_touch(zddc_store *st, const char *fs_path)
     if (S_ISLNK(sb.st_mode)) {
         return APR_ENOENT;
     }
+    n = snprintf(buf, sizeof(buf), "%" APR_INT64_T_FMT,
+                 (apr_int64_t)apr_time_now());
+    if (lsetxattr(fs_path, VALIDATED_XATTR, buf, (size_t)n, 0) == 0) {
+        return APR_SUCCESS;
+    }
+    /* No extended attributes here: writing the mtime back unchanged bumps
+     * ctime, which then stands for "validated at". */
     ts[0].tv_sec = 0;
     ts[0].tv_nsec = UTIME_NOW;
     ts[1] = sb.st_mtim;
@@ -911,8 +938,17 @@ static apr_status_t disk_touch(zddc_store *st, const char *fs_path)
     return APR_SUCCESS;
 }
 
-static apr_time_t disk_validated_at(const apr_finfo_t *fi)
+static apr_time_t disk_validated_at(zddc_store *st, const char *fs_path,
+                                    const apr_finfo_t *fi)
 {
+    char buf[32];
+    ssize_t n = fs_path ? lgetxattr(fs_path, VALIDATED_XATTR, buf,
+                                    sizeof(buf) - 1) : -1;
+
+    if (n > 0) {
+        buf[n] = '\0';
+        return (apr_time_t)apr_atoi64(buf);
+    }
     return fi->ctime;
 }
 

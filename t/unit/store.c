@@ -769,16 +769,23 @@ static void test_touch(zddc_store *st, const char *root)
     const char *fs = apr_pstrcat(pool, root, "/t.txt", NULL);
     apr_time_t mtime = apr_time_from_sec(1500000000);
     apr_finfo_t before, after;
+    apr_time_t v_before;
 
     sp->put(st, fs, "t", 1, mtime, pool);
     sp->stat(st, fs, &before, pool);
+    v_before = sp->validated_at(st, fs, &before);
     apr_sleep(apr_time_from_msec(1100));
     is_int(sp->touch(st, fs), APR_SUCCESS, "touch");
     sp->stat(st, fs, &after, pool);
     is_int(after.mtime, mtime, "touch keeps mtime");
-    ok(sp->validated_at(&after) > sp->validated_at(&before),
+    ok(sp->validated_at(st, fs, &after) > v_before,
        "touch moves validated_at");
-    is_int(sp->validated_at(&after), after.ctime, "validated_at is ctime");
+    apr_sleep(apr_time_from_msec(20));
+    chmod(fs, 0600);
+    sp->stat(st, fs, &before, pool);
+    ok(before.ctime > after.ctime, "a chmod moves ctime");
+    is_int(sp->validated_at(st, fs, &before), sp->validated_at(st, fs, &after),
+           "but not validated_at, kept with the object");
 }
 
 /* Metadata kept with an object, bound to its content; the head a writer
