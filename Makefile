@@ -15,6 +15,10 @@ ifeq ($(SANITIZE),1)
   XCFLAGS  = $(WARN) -O1 -g $(SAN_FLAGS)
   XLDFLAGS = $(SAN_FLAGS)
   BUILD    = build-san
+else ifeq ($(TSAN),1)
+  XCFLAGS  = $(WARN) -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+  XLDFLAGS = -fsanitize=thread
+  BUILD    = build-tsan
 else
   XCFLAGS  = $(WARN) -O2 -g $(EXTRA_CFLAGS)
   XLDFLAGS = $(EXTRA_LDFLAGS)
@@ -35,7 +39,21 @@ APR_LIBS   = $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-co
 UNIT_SRCS  = modules/zddc_cache_status.c modules/zddc_rootcheck.c modules/zddc_util.c modules/zddc_json.c modules/zddc_listing.c modules/zddc_store_disk.c modules/zddc_upstream.c modules/zddc_upstream_plain.c
 UNIT_TESTS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/*.c))
 
-.PHONY: all deps install uninstall deb version test unit demo bench clean
+.PHONY: all deps install uninstall deb version test unit demo bench clean fuzz fuzz-build tsan
+
+# The unit tests that run threads, under ThreadSanitizer (build-tsan/).
+TSAN_UNITS = store store_threads upstream
+
+# libFuzzer targets (fuzz/fuzz_*.c), one per parser of outside bytes, built
+# with ASan+UBSan into build-fuzz/ and run FUZZ_SECONDS each, FUZZ_JOBS at a
+# time, from the committed seeds in fuzz/corpus/<target>/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
+FUZZ_SAN     = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  = $(WARN) -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -Imodules $(APR_CFLAGS)
+FUZZ_OBJS    = $(patsubst modules/%.c,build-fuzz/obj/%.o,$(UNIT_SRCS))
+FUZZ_TARGETS = $(patsubst fuzz/%.c,build-fuzz/%,$(wildcard fuzz/fuzz_*.c))
 
 all: $(BUILD)/mod_$(MODNAME).so
 
@@ -53,6 +71,36 @@ $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(UNIT_SRCS) $(HDRS)
 	$(CC) $(XCFLAGS) -Imodules -It/unit $(APR_CFLAGS) -o $@ $< $(UNIT_SRCS) $(XLDFLAGS) $(APR_LIBS) -lcjson -lcurl
 
 unit: $(UNIT_TESTS)
+
+tsan: deps
+	$(MAKE) unit TSAN=1
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/t/tsan.supp" \
+	    ZDDC_BUILD=$(CURDIR)/build-tsan $(PROVE) $(patsubst %,t/unit_%.t,$(TSAN_UNITS))
+
+build-fuzz/obj/%.o: modules/%.c $(HDRS)
+	@mkdir -p build-fuzz/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build-fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) \
+	    $(APR_LIBS) -lcjson -lcurl
+
+fuzz-build: $(FUZZ_TARGETS)
+
+.SECONDARY: $(FUZZ_OBJS)
+
+# Each target's new finds go to build-fuzz/corpus/<target>/ (the committed
+# seeds stay as they are); the last "#N ... cov: ... exec/s" line of each
+# run is kept in build-fuzz/<target>.log.
+fuzz: deps
+	$(MAKE) fuzz-build
+	@printf '%s\n' $(notdir $(FUZZ_TARGETS)) | xargs -P $(FUZZ_JOBS) -I{} \
+	    sh -c 'mkdir -p build-fuzz/corpus/{} && build-fuzz/{} \
+	        -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=build-fuzz/{}- build-fuzz/corpus/{} fuzz/corpus/{} \
+	        >build-fuzz/{}.log 2>&1 \
+	        && echo "{}: $$(grep -E "^#[0-9]+" build-fuzz/{}.log | tail -1)" \
+	        || { tail -60 build-fuzz/{}.log; echo "{}: FAILED"; exit 255; }'
 
 deps:
 	@sh t/lib/install-deps.sh
@@ -123,7 +171,7 @@ demo: deps
 	$(PYTHON) t/lib/demo.py --module $(CURDIR)/build/mod_$(MODNAME).so
 
 clean:
-	rm -rf build build-san build-deb
+	rm -rf build build-san build-deb build-fuzz build-tsan
 
 bench: deps
 	$(MAKE) all

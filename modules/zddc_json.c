@@ -157,14 +157,153 @@ static void listing_skip(apr_array_header_t *skipped, int idx,
     sk->why = why;
 }
 
+/* Bounded listing parse: a cJSON tree costs up to ~80 bytes of malloc per
+ * JSON value, so a 16 MiB listing of tiny values ("[0,0,...]") would cost
+ * about 1 GB as one tree. Instead a scan over the raw text finds each
+ * top-level element of the array, and each is parsed, used and freed on its
+ * own. Peak memory is then the largest element's tree (an element is at most
+ * ZDDC_LISTING_ENTRY_MAX bytes: <= ~6 MiB) plus the result: at most
+ * n / LISTING_ENTRY_MIN entries of 32 bytes and their names, about 4 bytes
+ * per listing byte, all in the caller's pool. */
+#define LISTING_ENTRY_MIN 11    /* {"name":""} */
+
+typedef struct {
+    const char *json;
+    apr_size_t len;
+    apr_size_t pos;         /* where the next element (or ']') starts */
+    cJSON *item;            /* the element being looked at, owned */
+    int done;
+    int bad;                /* the text is not a JSON array */
+} listing_scan;
+
+static apr_size_t skip_space(const char *s, apr_size_t i, apr_size_t len)
+{
+    while (i < len && is_json_space((unsigned char)s[i])) {
+        i++;
+    }
+    return i;
+}
+
+/* End of the element starting at i: the offset of the ',' or ']' that
+ * closes it at depth 0, or len when there is none. Strings are skipped
+ * with their escapes; bracket matching is left to cJSON. */
+static apr_size_t element_end(const char *s, apr_size_t i, apr_size_t len)
+{
+    apr_size_t depth = 0;
+
+    for (; i < len; i++) {
+        char c = s[i];
+
+        if (c == '"') {
+            for (i++; i < len && s[i] != '"'; i++) {
+                if (s[i] == '\\') {
+                    i++;
+                }
+            }
+        }
+        else if (c == '[' || c == '{') {
+            depth++;
+        }
+        else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+        else if ((c == ',' || c == ']') && depth == 0) {
+            return i;
+        }
+    }
+    return len;
+}
+
+/* Check the array's frame ('[', elements separated by ',', ']', then only
+ * blanks or NULs) and count the elements that are objects, without parsing
+ * them. */
+static apr_status_t listing_prescan(const char *json, apr_size_t len,
+                                    int *count, const char **err,
+                                    apr_pool_t *p)
+{
+    apr_size_t i = skip_space(json, 0, len), end;
+    int n = 0, idx = 0;
+
+    if (i == len || json[i] != '[') {
+        *err = i == len || json[i] == '\0' ? "listing is not valid JSON"
+                                           : "listing is not a JSON array";
+        return APR_EGENERAL;
+    }
+    i = skip_space(json, i + 1, len);
+    if (i < len && json[i] == ']') {
+        end = i;
+    }
+    else {
+        for (;;) {
+            end = element_end(json, i, len);
+            if (end == len || end == i) {
+                *err = "listing is not valid JSON";
+                return APR_EGENERAL;
+            }
+            if (end - i > ZDDC_LISTING_ENTRY_MAX) {
+                *err = apr_psprintf(p, "listing entry %d is larger than %d "
+                                    "bytes", idx, ZDDC_LISTING_ENTRY_MAX);
+                return APR_EGENERAL;
+            }
+            n += json[i] == '{';    /* only an object can be an entry */
+            idx++;
+            if (json[end] == ']') {
+                break;
+            }
+            i = skip_space(json, end + 1, len);
+        }
+    }
+    for (i = end + 1; i < len; i++) {
+        if (!is_json_space((unsigned char)json[i]) && json[i] != '\0') {
+            *err = "listing is not valid JSON";
+            return APR_EGENERAL;
+        }
+    }
+    *count = n;
+    return APR_SUCCESS;
+}
+
+/* The next element of a prescanned listing as its own cJSON tree; the
+ * previous one is freed. NULL at the end, or with sc->bad set when an
+ * element is not valid JSON. */
+static cJSON *listing_next(listing_scan *sc)
+{
+    apr_size_t start, end;
+
+    cJSON_Delete(sc->item);
+    sc->item = NULL;
+    if (sc->done) {
+        return NULL;
+    }
+    start = skip_space(sc->json, sc->pos, sc->len);
+    if (sc->json[start] == ']') {
+        sc->done = 1;
+        return NULL;
+    }
+    end = element_end(sc->json, start, sc->len);
+    /* parse_all allows NUL padding after a value, not inside the array. */
+    sc->item = memchr(sc->json + start, '\0', end - start) ? NULL
+               : parse_all(sc->json + start, end - start);
+    if (!sc->item) {
+        sc->bad = sc->done = 1;
+        return NULL;
+    }
+    if (sc->json[end] == ']') {
+        sc->done = 1;
+    }
+    sc->pos = end + 1;
+    return sc->item;
+}
+
 apr_status_t zddc_listing_parse_ex(const char *json, apr_size_t len,
                                    apr_array_header_t **entries,
                                    apr_array_header_t **skipped,
                                    const char **err, apr_pool_t *p)
 {
     apr_array_header_t *arr, *skip = NULL;
-    cJSON *root, *item;
-    int idx = 0, marked = 0;
+    listing_scan sc = { 0 };
+    cJSON *item;
+    int idx = 0, count = 0, marked = 0;
 
     *err = NULL;
     if (skipped) {
@@ -180,20 +319,19 @@ apr_status_t zddc_listing_parse_ex(const char *json, apr_size_t len,
         return APR_EGENERAL;
     }
     json = mark_bad_escapes(json, len, &marked, p);
-    root = parse_all(json, len);
-    if (!root) {
-        *err = "listing is not valid JSON";
-        return APR_EGENERAL;
-    }
-    if (!cJSON_IsArray(root)) {
-        cJSON_Delete(root);
-        *err = "listing is not a JSON array";
+    if (listing_prescan(json, len, &count, err, p) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
 
-    arr = apr_array_make(p, cJSON_GetArraySize(root) + 1,
-                         sizeof(zddc_listing_entry));
-    cJSON_ArrayForEach(item, root) {
+    /* Room for every object, but never more than could each be an entry. */
+    if ((apr_size_t)count > len / LISTING_ENTRY_MIN) {
+        count = (int)(len / LISTING_ENTRY_MIN);
+    }
+    arr = apr_array_make(p, count + 1, sizeof(zddc_listing_entry));
+    sc.json = json;
+    sc.len = len;
+    sc.pos = skip_space(json, 0, len) + 1;
+    while ((item = listing_next(&sc))) {
         zddc_listing_entry *e;
         const cJSON *name, *is_dir, *size, *mtime;
         apr_size_t nlen;
@@ -242,7 +380,11 @@ apr_status_t zddc_listing_parse_ex(const char *json, apr_size_t len,
         e->mod_time = cJSON_IsString(mtime)
                       ? zddc_rfc3339_parse(mtime->valuestring) : 0;
     }
-    cJSON_Delete(root);
+    cJSON_Delete(sc.item);
+    if (sc.bad) {
+        *err = "listing is not valid JSON";
+        return APR_EGENERAL;
+    }
     *entries = arr;
     return APR_SUCCESS;
 }
@@ -593,6 +735,12 @@ apr_time_t zddc_rfc3339_parse(const char *s)
     }
     secs = days_since_epoch(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
            - sign * (oh * 3600 + om * 60);
+    /* An offset can carry the time out of years 1..9999 in UTC, which the
+     * four-digit year of zddc_rfc3339_format cannot write back. */
+    if (secs < days_since_epoch(1, 1, 1) * 86400
+        || secs > days_since_epoch(9999, 12, 31) * 86400 + 86399) {
+        return 0;
+    }
     return (apr_time_t)(secs * APR_USEC_PER_SEC + usec);
 }
 

@@ -9,6 +9,9 @@
 #include <apr_hash.h>
 
 #define ZDDC_LISTING_MAX (16 * 1024 * 1024)
+/* One entry (array element) of a listing at most: its parse tree is built
+ * alone, so this bounds the parse's transient memory (see zddc_json.c). */
+#define ZDDC_LISTING_ENTRY_MAX (64 * 1024)
 
 typedef struct {
     const char *name;     /* trailing "/" of directory names stripped */

@@ -6,6 +6,7 @@
 #include <http_protocol.h>
 
 #include "zddc_status_int.h"
+#include "zddc_version.h"
 
 typedef struct {
     request_rec *r;
@@ -208,6 +209,9 @@ void zddc_status_prometheus(request_rec *r, apr_array_header_t *vhosts,
 {
     prom_out o = { r, openmetrics };
 
+    family(&o, "zddc_build_info", "gauge",
+           "The module's version, as a label; the value is always 1.");
+    ap_rputs("zddc_build_info{version=\"" ZDDC_VERSION "\"} 1\n", r);
     counters(&o, vhosts);
     walks(&o, vhosts, now);
     if (openmetrics) {

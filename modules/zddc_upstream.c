@@ -2,6 +2,7 @@
  * policy, response parsing, and the libcurl transport (the only curl user). */
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <apr_strings.h>
 #include <apr_lib.h>
@@ -149,11 +150,21 @@ const char *zddc_upstream_check_url(const char *url)
     }
     host = s;
     if (*s == '[') {
+        char lit[INET6_ADDRSTRLEN];
+        struct in6_addr a6;
+
         s++;
         while (*s && (apr_isxdigit(*s) || *s == ':' || *s == '.')) {
             s++;
         }
-        if (*s != ']' || s == host + 1) {
+        if (*s != ']' || s == host + 1
+            || (apr_size_t)(s - host - 1) >= sizeof(lit)) {
+            return msg;
+        }
+        /* The characters alone allow "[:::0]", which no resolver takes. */
+        memcpy(lit, host + 1, (apr_size_t)(s - host - 1));
+        lit[s - host - 1] = '\0';
+        if (inet_pton(AF_INET6, lit, &a6) != 1) {
             return msg;
         }
         s++;

@@ -188,8 +188,11 @@ t_first = time.monotonic() - t
 rest = r.read()
 t_all = time.monotonic() - t
 c.close()
-ok(len(first) == 1024 and t_first < 0.4, "drip sends the first KiB at once",
-   "t_first=%.2f" % t_first)
+# "At once": the first KiB does not wait for the 0.6 s pause the rest waits
+# for (a gap, not a wall-clock bound, so a loaded machine cannot fail it).
+ok(len(first) == 1024 and t_all - t_first >= 0.3,
+   "drip sends the first KiB at once", "t_first=%.2f t_all=%.2f"
+   % (t_first, t_all))
 ok(first + rest == BODY and t_all >= 0.5, "drip delivers the rest later",
    "t_all=%.2f" % t_all)
 m.clear_faults()

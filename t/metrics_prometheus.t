@@ -45,6 +45,11 @@ VERDICTS = ["HIT", "REVALIDATED", "MISS", "STALE", "BYPASS", "UPDATING"]
 KINDS = ["connect", "timeout", "5xx", "401", "broken"]
 
 
+def j_version():
+    return a.get("/zddc-status", headers={"Accept": "application/json"}
+                 ).json()["version"]
+
+
 def scrape(host=HA, how="query"):
     if how == "query":
         r = a.get("/zddc-status", query="format=prometheus", headers=host)
@@ -100,8 +105,13 @@ is_(sorted(s.labels["kind"] for s in fams["zddc_upstream_errors"].samples),
     sorted(KINDS), "upstream_errors_total: one sample per kind")
 is_(sorted(s.labels["subtree"] for s in fams["zddc_walk_in_flight"].samples),
     sorted(["/Walked", ODD]), "walk gauges labelled by subtree, escaped")
-ok(all(s.labels["vhost"] == VA for f in fams.values() for s in f.samples),
-   "only this vhost's samples")
+ok(all(s.labels["vhost"] == VA for f in fams.values() for s in f.samples
+       if f.name != "zddc_build_info"), "only this vhost's samples")
+info = fams.get("zddc_build_info")
+ok(info and info.type == "gauge" and len(info.samples) == 1
+   and info.samples[0].value == 1
+   and info.samples[0].labels["version"] == j_version(),
+   "zddc_build_info carries the version the JSON page shows")
 is_(r.text.count("\n# EOF"), 0, "no # EOF in the 0.0.4 format")
 
 r2 = scrape(how="text/plain; version=0.0.4")

@@ -68,9 +68,17 @@ def stop_inside(func, lock, path, headers=None):
          "-ex", "continue", "-ex", "bt 3", "-ex", "finish",
          "-ex", "shell kill -TERM %d" % pid, "-ex", "detach"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    # Let gdb attach and set its breakpoints before the request comes.
+    lines = []
+
+    def drain():
+        for line in g.stdout:
+            lines.append(line)
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    # Let gdb attach and set its breakpoint before the request comes: it
+    # says "Continuing." as it lets the child run again.
     wait_until(lambda: _traced(pid), 15, 0.05)
-    time.sleep(1.0)
+    wait_until(lambda: any("Continuing." in x for x in lines), 15, 0.05)
 
     def poke():
         try:
@@ -79,10 +87,12 @@ def stop_inside(func, lock, path, headers=None):
             pass       # the child dies under it
     threading.Thread(target=poke, daemon=True).start()
     try:
-        out, _ = g.communicate(timeout=40)
+        g.wait(timeout=40)
     except subprocess.TimeoutExpired:
         g.kill()
-        out, _ = g.communicate()
+        g.wait()
+    reader.join(5)
+    out = "".join(lines)
     t = time.monotonic()
     gone = wait_until(lambda: not alive(pid), 5)
     note("child %d %s after %.1fs" % (pid, "exited" if gone else "hangs",
@@ -122,7 +132,9 @@ a.get("/Docs/a.pdf")
 live = wait_until(in_flight, 10, 0.1)
 ok(live and live["pid"] in a.child_pids(),
    "a walk is in flight in the new child", live)
-time.sleep(0.6)      # the walker publishes its figures every 250 ms
+# The walker publishes its figures every 250 ms: wait for the first.
+ok(wait_until(lambda: (in_flight() or {}).get("dirs", 0) > 0, 10, 0.1),
+   "the walker has published its figures", in_flight())
 pid, out, gone = stop_inside("zddc_sched_snapshot", "apr_global_mutex_lock",
                              "/zddc-status",
                              headers={"Accept": "application/json"})

@@ -33,7 +33,9 @@ m.put_file("/Docs/spec.pdf", b"revision B, longer", mtime=T0 + 100)
 m.put_file("/Docs/new.pdf", b"new", mtime=T0 + 100)
 
 a.get("/Docs/")
-time.sleep(0.5)
+# A walk is queued (and logged) in the request's fixups, before its response.
+is_(len(re.findall(r"walk of /Docs queued", a.error_log())), 1,
+    "a request within the interval queues no walk")
 is_(finished(), 1, "a request within the interval walks nothing")
 
 time.sleep(max(0, end1 + 2.3 - time.time()))

@@ -27,6 +27,9 @@ VHOST = mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
 ZddcMirrorSubtree /Other
 ZddcMirrorMinInterval %s
+<Location /zddc-status>
+    SetHandler zddc-status
+</Location>
 """)
 a = Apache(VHOST % "0")
 a.start()
@@ -37,11 +40,20 @@ def finished():
     return len(re.findall(r"walk of /Docs finished", a.error_log()))
 
 
+def queued():
+    return len(re.findall(r"walk of /Docs queued", a.error_log()))
+
+
+def idle():
+    """The walking process marks itself idle just after its log line."""
+    st = a.get("/zddc-status", headers={"Accept": "application/json"}).json()
+    return all(s["in_flight"] is None for s in st["vhosts"][0]["subtrees"])
+
+
 def walk(why):
     n = finished()
     a.get("/Docs/a.pdf")
-    got = wait_until(lambda: finished() > n, 15)
-    time.sleep(0.3)     # the walking process marks itself idle after its log
+    got = wait_until(lambda: finished() > n, 15) and wait_until(idle, 10)
     return ok(got, why, a.error_log_tail())
 
 
@@ -127,7 +139,7 @@ for i in range(WALKS):
     if not wait_until(lambda: finished() > n, 15):
         break
     walked += 1
-    time.sleep(0.3)
+    wait_until(idle, 10)
     inodes.append(os.stat(state_path).st_ino)
 stop.set()
 th.join(5)
@@ -142,9 +154,10 @@ check_state("after %d rewrites" % walked)
 a.stop()
 a.write_conf(VHOST % "1h")
 a.start()
-n = finished()
+n, q = finished(), queued()
 a.get("/Docs/a.pdf")
-time.sleep(1.0)
+# A walk is queued (and logged) in the request's fixups, before its response.
+is_(queued(), q, "control: no walk queued")
 is_(finished(), n, "control: with a valid, recent state file and a 1h "
     "interval, an access after a restart does not walk")
 

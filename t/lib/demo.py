@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-# `make demo`: a fake ZDDC master with a realistic tree plus an Apache mirror
-# of it on 127.0.0.1; prints the URLs and follows the error log until Ctrl-C.
+# `make demo`: a fake ZDDC master with a realistic tree, a regional Apache
+# mirror of it and a site mirror of the regional one (SPEC §10), all on
+# 127.0.0.1; prints the URLs and follows both error logs until Ctrl-C.
 import argparse
 import os
 import select
@@ -32,17 +33,34 @@ FILES = [
      " Übersicht – Pumpenhaus.pdf", "Kabelliste Übersicht – Pumpenhaus"),
     (PROJECT + "/README.txt", None),
 ]
+SITE_BEARER = "demo-site-token"
 VHOST = """\
+ServerName {name}
 ZddcMode {mode}
-ZddcUpstream http://127.0.0.1:{mport}
-ZddcUpstreamBearer %s
+ZddcUpstream http://127.0.0.1:{uport}
+ZddcUpstreamBearer {bearer}
 ZddcCacheRoot {cache}
 ZddcMirrorMinInterval 1m
 LogLevel info
 <Location /zddc-status>
     SetHandler zddc-status
 </Location>
-""" % BEARER
+"""
+# The regional tier admits the site by the bearer the site sends upstream.
+REGIONAL_GUARD = """\
+<Location />
+    Require expr "%%{HTTP:Authorization} == 'Bearer %s'"
+</Location>
+<Location /zddc-status>
+    Require ip 127.0.0.1
+</Location>
+""" % SITE_BEARER
+
+
+def vhost(name, mode, uport, bearer, extra=""):
+    return (VHOST.replace("{name}", name).replace("{mode}", mode)
+            .replace("{uport}", str(uport)).replace("{bearer}", bearer)
+            + extra)
 
 
 def fake_pdf(title, size=4096):
@@ -86,21 +104,23 @@ def start_master(docroot, timeout=15):
     return proc, port
 
 
-def follow(path, stop, duration):
-    """Print what is appended to path until stop is set (or duration ends)."""
+def follow(logs, stop, duration):
+    """Print what is appended to each (label, path) until stop is set (or
+    duration ends), each line behind its label."""
     end = time.monotonic() + duration if duration > 0 else None
-    pos = 0
+    pos = dict((path, 0) for _, path in logs)
     while not stop.is_set() and (end is None or time.monotonic() < end):
-        try:
-            with open(path, errors="replace") as f:
-                f.seek(pos)
-                chunk = f.read()
-                pos = f.tell()
-        except OSError:
-            chunk = ""
-        if chunk:
-            sys.stdout.write(chunk)
-            sys.stdout.flush()
+        for label, path in logs:
+            try:
+                with open(path, errors="replace") as f:
+                    f.seek(pos[path])
+                    chunk = f.read()
+                    pos[path] = f.tell()
+            except OSError:
+                chunk = ""
+            for line in chunk.splitlines():
+                sys.stdout.write("%-8s %s\n" % (label, line))
+        sys.stdout.flush()
         stop.wait(0.5)
 
 
@@ -122,30 +142,40 @@ def main():
     signal.signal(signal.SIGINT, lambda *a: stop.set())
 
     mproc, mport = start_master(docroot)
-    apache = None
+    servers = []
     try:
-        vhost = VHOST.replace("{mode}", args.mode).replace("{mport}",
-                                                           str(mport))
-        apache = Apache(vhost, module_path=os.path.abspath(args.module),
-                        port=args.port or None)
-        apache.start()
+        module = os.path.abspath(args.module)
+        regional = Apache(vhost("regional.demo", args.mode, mport, BEARER,
+                                REGIONAL_GUARD), module_path=module)
+        regional.start()
+        servers.append(regional)
+        site = Apache(vhost("site.demo", args.mode, regional.port,
+                            SITE_BEARER), module_path=module,
+                      port=args.port or None)
+        site.start()
+        servers.append(site)
         spec = "/" + FILES[0][0]
-        print("\nZDDC demo mirror (%s mode) is running.\n" % args.mode)
-        print("  fake master : http://127.0.0.1:%d/  (bearer %s)"
+        print("\nZDDC demo (%s mode): master -> regional mirror -> site "
+              "mirror.\n" % args.mode)
+        print("  master          : http://127.0.0.1:%d/  (bearer %s)"
               % (mport, BEARER))
-        print("  mirror root : %s" % apache.url("/"))
-        print("  a file      : %s" % apache.url(spec))
-        print("  status page : %s" % apache.url("/zddc-status"))
-        print("  JSON listing: curl -H 'Accept: application/json' %s"
-              % apache.url("/" + PROJECT + "/"))
-        print("  cache root  : %s\n  error log   : %s/logs/error.log"
-              % (apache.cache, apache.root))
-        print("\nFollowing the error log; Ctrl-C to stop.\n", flush=True)
-        follow(os.path.join(apache.root, "logs", "error.log"), stop,
-               args.duration)
+        print("  regional mirror : %s  (admits bearer %s only)"
+              % (regional.url("/"), SITE_BEARER))
+        print("  site mirror     : %s" % site.url("/"))
+        print("  a file          : %s" % site.url(spec))
+        print("  status pages    : %s  %s" % (site.url("/zddc-status"),
+                                              regional.url("/zddc-status")))
+        print("  JSON listing    : curl -H 'Accept: application/json' %s"
+              % site.url("/" + PROJECT + "/"))
+        print("  cache roots     : %s  %s" % (site.cache, regional.cache))
+        print("\nFollowing both error logs; Ctrl-C to stop.\n", flush=True)
+        follow([("site", os.path.join(site.root, "logs", "error.log")),
+                ("regional", os.path.join(regional.root, "logs",
+                                          "error.log"))],
+               stop, args.duration)
     finally:
-        if apache:
-            apache.stop()
+        for a in reversed(servers):
+            a.stop()
         mproc.terminate()
         try:
             mproc.wait(5)

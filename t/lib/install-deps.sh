@@ -10,6 +10,8 @@ PKGS="$PKGS chromium"
 PKGS="$PKGS debhelper dpkg-dev fakeroot"
 # t/metrics_*.t: a real Prometheus/OpenMetrics text parser
 PKGS="$PKGS python3-prometheus-client"
+# make fuzz: libFuzzer targets (clang 14 with its fuzzer runtime)
+PKGS="$PKGS clang libfuzzer-14-dev libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

@@ -92,7 +92,7 @@ def run_mpm_flow(MPM):
        "%s: every concurrent client got the full body" % MPM, repr(results))
 
     # --- upstream keep-alive ------------------------------------------------------------
-    time.sleep(0.2)
+    wait_until(lambda: m.inflight == 0, 10)
     m.clear_log()
     with a.client() as c:
         got = [c.get(SPEC) for _ in range(20)]
