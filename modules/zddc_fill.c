@@ -351,6 +351,28 @@ static void *APR_THREAD_FUNC fill_task(apr_thread_t *thd, void *data)
     return NULL;
 }
 
+/* Under prefork a SIGTERM makes the child exit from inside the signal
+ * handler, pchild's cleanups (fill_child_stop, which waits for the fill
+ * threads) included, on whatever the request thread was doing. So the
+ * request thread holds the fills' locks (a fill's mutex, the fills'
+ * allocator, the thread pool's) only with those signals blocked. */
+static void fill_signals_block(sigset_t *saved)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGWINCH);
+    pthread_sigmask(SIG_BLOCK, &set, saved);
+}
+
+static void fill_signals_restore(const sigset_t *saved)
+{
+    pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
 /* Threads the pool starts for the task inherit the pusher's signal mask:
  * with every signal blocked, none of the MPM's signals lands on a fill
  * thread (under prefork a SIGTERM handled there would destroy the pool
@@ -368,10 +390,29 @@ static apr_status_t fill_push(zddc_fill *f)
     return rv;
 }
 
+static apr_status_t fill_start(zddc_server_conf *conf, const char *url,
+                               const char *fs_path, const zddc_fill_copy *copy,
+                               zddc_fill **fillp, zddc_store_tmp **follow,
+                               apr_pool_t *p);
+
 apr_status_t zddc_fill_start(zddc_server_conf *conf, const char *url,
                              const char *fs_path, const zddc_fill_copy *copy,
                              zddc_fill **fillp, zddc_store_tmp **follow,
                              apr_pool_t *p)
+{
+    sigset_t saved;
+    apr_status_t rv;
+
+    fill_signals_block(&saved);
+    rv = fill_start(conf, url, fs_path, copy, fillp, follow, p);
+    fill_signals_restore(&saved);
+    return rv;
+}
+
+static apr_status_t fill_start(zddc_server_conf *conf, const char *url,
+                               const char *fs_path, const zddc_fill_copy *copy,
+                               zddc_fill **fillp, zddc_store_tmp **follow,
+                               apr_pool_t *p)
 {
     const zddc_store_provider *sp = conf->store_provider;
     apr_status_t rv;
@@ -459,31 +500,47 @@ apr_status_t zddc_fill_start(zddc_server_conf *conf, const char *url,
 
 const zddc_fill_result *zddc_fill_wait_head(zddc_fill *f)
 {
-    apr_thread_mutex_lock(f->m);
-    while (!f->head_ready) {
-        apr_thread_cond_wait(f->cv, f->m);
+    sigset_t saved;
+    int ready = 0;
+
+    /* Waits in slices, the lock never held while a signal can land. */
+    while (!ready) {
+        fill_signals_block(&saved);
+        apr_thread_mutex_lock(f->m);
+        if (!f->head_ready) {
+            apr_thread_cond_timedwait(f->cv, f->m, apr_time_from_msec(100));
+        }
+        ready = f->head_ready;
+        apr_thread_mutex_unlock(f->m);
+        fill_signals_restore(&saved);
     }
-    apr_thread_mutex_unlock(f->m);
     return &f->res;
 }
 
 int zddc_fill_ended(zddc_fill *f, apr_off_t *written)
 {
+    sigset_t saved;
     int ended;
 
+    fill_signals_block(&saved);
     apr_thread_mutex_lock(f->m);
     ended = f->ended;
     if (written) {
         *written = f->written;
     }
     apr_thread_mutex_unlock(f->m);
+    fill_signals_restore(&saved);
     return ended;
 }
 
 void zddc_fill_release(zddc_fill *f)
 {
+    sigset_t saved;
+
     if (f) {
+        fill_signals_block(&saved);
         fill_unref(f);
+        fill_signals_restore(&saved);
     }
 }
 

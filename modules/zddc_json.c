@@ -143,12 +143,15 @@ static const char *mark_bad_escapes(const char *json, apr_size_t len,
     return copy ? copy : json;
 }
 
-static void listing_skip(apr_array_header_t *skipped, int idx,
+static void listing_skip(apr_array_header_t *skipped, int *total, int idx,
                          const char *name, const char *why)
 {
     zddc_listing_skip *sk;
 
-    if (!skipped) {
+    (*total)++;
+    /* Nameless ones only for the log's first lines: a listing of
+     * millions of them must not cost a record each. */
+    if (!skipped || (!name && skipped->nelts >= ZDDC_LISTING_SKIP_KEPT)) {
         return;
     }
     sk = apr_array_push(skipped);
@@ -298,8 +301,11 @@ static cJSON *listing_next(listing_scan *sc)
 apr_status_t zddc_listing_parse_ex(const char *json, apr_size_t len,
                                    apr_array_header_t **entries,
                                    apr_array_header_t **skipped,
+                                   int *nskipped,
                                    const char **err, apr_pool_t *p)
 {
+    int total = 0;
+
     apr_array_header_t *arr, *skip = NULL;
     listing_scan sc = { 0 };
     cJSON *item;
@@ -339,24 +345,24 @@ apr_status_t zddc_listing_parse_ex(const char *json, apr_size_t len,
 
         idx++;
         if (!cJSON_IsObject(item)) {
-            listing_skip(skip, idx - 1, NULL, "not an object");
+            listing_skip(skip, &total, idx - 1, NULL, "not an object");
             continue;
         }
         name = cJSON_GetObjectItemCaseSensitive(item, "name");
         if (!cJSON_IsString(name) || !name->valuestring) {
-            listing_skip(skip, idx - 1, NULL, "no string \"name\"");
+            listing_skip(skip, &total, idx - 1, NULL, "no string \"name\"");
             continue;
         }
         is_dir = cJSON_GetObjectItemCaseSensitive(item, "is_dir");
         if (is_dir && !cJSON_IsBool(is_dir)) {
-            listing_skip(skip, idx - 1, name->valuestring,
+            listing_skip(skip, &total, idx - 1, name->valuestring,
                          "a non-boolean \"is_dir\"");
             continue;
         }
         if (marked && strstr(name->valuestring, REPLACEMENT_UTF8)) {
             /* A genuine U+FFFD in a name goes too: it cannot be told apart
              * from a NUL or unpaired surrogate replaced above. */
-            listing_skip(skip, idx - 1, name->valuestring,
+            listing_skip(skip, &total, idx - 1, name->valuestring,
                          "a NUL or an unpaired surrogate in \"name\"");
             continue;
         }
@@ -385,6 +391,9 @@ apr_status_t zddc_listing_parse_ex(const char *json, apr_size_t len,
         *err = "listing is not valid JSON";
         return APR_EGENERAL;
     }
+    if (nskipped) {
+        *nskipped = total;
+    }
     *entries = arr;
     return APR_SUCCESS;
 }
@@ -393,7 +402,7 @@ apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
                                 apr_array_header_t **entries,
                                 const char **err, apr_pool_t *p)
 {
-    return zddc_listing_parse_ex(json, len, entries, NULL, err, p);
+    return zddc_listing_parse_ex(json, len, entries, NULL, NULL, err, p);
 }
 
 static const char *const state_counters[] = {

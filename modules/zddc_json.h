@@ -33,12 +33,15 @@ typedef struct {
 /* Parse a ZDDC JSON listing (an array of objects with at least "name"
  * (string) and "is_dir" (bool); unknown fields ignored). A document that
  * is not a JSON array returns APR_EGENERAL with *err set; an entry that is
- * unusable is left out of *entries (an array of zddc_listing_entry) and,
- * when skipped is not NULL, described in *skipped (an array of
- * zddc_listing_skip). */
+ * unusable is left out of *entries (an array of zddc_listing_entry),
+ * counted in *nskipped (may be NULL) and, when skipped is not NULL,
+ * described in *skipped (an array of zddc_listing_skip): every one with a
+ * name, the first ZDDC_LISTING_SKIP_KEPT without. */
+#define ZDDC_LISTING_SKIP_KEPT 20
 apr_status_t zddc_listing_parse_ex(const char *json, apr_size_t len,
                                    apr_array_header_t **entries,
                                    apr_array_header_t **skipped,
+                                   int *nskipped,
                                    const char **err, apr_pool_t *p);
 
 /* The same, the unusable entries left out silently. */

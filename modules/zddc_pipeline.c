@@ -612,6 +612,32 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
     return status_if_none;
 }
 
+/* A JSON listing not to store nor pass on: not a JSON array, or one whose
+ * entries are all unusable (the walker skips such entries one by one). */
+static int listing_unusable(const char *body, apr_size_t len,
+                            apr_array_header_t **entries, const char **err,
+                            apr_pool_t *p)
+{
+    apr_array_header_t *skipped = NULL;
+    int nskipped = 0;
+
+    if (zddc_listing_parse_ex(body, len, entries, &skipped, &nskipped, err,
+                              p) != APR_SUCCESS) {
+        return 1;
+    }
+    if ((*entries)->nelts == 0 && nskipped > 0 && skipped->nelts > 0) {
+        const zddc_listing_skip *sk = &APR_ARRAY_IDX(skipped, 0,
+                                                     zddc_listing_skip);
+
+        *err = apr_psprintf(p, "listing entry %d %s %s, and no entry is "
+                            "usable", sk->index,
+                            strncmp(sk->why, "not ", 4) ? "has" : "is",
+                            sk->why);
+        return 1;
+    }
+    return 0;
+}
+
 static int serve_dir(request_rec *r, zddc_server_conf *conf)
 {
     const zddc_store_provider *sp = store_of(conf);
@@ -652,8 +678,7 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
     case ZDDC_FETCH_STORE: {
         apr_array_header_t *entries;
         const char *err;
-        if (json && zddc_listing_parse(body, len, &entries, &err, r->pool)
-                != APR_SUCCESS) {
+        if (json && listing_unusable(body, len, &entries, &err, r->pool)) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                           "listing %s: upstream sent malformed JSON (%s); "
                           "not stored", r->uri, err);

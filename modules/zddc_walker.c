@@ -482,7 +482,7 @@ static void walk_store_listing(walk_ctx *w, const char *url_dir,
 static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
                                          apr_array_header_t **entries,
                                          apr_array_header_t **skipped,
-                                         apr_pool_t *p)
+                                         int *nskipped, apr_pool_t *p)
 {
     const char *side = NULL, *err = NULL;
     zddc_store_meta meta;
@@ -556,7 +556,8 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
         }
         switch (resp.status) {
         case 200:
-            if (zddc_listing_parse_ex(body, len, entries, skipped, &err, p)
+            if (zddc_listing_parse_ex(body, len, entries, skipped, nskipped, &err,
+                                  p)
                 != APR_SUCCESS) {
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                              "zddc_mirror: %s: walk of %s: listing %s is not "
@@ -581,8 +582,8 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
             if (have_side && req.headers
                 && w->sp->get(w->st, side, ZDDC_LISTING_MAX, &body, &len, p)
                    == APR_SUCCESS
-                && zddc_listing_parse_ex(body, len, entries, skipped, &err,
-                                         p) == APR_SUCCESS) {
+                && zddc_listing_parse_ex(body, len, entries, skipped,
+                                         nskipped, &err, p) == APR_SUCCESS) {
                 w->sp->touch(w->st, side);
                 return LISTING_OK;
             }
@@ -1034,14 +1035,21 @@ static void *APR_THREAD_FUNC zddc_walk_dir_task(apr_thread_t *thd,
     walk_ctx *w = d->w;
     apr_array_header_t *entries = NULL, *skipped = NULL;
     apr_pool_t *lp;
+    int nskipped = 0;
 
     d->files = apr_array_make(d->pool, 8, sizeof(file_task));
     d->subdirs = apr_array_make(d->pool, 8, sizeof(const char *));
     apr_pool_create(&lp, d->pool);
     d->got = walk_cancelled(w) ? LISTING_CANCELLED
-             : zddc_walk_fetch_listing(w, d->url, &entries, &skipped, lp);
+             : zddc_walk_fetch_listing(w, d->url, &entries, &skipped,
+                                               &nskipped, lp);
     if (d->got == LISTING_OK) {
         zddc_walk_entries(w, d, entries, skipped, lp);
+        /* Those not kept one by one are counted for the walk's total. */
+        if (skipped && nskipped > skipped->nelts) {
+            apr_atomic_add32(&w->bad_entries,
+                             (apr_uint32_t)(nskipped - skipped->nelts));
+        }
     }
     else if (d->got == LISTING_GONE) {
         walk_plan_gone_dir(w, d->url, lp);

@@ -131,8 +131,8 @@ static void skipped_alone(apr_pool_t *p, const char *bad, const char *why,
                                    "\"is_dir\": false}, ", bad,
                                    ", {\"name\": \"after/\", \"is_dir\": "
                                    "true}]", NULL);
-    apr_status_t rv = zddc_listing_parse_ex(json, strlen(json), &e, &sk, &err,
-                                            p);
+    apr_status_t rv = zddc_listing_parse_ex(json, strlen(json), &e, &sk, NULL,
+                                            &err, p);
 
     is_int(rv, APR_SUCCESS, apr_psprintf(p, "%s: the listing parses", name));
     ok(e && e->nelts == 2 && !strcmp(entry(e, 0)->name, "before.pdf")
@@ -177,7 +177,7 @@ static void test_listing_skips(apr_pool_t *p)
     skipped_alone(p, "{\"name\": \"x\\ud800\\u0041\"}", "surrogate",
                   "a high surrogate before a non-surrogate escape");
 
-    is_int(zddc_listing_parse_ex(pair, strlen(pair), &e, &sk, &err, p),
+    is_int(zddc_listing_parse_ex(pair, strlen(pair), &e, &sk, NULL, &err, p),
            APR_SUCCESS, "a proper surrogate pair parses");
     is_str(e && e->nelts == 1 ? entry(e, 0)->name : NULL,
            "smile \xf0\x9f\x98\x80.pdf", "and decodes to one code point");
