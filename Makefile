@@ -36,7 +36,7 @@ DEBDIR      ?= $(CURDIR)/build-deb
 
 APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
 APR_LIBS   = $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld --libs 2>/dev/null)
-UNIT_SRCS  = modules/zddc_cache_status.c modules/zddc_rootcheck.c modules/zddc_util.c modules/zddc_json.c modules/zddc_listing.c modules/zddc_store_disk.c modules/zddc_upstream.c modules/zddc_upstream_plain.c
+UNIT_SRCS  = modules/zddc_cache_status.c modules/zddc_rootcheck.c modules/zddc_util.c modules/zddc_json.c modules/zddc_listing.c modules/zddc_store_disk.c modules/zddc_upstream.c modules/zddc_upstream_curl.c
 UNIT_TESTS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/*.c))
 
 .PHONY: all deps install uninstall deb version test unit demo bench clean fuzz fuzz-build tsan
@@ -151,7 +151,7 @@ deb: deps
 	    exit 1; \
 	fi
 	rm -rf $(DEBDIR)/src && mkdir -p $(DEBSRC)
-	tar -C $(CURDIR) --exclude=./build --exclude=./build-san --exclude=./build-deb \
+	tar -C $(CURDIR) --exclude=./build --exclude='./build-*' \
 	    --exclude=./.git --exclude=__pycache__ -cf - . | tar -C $(DEBSRC) -xf -
 	cd $(DEBSRC) && { dpkg-checkbuilddeps 2>/dev/null \
 	    || $$( [ "$$(id -u)" -eq 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
@@ -162,9 +162,15 @@ deb: deps
 	rm -rf $(DEBDIR)/src
 	@ls $(DEBDIR)/$(DEBPKG)_$(VERSION)_*.deb
 
+# The suite runs over http, then (not under SANITIZE) every integration
+# test again with the fake master serving https (ZDDC_TEST_SCHEME).
 test: deps
 	$(MAKE) all unit SANITIZE=$(SANITIZE)
 	ZDDC_BUILD=$(CURDIR)/$(BUILD) ZDDC_SANITIZE=$(SANITIZE) $(PROVE) -j2 t/*.t
+ifneq ($(SANITIZE),1)
+	ZDDC_BUILD=$(CURDIR)/$(BUILD) ZDDC_TEST_SCHEME=https $(PROVE) -j2 \
+	    $(filter-out t/unit_%.t,$(wildcard t/*.t))
+endif
 
 demo: deps
 	$(MAKE) all

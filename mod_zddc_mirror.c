@@ -139,6 +139,42 @@ static const char *set_ca_file(cmd_parms *cmd, void *d, const char *v)
                     &c->ca_file_set);
 }
 
+static const char *set_proxy(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    const char *err = strcasecmp(v, "none") ? zddc_upstream_check_proxy(v)
+                                            : NULL;
+
+    if (err) {
+        return apr_psprintf(cmd->pool, "ZddcUpstreamProxy: invalid proxy "
+                            "'%s': %s", v, err);
+    }
+    c->proxy = v;
+    c->proxy_set = 1;
+    return NULL;
+}
+
+static const char *set_proxy_auth_file(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    return set_path(cmd, "ZddcUpstreamProxyAuthFile", v, &c->proxy_auth_file,
+                    &c->proxy_auth_file_set);
+}
+
+static const char *set_client_cert(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    return set_path(cmd, "ZddcUpstreamClientCert", v, &c->client_cert,
+                    &c->client_cert_set);
+}
+
+static const char *set_client_key(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    return set_path(cmd, "ZddcUpstreamClientKey", v, &c->client_key,
+                    &c->client_key_set);
+}
+
 static const char *set_cache_root(cmd_parms *cmd, void *d, const char *v)
 {
     zddc_server_conf *c = cmd_conf(cmd);
@@ -322,6 +358,15 @@ static const command_rec zddc_cmds[] = {
                   "file whose first line is the bearer token"),
     AP_INIT_TAKE1("ZddcUpstreamCAFile", set_ca_file, NULL, RSRC_CONF,
                   "CA bundle to verify an https upstream"),
+    AP_INIT_TAKE1("ZddcUpstreamProxy", set_proxy, NULL, RSRC_CONF,
+                  "outbound proxy URL, or 'none' to ignore the environment"),
+    AP_INIT_TAKE1("ZddcUpstreamProxyAuthFile", set_proxy_auth_file, NULL,
+                  RSRC_CONF, "file whose first line is user:password for "
+                  "the proxy"),
+    AP_INIT_TAKE1("ZddcUpstreamClientCert", set_client_cert, NULL, RSRC_CONF,
+                  "client certificate (PEM) for an https upstream"),
+    AP_INIT_TAKE1("ZddcUpstreamClientKey", set_client_key, NULL, RSRC_CONF,
+                  "key (PEM) of ZddcUpstreamClientCert"),
     AP_INIT_TAKE1("ZddcUpstreamTimeout", set_timeout, NULL, RSRC_CONF,
                   "connect timeout and stall limit (e.g. 30s)"),
     AP_INIT_TAKE1("ZddcCacheRoot", set_cache_root, NULL, RSRC_CONF,
@@ -337,7 +382,7 @@ static const command_rec zddc_cmds[] = {
     AP_INIT_TAKE1("ZddcMirrorMinInterval", set_min_interval, NULL, RSRC_CONF,
                   "least time between walks of a subtree"),
     AP_INIT_TAKE1("ZddcMirrorParallelism", set_parallelism, NULL, RSRC_CONF,
-                  "concurrent upstream requests of one walk (1-64)"),
+                  "upstream requests of one walk in flight (1-256)"),
     AP_INIT_TAKE1("ZddcMirrorWalkTimeout", set_walk_timeout, NULL, RSRC_CONF,
                   "a walk that runs longer is stopped"),
     AP_INIT_TAKE1("ZddcMirrorMaxPurge", set_max_purge, NULL, RSRC_CONF,
@@ -347,6 +392,58 @@ static const command_rec zddc_cmds[] = {
 
 /* ---- start-up ------------------------------------------------------ */
 
+/* The proxy credentials ("user:password" on the first line). */
+static const char *read_proxy_auth(apr_pool_t *p, const char *path,
+                                   const char **auth)
+{
+    const char *e = zddc_config_read_token(p, path, auth);
+
+    if (e) {
+        return apr_pstrcat(p, "ZddcUpstreamProxyAuthFile: ", e, NULL);
+    }
+    if (!strchr(*auth, ':')) {
+        return apr_psprintf(p, "ZddcUpstreamProxyAuthFile: the first line "
+                            "of '%s' is not user:password", path);
+    }
+    return NULL;
+}
+
+static const char *check_readable(apr_pool_t *p, const char *name,
+                                  const char *path)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    apr_status_t rv = apr_file_open(&f, path, APR_READ, 0, p);
+
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&fi, APR_FINFO_TYPE | APR_FINFO_SIZE, f);
+        apr_file_close(f);
+    }
+    if (rv != APR_SUCCESS || fi.filetype != APR_REG || fi.size == 0) {
+        return apr_psprintf(p, "%s: cannot read '%s'", name, path);
+    }
+    return NULL;
+}
+
+/* The upstream's proxy and client-certificate files (SPEC §3). */
+static const char *check_upstream_files(apr_pool_t *p, zddc_server_conf *c)
+{
+    const char *err = NULL, *auth;
+
+    if (c->proxy_auth_file) {
+        err = read_proxy_auth(p, c->proxy_auth_file, &auth);
+    }
+    if (!err && c->client_key && !c->client_cert) {
+        err = "ZddcUpstreamClientKey needs ZddcUpstreamClientCert";
+    }
+    if (!err && c->client_cert) {
+        err = check_readable(p, "ZddcUpstreamClientCert", c->client_cert);
+    }
+    if (!err && c->client_key) {
+        err = check_readable(p, "ZddcUpstreamClientKey", c->client_key);
+    }
+    return err;
+}
 
 /* Validation that needs the merged configuration; runs for configtest too,
  * so everything checked here can never stop a graceful restart later. */
@@ -392,6 +489,9 @@ static int zddc_check_config(apr_pool_t *pconf, apr_pool_t *plog,
                 || fi.filetype != APR_REG)) {
             err = apr_psprintf(ptemp, "ZddcUpstreamCAFile: cannot read '%s'",
                                c->ca_file);
+        }
+        if (!err) {
+            err = check_upstream_files(ptemp, c);
         }
         if (!err) {
             const char *e = zddc_rootcheck_usable(ptemp, c->cache_root,
@@ -498,8 +598,22 @@ static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                          err ? err : "cannot open the cache root");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
+        if (c->proxy_auth_file
+            && (err = read_proxy_auth(pconf, c->proxy_auth_file,
+                                      &c->proxy_auth))) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, vs, "%s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
         rv = zddc_upstream_create(&c->up, c->upstream, c->bearer_value,
                                   c->ca_file, c->timeout, pconf);
+        if (rv == APR_SUCCESS) {
+            rv = zddc_upstream_set_proxy(c->up, c->proxy, c->proxy_auth);
+        }
+        if (rv == APR_SUCCESS) {
+            /* read now, before the server drops privileges */
+            rv = zddc_upstream_set_client_cert(c->up, c->client_cert,
+                                               c->client_key, pconf);
+        }
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, rv, vs,
                          "ZddcUpstream %s: cannot set up the client",

@@ -38,6 +38,10 @@ void *zddc_config_merge(apr_pool_t *p, void *basev, void *addv)
     ZDDC_MERGE(bearer);
     ZDDC_MERGE(bearer_file);
     ZDDC_MERGE(ca_file);
+    ZDDC_MERGE(proxy);
+    ZDDC_MERGE(proxy_auth_file);
+    ZDDC_MERGE(client_cert);
+    ZDDC_MERGE(client_key);
     ZDDC_MERGE(timeout);
     ZDDC_MERGE(cache_root);
     ZDDC_MERGE(freshness);

@@ -20,7 +20,7 @@ typedef enum {
 #define ZDDC_DEFAULT_MIN_INTERVAL  apr_time_from_sec(3600)
 /* Per walk, not global; leaves room for interactive requests. */
 #define ZDDC_DEFAULT_PARALLELISM   4
-#define ZDDC_MAX_PARALLELISM       64
+#define ZDDC_MAX_PARALLELISM       256
 #define ZDDC_DEFAULT_WALK_TIMEOUT  apr_time_from_sec(30 * 60)
 #define ZDDC_UNLIMITED             (-1)
 
@@ -30,6 +30,10 @@ typedef struct zddc_server_conf {
     const char *bearer;                   int bearer_set;
     const char *bearer_file;              int bearer_file_set;
     const char *ca_file;                  int ca_file_set;
+    const char *proxy;                    int proxy_set; /* URL or "none" */
+    const char *proxy_auth_file;          int proxy_auth_file_set;
+    const char *client_cert;              int client_cert_set;
+    const char *client_key;               int client_key_set;
     apr_interval_time_t timeout;          int timeout_set;
     const char *cache_root;               int cache_root_set;
     apr_interval_time_t freshness;        int freshness_set;
@@ -48,6 +52,7 @@ typedef struct zddc_server_conf {
     zddc_store *store;
     zddc_upstream *up;
     const char *bearer_value;   /* from ZddcUpstreamBearer or the file */
+    const char *proxy_auth;     /* "user:password" from the file; secret */
     int vhost_index;            /* index among Mirror hosts, -1 otherwise */
 } zddc_server_conf;
 

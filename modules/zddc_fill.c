@@ -39,6 +39,7 @@ typedef struct {
     apr_time_t ims;
     apr_time_t answered;         /* when the headers arrived */
     volatile apr_uint32_t *cancel;
+    zddc_upstream_session *session;
     zddc_fill_progress_fn *progress;
     void *baton;
     zddc_fill_result *res;
@@ -212,6 +213,7 @@ static zddc_fill_e fill_exchange_run(fill_exchange *x)
     req.on_body = fill_on_body;
     req.baton = x;
     req.cancel = x->cancel;
+    req.session = x->session;
     res->outcome = ZDDC_FILL_FAILED;
     rv = zddc_upstream_perform(x->conf->up, &req, &res->resp, x->p);
     res->rv = rv;
@@ -301,7 +303,8 @@ static zddc_fill_e fill_exchange_run(fill_exchange *x)
     return res->outcome;
 }
 
-zddc_fill_e zddc_fill_sync(zddc_server_conf *conf, const char *url,
+zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
+                           zddc_upstream_session *session, const char *url,
                            const char *fs_path, const zddc_fill_copy *copy,
                            volatile apr_uint32_t *cancel,
                            zddc_fill_progress_fn *progress, void *baton,
@@ -318,6 +321,7 @@ zddc_fill_e zddc_fill_sync(zddc_server_conf *conf, const char *url,
     x.have = copy && copy->have;
     x.ims = zddc_fill_ims(conf, fs_path, copy, p);
     x.cancel = cancel;
+    x.session = session;
     x.progress = progress;
     x.baton = baton;
     x.res = res;

@@ -54,9 +54,11 @@ apr_time_t zddc_fill_store_mtime(apr_time_t lm, apr_time_t now);
 apr_time_t zddc_fill_ims(zddc_server_conf *conf, const char *fs_path,
                          const zddc_fill_copy *copy, apr_pool_t *p);
 
-/* Fill url on the calling thread (the walker). res->resp and its headers
- * live in p. */
-zddc_fill_e zddc_fill_sync(zddc_server_conf *conf, const char *url,
+/* Fill url on the calling thread (the walker, whose requests go through
+ * its session; NULL: a request of its own). res->resp and its headers live
+ * in p. */
+zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
+                           zddc_upstream_session *session, const char *url,
                            const char *fs_path, const zddc_fill_copy *copy,
                            volatile apr_uint32_t *cancel,
                            zddc_fill_progress_fn *progress, void *baton,

@@ -425,8 +425,8 @@ static int serve_sync_fill(request_rec *r, zddc_server_conf *conf,
                            apr_time_t confirmed)
 {
     zddc_fill_result res;
-    zddc_fill_e got = zddc_fill_sync(conf, r->uri, fs_path, copy, NULL, NULL,
-                                     NULL, &res, r->pool);
+    zddc_fill_e got = zddc_fill_sync(conf, NULL, r->uri, fs_path, copy, NULL,
+                                     NULL, NULL, &res, r->pool);
 
     if (got == ZDDC_FILL_STORED) {
         return respond_copy(r, conf, fs_path, ZDDC_MISS);

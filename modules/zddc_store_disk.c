@@ -846,6 +846,14 @@ static void disk_unfollow(zddc_store_tmp *t)
     tmp_release(t, 0);
 }
 
+/* A put's temp when the pool goes first: a child ending mid-put (prefork
+ * runs its pools' cleanups on SIGTERM) leaves no temp behind. */
+static apr_status_t put_tmp_cleanup(void *data)
+{
+    unlink(data);
+    return APR_SUCCESS;
+}
+
 static apr_status_t disk_put(zddc_store *st, const char *fs_path,
                              const void *data, apr_size_t len,
                              apr_time_t mtime, apr_pool_t *p)
@@ -869,6 +877,8 @@ static apr_status_t disk_put(zddc_store *st, const char *fs_path,
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    apr_pool_cleanup_register(p, tmpl, put_tmp_cleanup,
+                              apr_pool_cleanup_null);
     apr_os_file_get(&fd, f);
     if (fchmod(fd, CONTENT_FILE_MODE) != 0) {
         rv = os_error();
@@ -889,6 +899,7 @@ static apr_status_t disk_put(zddc_store *st, const char *fs_path,
     if (rv != APR_SUCCESS) {
         unlink(tmpl);
     }
+    apr_pool_cleanup_kill(p, tmpl, put_tmp_cleanup);
     return rv;
 }
 

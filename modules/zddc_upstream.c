@@ -1,118 +1,25 @@
-/* The HTTP client towards the ZDDC master: URL building, request-header
- * policy, response parsing, and the libcurl transport (the only curl user). */
+/* The upstream client's policy (mod_md's md_http to our transport's
+ * md_curl): URLs, request headers, reading and bounding the answer. */
 #include <string.h>
-#include <unistd.h>
 #include <arpa/inet.h>
 
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include <apr_date.h>
-#include <apr_thread_mutex.h>
-
-#include <curl/curl.h>
-#include <pthread.h>
+#include <apr_atomic.h>
+#include <apr_file_io.h>
 
 #include "zddc_upstream_int.h"
 #include "zddc_util.h"
 
-/* Idle handles kept per object; each keeps its connection cache alive, so
- * this also bounds the idle keep-alive connections of one process. */
-#define ZDDC_UP_MAX_IDLE ((int)(sizeof(((zddc_upstream *)0)->idle) \
-                               / sizeof(void *)))
 #define ZDDC_UP_DEFAULT_TIMEOUT apr_time_from_sec(30)
-
-/* Handles are created lazily by the first perform() of a process, so a
- * prefork child never shares a handle (or its sockets) with the parent.
- * owner_pid guards against a perform() in the parent all the same: a child
- * that inherits a non-empty free list abandons it rather than reusing it. */
-#define ZDDC_UP_BUFFER_SIZE (256L * 1024)
-
-typedef struct {
-    zddc_up_xfer c;
-    int stalled;        /* no byte moved for the stall limit */
-    apr_interval_time_t stall_limit;
-    apr_time_t last_activity;
-    curl_off_t last_moved;  /* bytes up + down at last_activity */
-} xfer_ctx;
-
-/* This process's id, kept current across fork() so the hot path needs no
- * getpid() system call. */
-static pid_t current_pid;
-
-static void note_fork_child(void)
-{
-    current_pid = getpid();
-}
 
 void zddc_upstream_global_init(void)
 {
-    static int done;
-
-    if (!done) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        current_pid = getpid();
-        pthread_atfork(NULL, NULL, note_fork_child);
-        done = 1;
-    }
+    zddc_up_tr_global_init();
 }
 
-pid_t zddc_up_pid(void)
-{
-    return current_pid ? current_pid : getpid();
-}
-
-static apr_status_t upstream_cleanup(void *data)
-{
-    zddc_upstream *up = data;
-    int i;
-
-    apr_thread_mutex_lock(up->lock);
-    if (up->owner_pid == zddc_up_pid()) {
-        for (i = 0; i < up->nidle; i++) {
-            curl_easy_cleanup(up->idle[i]);
-        }
-    }
-    up->nidle = 0;
-    up->closed = 1;
-    apr_thread_mutex_unlock(up->lock);
-    return APR_SUCCESS;
-}
-
-static CURL *handle_take(zddc_upstream *up)
-{
-    CURL *h = NULL;
-    pid_t me = zddc_up_pid();
-
-    apr_thread_mutex_lock(up->lock);
-    if (up->owner_pid != me) {
-        up->nidle = 0;
-        up->owner_pid = me;
-    }
-    if (up->nidle > 0) {
-        h = up->idle[--up->nidle];
-    }
-    apr_thread_mutex_unlock(up->lock);
-    return h ? h : curl_easy_init();
-}
-
-/* curl_easy_reset drops this call's options and callback pointers but keeps
- * the handle's live connections, which is what gives us keep-alive. */
-static void handle_give(zddc_upstream *up, CURL *h)
-{
-    curl_easy_reset(h);
-    apr_thread_mutex_lock(up->lock);
-    if (!up->closed && up->owner_pid == zddc_up_pid()
-        && up->nidle < ZDDC_UP_MAX_IDLE) {
-        up->idle[up->nidle++] = h;
-        h = NULL;
-    }
-    apr_thread_mutex_unlock(up->lock);
-    if (h) {
-        curl_easy_cleanup(h);
-    }
-}
-
-int zddc_up_has_crlf(const char *s)
+static int has_crlf(const char *s)
 {
     return strpbrk(s, "\r\n") != NULL;
 }
@@ -202,7 +109,7 @@ apr_status_t zddc_upstream_create(zddc_upstream **up_out, const char *base_url,
     apr_size_t n;
     apr_status_t rv;
 
-    if (zddc_upstream_check_url(base_url) || (bearer && zddc_up_has_crlf(bearer))) {
+    if (zddc_upstream_check_url(base_url) || (bearer && has_crlf(bearer))) {
         return APR_EINVAL;
     }
     up = apr_pcalloc(p, sizeof(*up));
@@ -213,29 +120,105 @@ apr_status_t zddc_upstream_create(zddc_upstream **up_out, const char *base_url,
     up->base = apr_pstrmemdup(p, base_url, n);
     up->bearer = (bearer && *bearer) ? apr_pstrdup(p, bearer) : NULL;
     up->ca_file = (ca_file && *ca_file) ? apr_pstrdup(p, ca_file) : NULL;
-    if (timeout <= 0) {
-        timeout = ZDDC_UP_DEFAULT_TIMEOUT;
-    }
-    up->connect_ms = (long)((timeout + 999) / 1000);
-    up->stall = timeout;
-    up->stall_sec = (long)((timeout + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC);
-    if (up->stall_sec < 1) {
-        up->stall_sec = 1;
-    }
-    up->owner_pid = zddc_up_pid();
-    rv = apr_thread_mutex_create(&up->lock, APR_THREAD_MUTEX_DEFAULT, p);
+    up->timeout = timeout > 0 ? timeout : ZDDC_UP_DEFAULT_TIMEOUT;
+    rv = zddc_up_tr_create(up, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    apr_pool_cleanup_register(p, up, upstream_cleanup, apr_pool_cleanup_null);
-    if (strncasecmp(up->base, "http://", 7) == 0) {
-        rv = zddc_up_plain_create(up, p);
-        if (rv != APR_SUCCESS) {
-            return rv;
-        }
-    }
     *up_out = up;
     return APR_SUCCESS;
+}
+
+apr_status_t zddc_upstream_set_proxy(zddc_upstream *up, const char *proxy,
+                                     const char *userpwd)
+{
+    if (proxy && strcasecmp(proxy, "none") != 0
+        && (has_crlf(proxy) || !*proxy)) {
+        return APR_EINVAL;
+    }
+    if (userpwd && (has_crlf(userpwd) || !strchr(userpwd, ':'))) {
+        return APR_EINVAL;
+    }
+    up->proxy = !proxy ? NULL : strcasecmp(proxy, "none") == 0 ? ""
+                : proxy;
+    up->proxy_auth = userpwd;
+    return APR_SUCCESS;
+}
+
+static apr_status_t read_pem(const char *path, const char **data,
+                             apr_size_t *len, apr_pool_t *p)
+{
+    apr_file_t *f;
+    apr_finfo_t fi;
+    char *buf;
+    apr_status_t rv;
+
+    *data = NULL;
+    *len = 0;
+    if (!path || !*path) {
+        return APR_SUCCESS;
+    }
+    rv = apr_file_open(&f, path, APR_READ | APR_BINARY, 0, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    if (rv == APR_SUCCESS && (fi.size <= 0 || fi.size > 1024 * 1024)) {
+        rv = APR_EINVAL;
+    }
+    if (rv == APR_SUCCESS) {
+        buf = apr_palloc(p, (apr_size_t)fi.size + 1);
+        rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, len);
+        buf[*len] = '\0';
+        *data = buf;
+    }
+    apr_file_close(f);
+    return rv;
+}
+
+apr_status_t zddc_upstream_set_client_cert(zddc_upstream *up,
+                                           const char *cert, const char *key,
+                                           apr_pool_t *p)
+{
+    apr_status_t rv = read_pem(cert, &up->client_cert, &up->client_cert_len,
+                               p);
+
+    if (rv == APR_SUCCESS) {
+        rv = read_pem(key, &up->client_key, &up->client_key_len, p);
+    }
+    return rv;
+}
+
+const char *zddc_upstream_check_proxy(const char *url)
+{
+    static const char *const schemes[] = {
+        "http://", "https://", "socks4://", "socks4a://", "socks5://",
+        "socks5h://", NULL
+    };
+    const char *s = NULL, *c;
+    int i;
+
+    for (i = 0; schemes[i] && !s; i++) {
+        if (strncasecmp(url, schemes[i], strlen(schemes[i])) == 0) {
+            s = url + strlen(schemes[i]);
+        }
+    }
+    if (!s) {
+        return "must be 'none' or an http://, https:// or socks URL";
+    }
+    for (c = url; *c; c++) {
+        if ((unsigned char)*c <= 0x20 || *c == 0x7f) {
+            return "must not contain spaces or control characters";
+        }
+    }
+    if (strchr(s, '@')) {
+        return "credentials belong in ZddcUpstreamProxyAuthFile, not the URL "
+               "(mod_info would show them)";
+    }
+    if (!*s || *s == '/' || *s == ':') {
+        return "has no host";
+    }
+    return NULL;
 }
 
 const char *zddc_upstream_url(zddc_upstream *up, apr_pool_t *p,
@@ -269,7 +252,7 @@ static int header_is_blocked(const char *name)
     return 0;
 }
 
-const char *zddc_up_query(apr_pool_t *p, const char *q)
+static const char *query_encode(apr_pool_t *p, const char *q)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *s;
@@ -297,47 +280,11 @@ const char *zddc_up_query(apr_pool_t *p, const char *q)
     return out;
 }
 
-int zddc_up_header_allowed(const char *key, const char *val)
+static int header_allowed(const char *key, const char *val)
 {
     return key && *key && val && !header_is_blocked(key)
-           && !zddc_up_has_crlf(key) && !zddc_up_has_crlf(val)
+           && !has_crlf(key) && !has_crlf(val)
            && !strchr(key, ':');
-}
-
-typedef struct {
-    struct curl_slist *list;
-    int failed;
-    const char *skip_accept;
-    apr_pool_t *p;
-} hdr_build;
-
-static void hdr_add(hdr_build *hb, const char *line)
-{
-    struct curl_slist *l;
-
-    if (hb->failed) {
-        return;
-    }
-    l = curl_slist_append(hb->list, line);
-    if (!l) {
-        hb->failed = 1;
-        return;
-    }
-    hb->list = l;
-}
-
-static int hdr_add_extra(void *baton, const char *key, const char *val)
-{
-    hdr_build *hb = baton;
-
-    if (!zddc_up_header_allowed(key, val)) {
-        return 1;
-    }
-    if (hb->skip_accept && strcasecmp(key, "Accept") == 0) {
-        return 1;
-    }
-    hdr_add(hb, apr_pstrcat(hb->p, key, ": ", val, NULL));
-    return 1;
 }
 
 static int cc_no_store(void *baton, const char *key, const char *val)
@@ -403,39 +350,7 @@ static apr_off_t parse_length(const char *v)
     return *v ? -1 : n;
 }
 
-int zddc_up_headers_complete(zddc_up_xfer *x)
-{
-    zddc_upstream_resp *resp = x->resp;
-    const char *v;
-    int no_store = 0;
-
-    x->head_done = 1;
-    v = apr_table_get(resp->headers, "Last-Modified");
-    resp->last_modified = 0;
-    if (v) {
-        apr_time_t t = apr_date_parse_http(v);
-        resp->last_modified = t == APR_DATE_BAD ? 0 : t;
-    }
-    /* with Transfer-Encoding the length is the framing's, not this */
-    resp->content_length = apr_table_get(resp->headers, "Transfer-Encoding")
-                           ? -1 : parse_length(apr_table_get(resp->headers,
-                                                             "Content-Length"));
-    apr_table_do(cc_no_store, &no_store, resp->headers, "Cache-Control", NULL);
-    resp->no_store = no_store;
-    if (x->req->on_headers
-        && x->req->on_headers(x->req->baton, resp) != APR_SUCCESS) {
-        x->aborted = 1;
-        return 0;
-    }
-    return 1;
-}
-
-int zddc_up_cancelled(const zddc_up_xfer *x)
-{
-    return x->req->cancel && *x->req->cancel;
-}
-
-int zddc_up_parse_status(const char *line, apr_size_t len)
+static int parse_status(const char *line, apr_size_t len)
 {
     apr_size_t i = 5;
     int code = 0, digits = 0;
@@ -460,19 +375,127 @@ int zddc_up_parse_status(const char *line, apr_size_t len)
     return code;
 }
 
-void zddc_up_header_line(zddc_up_xfer *x, const char *data, apr_size_t len)
+
+/* ---- reading the answer ------------------------------------------------ */
+
+int zddc_up_cancelled(const zddc_up_xfer *x)
+{
+    return x->req->cancel && apr_atomic_read32(x->req->cancel) != 0;
+}
+
+static int xfer_broken(zddc_up_xfer *x, const char *why)
+{
+    x->broken = why;
+    return 0;
+}
+
+/* Content-Length as a transfer's framing: every value (repeated headers,
+ * comma lists) must be the same number, else the answer is refused. */
+typedef struct {
+    apr_off_t n;
+    int seen;
+    int bad;
+} cl_scan;
+
+static int cl_value(void *baton, const char *key, const char *val)
+{
+    cl_scan *c = baton;
+
+    while (val && *val) {
+        const char *end = strchr(val, ',');
+        apr_size_t len = end ? (apr_size_t)(end - val) : strlen(val);
+        char buf[32];
+        apr_off_t n;
+
+        if (len >= sizeof(buf)) {
+            c->bad = 1;
+            return 0;
+        }
+        memcpy(buf, val, len);
+        buf[len] = '\0';
+        n = parse_length(buf);
+        if (n < 0 || (c->seen && n != c->n)) {
+            c->bad = 1;
+            return 0;
+        }
+        c->n = n;
+        c->seen = 1;
+        val = end ? end + 1 : NULL;
+    }
+    return 1;
+}
+
+/* The only transfer coding we accept is a single "chunked": anything else
+ * (unknown codings, lists, repeats) would leave the body framed in a way
+ * the transport may not undo, and be stored with that framing. */
+static int te_value(void *baton, const char *key, const char *val)
+{
+    int *count = baton;
+
+    (*count)++;
+    if (*count > 1 || strcasecmp(val, "chunked") != 0) {
+        *count = -1000;
+        return 0;
+    }
+    return 1;
+}
+
+static int headers_complete(zddc_up_xfer *x)
+{
+    zddc_upstream_resp *resp = x->resp;
+    cl_scan cl = { 0, 0, 0 };
+    const char *v;
+    int no_store = 0, te = 0;
+
+    x->head_done = 1;
+    v = apr_table_get(resp->headers, "Last-Modified");
+    resp->last_modified = 0;
+    if (v) {
+        apr_time_t t = apr_date_parse_http(v);
+        resp->last_modified = t == APR_DATE_BAD ? 0 : t;
+    }
+    apr_table_do(te_value, &te, resp->headers, "Transfer-Encoding", NULL);
+    if (te < 0) {
+        return xfer_broken(x, "unsupported Transfer-Encoding in the answer");
+    }
+    apr_table_do(cl_value, &cl, resp->headers, "Content-Length", NULL);
+    if (cl.bad && !te) {
+        return xfer_broken(x, "invalid or conflicting Content-Length in "
+                           "the answer");
+    }
+    /* with Transfer-Encoding the length is the framing's, not this */
+    resp->content_length = (te || !cl.seen) ? -1 : cl.n;
+    apr_table_do(cc_no_store, &no_store, resp->headers, "Cache-Control", NULL);
+    resp->no_store = no_store;
+    if (x->req->on_headers
+        && x->req->on_headers(x->req->baton, resp) != APR_SUCCESS) {
+        x->aborted = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static int is_framing(const char *name)
+{
+    return name && (strcasecmp(name, "Transfer-Encoding") == 0
+                    || strcasecmp(name, "Content-Length") == 0);
+}
+
+/* Add one response header line (no CR/LF) to resp->headers, folding
+ * obsolete continuation lines into the previous value; a folded framing
+ * header is refused (the transport would read it unfolded). */
+static int header_line(zddc_up_xfer *x, const char *data, apr_size_t len)
 {
     zddc_upstream_resp *resp = x->resp;
     const char *colon;
     char *name, *val;
     apr_size_t vl;
 
-    if (len == 0) {
-        return;
-    }
     if (data[0] == ' ' || data[0] == '\t') {
-        /* obsolete line folding: continue the previous header's value */
         const apr_array_header_t *arr = apr_table_elts(resp->headers);
+        if (is_framing(x->last_name)) {
+            return xfer_broken(x, "folded framing header in the answer");
+        }
         if (arr->nelts > 0) {
             apr_table_entry_t *e = &((apr_table_entry_t *)arr->elts)[arr->nelts - 1];
             apr_size_t s = 0;
@@ -482,15 +505,22 @@ void zddc_up_header_line(zddc_up_xfer *x, const char *data, apr_size_t len)
             e->val = apr_pstrcat(x->p, e->val, " ",
                                  apr_pstrmemdup(x->p, data + s, len - s), NULL);
         }
-        return;
+        return 1;
     }
+    x->last_name = NULL;
     colon = memchr(data, ':', len);
     if (!colon || colon == data) {
-        return;
+        return 1;
     }
     name = apr_pstrmemdup(x->p, data, colon - data);
     if (strpbrk(name, " \t")) {
-        return;     /* "Name : value" is malformed (RFC 9112 5.1): ignored */
+        /* "Name : value" is malformed (RFC 9112 5.1); on a framing header
+         * it is a request-smuggling classic */
+        if (strncasecmp(name, "Transfer-Encoding", 17) == 0
+            || strncasecmp(name, "Content-Length", 14) == 0) {
+            return xfer_broken(x, "malformed framing header in the answer");
+        }
+        return 1;
     }
     val = apr_pstrmemdup(x->p, colon + 1, len - (colon + 1 - data));
     while (*val == ' ' || *val == '\t') {
@@ -500,161 +530,147 @@ void zddc_up_header_line(zddc_up_xfer *x, const char *data, apr_size_t len)
     while (vl > 0 && (val[vl - 1] == ' ' || val[vl - 1] == '\t')) {
         val[--vl] = '\0';
     }
-    if (*name) {
-        apr_table_add(resp->headers, name, val);
-    }
+    apr_table_add(resp->headers, name, val);
+    x->last_name = name;
+    return 1;
 }
 
-static size_t on_header_line(char *data, size_t size, size_t nitems,
-                             void *userdata)
+int zddc_up_head_line(zddc_up_xfer *x, const char *data, apr_size_t total)
 {
-    xfer_ctx *x = userdata;
-    zddc_upstream_resp *resp = x->c.resp;
-    size_t total = size * nitems;
-    size_t len = total;
+    zddc_upstream_resp *resp = x->resp;
+    apr_size_t len = total;
 
     while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r')) {
         len--;
     }
-    if (zddc_up_cancelled(&x->c)) {
-        x->c.aborted = 1;
+    if (zddc_up_cancelled(x)) {
+        x->aborted = 1;
         return 0;
     }
+    if (x->head_done) {
+        /* trailers of a chunked body: bounded, then ignored */
+        x->trailer_bytes += total;
+        if (x->trailer_bytes > ZDDC_UP_MAX_TRAILER) {
+            return xfer_broken(x, "endless trailers in the answer");
+        }
+        return 1;
+    }
+    x->head_bytes += total;
+    if (x->head_bytes > ZDDC_UP_MAX_HEAD) {
+        return xfer_broken(x, "response head over 64 KiB");
+    }
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-        resp->status = zddc_up_parse_status(data, len);
+        if (resp->status >= 100 && resp->status < 200
+            && ++x->interim > ZDDC_UP_MAX_INTERIM) {
+            return xfer_broken(x, "too many interim (1xx) responses");
+        }
+        resp->status = parse_status(data, len);
+        if (resp->status == 0) {
+            return xfer_broken(x, "malformed status line");
+        }
         apr_table_clear(resp->headers);
-        x->c.head_done = 0;
-        return total;
+        x->last_name = NULL;
+        return 1;
     }
     if (len == 0) {
-        if (resp->status >= 200 && !x->c.head_done) {
-            return zddc_up_headers_complete(&x->c) ? total : 0;
+        if (resp->status >= 200) {
+            return headers_complete(x);
         }
-        return total;
-    }
-    zddc_up_header_line(&x->c, data, len);
-    return total;
-}
-
-static size_t on_body_data(char *data, size_t size, size_t nmemb,
-                           void *userdata)
-{
-    xfer_ctx *x = userdata;
-    size_t len = size * nmemb;
-    size_t fail = len ? 0 : 1;
-
-    if (zddc_up_cancelled(&x->c)) {
-        x->c.aborted = 1;
-        return fail;
-    }
-    if (!x->c.head_done && x->c.resp->status >= 200
-        && !zddc_up_headers_complete(&x->c)) {
-        return fail;
-    }
-    x->c.resp->bytes += (apr_off_t)len;
-    if (len && x->c.req->on_body
-        && x->c.req->on_body(x->c.req->baton, data, len) != APR_SUCCESS) {
-        x->c.aborted = 1;
-        return fail;
-    }
-    return len;
-}
-
-static size_t on_read_body(char *buf, size_t size, size_t nitems,
-                           void *userdata)
-{
-    xfer_ctx *x = userdata;
-    apr_size_t len = size * nitems;
-
-    if (zddc_up_cancelled(&x->c)
-        || x->c.req->read_body(x->c.req->baton, buf, &len) != APR_SUCCESS
-        || len > size * nitems) {
-        x->c.aborted = 1;
-        return CURL_READFUNC_ABORT;
-    }
-    return len;
-}
-
-static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
-                       curl_off_t ultotal, curl_off_t ulnow)
-{
-    xfer_ctx *x = userdata;
-    curl_off_t moved = dlnow + ulnow;
-    apr_time_t now;
-
-    if (zddc_up_cancelled(&x->c)) {
-        x->c.aborted = 1;
+        x->head_bytes = 0;      /* the next interim or final head */
         return 1;
     }
-    /* curl's own low-speed check averages over several seconds, so a burst
-     * then silence would outlive ZddcUpstreamTimeout; measure silence. */
-    now = apr_time_now();
-    if (moved != x->last_moved) {
-        x->last_moved = moved;
-        x->last_activity = now;
-    }
-    else if (now - x->last_activity > x->stall_limit) {
-        x->stalled = 1;
-        return 1;
-    }
-    return 0;
+    return header_line(x, data, len);
 }
 
-static apr_status_t map_result(CURLcode rc, xfer_ctx *x, int is_head)
+int zddc_up_body(zddc_up_xfer *x, const char *data, apr_size_t len)
 {
-    zddc_upstream_resp *resp = x->c.resp;
+    if (zddc_up_cancelled(x)) {
+        x->aborted = 1;
+        return 0;
+    }
+    if (!x->head_done && !(x->resp->status >= 200 && headers_complete(x))) {
+        return x->broken || x->aborted ? 0
+               : xfer_broken(x, "body before the response head");
+    }
+    x->resp->bytes += (apr_off_t)len;
+    if (len && x->req->on_body
+        && x->req->on_body(x->req->baton, data, len) != APR_SUCCESS) {
+        x->aborted = 1;
+        return 0;
+    }
+    return 1;
+}
 
-    switch (rc) {
-    case CURLE_OK:
-        if (resp->status == 0) {
-            return ZDDC_UP_ECONNECT;
-        }
-        if (!x->c.head_done && resp->status >= 200
-            && !zddc_up_headers_complete(&x->c)) {
-            return ZDDC_UP_EABORT;
-        }
-        if (!is_head && resp->status != 304 && resp->status != 204
-            && resp->content_length >= 0
-            && !apr_table_get(resp->headers, "Transfer-Encoding")
-            && resp->bytes < resp->content_length) {
+int zddc_up_read(zddc_up_xfer *x, char *buf, apr_size_t *len)
+{
+    apr_size_t room = *len;
+
+    if (zddc_up_cancelled(x)
+        || x->req->read_body(x->req->baton, buf, len) != APR_SUCCESS
+        || *len > room) {
+        x->aborted = 1;
+        return 0;
+    }
+    return 1;
+}
+
+apr_status_t zddc_up_finish(zddc_up_xfer *x, apr_status_t rv)
+{
+    zddc_upstream_resp *resp = x->resp;
+
+    if (x->broken) {
+        resp->detail = x->broken;   /* ours, not libcurl's "write error" */
+        return x->aborted ? ZDDC_UP_EABORT : ZDDC_UP_EBROKEN;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (resp->status == 0) {
+        return ZDDC_UP_ECONNECT;
+    }
+    if (!x->head_done && (resp->status < 200 || !headers_complete(x))) {
+        if (x->broken) {
+            resp->detail = x->broken;
             return ZDDC_UP_EBROKEN;
         }
-        return APR_SUCCESS;
-    case CURLE_OUT_OF_MEMORY:
-        return APR_ENOMEM;
-    case CURLE_ABORTED_BY_CALLBACK:
-        if (x->stalled) {
-            return resp->status ? ZDDC_UP_ETIMEOUT : ZDDC_UP_ECONNECT;
-        }
-        return ZDDC_UP_EABORT;
-    case CURLE_WRITE_ERROR:
-    case CURLE_READ_ERROR:
-        return ZDDC_UP_EABORT;
-    case CURLE_OPERATION_TIMEDOUT:
-        if (x->c.aborted) {
-            return ZDDC_UP_EABORT;
-        }
-        return resp->status ? ZDDC_UP_ETIMEOUT : ZDDC_UP_ECONNECT;
-    default:
-        if (x->c.aborted) {
-            return ZDDC_UP_EABORT;
-        }
-        return resp->status ? ZDDC_UP_EBROKEN : ZDDC_UP_ECONNECT;
+        return x->aborted ? ZDDC_UP_EABORT : ZDDC_UP_EBROKEN;
     }
+    if (!x->is_head && resp->status != 304 && resp->status != 204
+        && resp->content_length >= 0 && resp->bytes < resp->content_length) {
+        return ZDDC_UP_EBROKEN;
+    }
+    return APR_SUCCESS;
+}
+
+/* ---- asking ------------------------------------------------------------ */
+
+static int add_extra(void *baton, const char *key, const char *val)
+{
+    zddc_up_wire *w = baton;
+
+    if (!header_allowed(key, val)) {
+        return 1;
+    }
+    if (strcasecmp(key, "Accept") == 0) {
+        int i;
+        for (i = 0; i < w->lines->nelts; i++) {
+            if (strncasecmp(APR_ARRAY_IDX(w->lines, i, const char *),
+                            "Accept:", 7) == 0) {
+                return 1;       /* the caller's own Accept wins */
+            }
+        }
+    }
+    APR_ARRAY_PUSH(w->lines, const char *) =
+        apr_pstrcat(w->lines->pool, key, ": ", val, NULL);
+    return 1;
 }
 
 static apr_status_t upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
                                      zddc_upstream_resp *resp, apr_pool_t *p)
 {
-    const char *method = req->method ? req->method : "GET";
+    zddc_up_wire w;
+    zddc_up_xfer x;
     const char *path = req->path ? req->path : "/";
-    const char *url;
-    int is_head = strcmp(method, "HEAD") == 0;
-    hdr_build hb = { NULL, 0, NULL, p };
-    xfer_ctx x = { { req, resp, p, 0, 0 }, 0, up->stall, apr_time_now(), 0 };
-    char errbuf[CURL_ERROR_SIZE];
-    CURL *h;
-    CURLcode rc;
     apr_status_t rv;
 
     resp->status = 0;
@@ -665,109 +681,43 @@ static apr_status_t upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
     resp->no_store = 0;
     resp->bytes = 0;
 
-    if (req->cancel && *req->cancel) {
+    memset(&x, 0, sizeof(x));
+    x.req = req;
+    x.resp = resp;
+    x.p = p;
+    if (zddc_up_cancelled(&x)) {
         return ZDDC_UP_EABORT;
     }
-    url = zddc_upstream_url(up, p, path);
+    w.method = req->method ? req->method : "GET";
+    w.is_head = strcmp(w.method, "HEAD") == 0;
+    x.is_head = w.is_head;
+    w.url = zddc_upstream_url(up, p, path);
     if (req->query && *req->query) {
-        url = apr_pstrcat(p, url, "?", zddc_up_query(p, req->query), NULL);
+        w.url = apr_pstrcat(p, w.url, "?", query_encode(p, req->query), NULL);
     }
-    if (zddc_up_has_crlf(url) || zddc_up_has_crlf(method)) {
+    if (has_crlf(w.url) || has_crlf(w.method)) {
         return APR_EINVAL;
     }
-    /* libcurl's easy interface costs more per request than a whole proxied
-     * request through mod_proxy_http (bench/PROFILE.md), so the requests
-     * that dominate (conditional GETs, listings) take the plain transport. */
-    if (up->plain && !req->read_body
-        && (is_head || strcmp(method, "GET") == 0)) {
-        return zddc_up_plain_perform(up, &x.c, method);
-    }
-
+    w.lines = apr_array_make(p, 8, sizeof(const char *));
     if (up->bearer) {
-        hdr_add(&hb, apr_pstrcat(p, "Authorization: Bearer ", up->bearer, NULL));
+        APR_ARRAY_PUSH(w.lines, const char *) =
+            apr_pstrcat(p, "Authorization: Bearer ", up->bearer, NULL);
     }
-    if (req->accept && *req->accept && !zddc_up_has_crlf(req->accept)) {
-        hdr_add(&hb, apr_pstrcat(p, "Accept: ", req->accept, NULL));
-        hb.skip_accept = "Accept";
+    if (req->accept && *req->accept && !has_crlf(req->accept)) {
+        APR_ARRAY_PUSH(w.lines, const char *) =
+            apr_pstrcat(p, "Accept: ", req->accept, NULL);
     }
     if (req->if_modified_since) {
         char date[APR_RFC822_DATE_LEN];
         apr_rfc822_date(date, req->if_modified_since);
-        hdr_add(&hb, apr_pstrcat(p, "If-Modified-Since: ", date, NULL));
+        APR_ARRAY_PUSH(w.lines, const char *) =
+            apr_pstrcat(p, "If-Modified-Since: ", date, NULL);
     }
     if (req->headers) {
-        apr_table_do(hdr_add_extra, &hb, req->headers, NULL);
+        apr_table_do(add_extra, &w, req->headers, NULL);
     }
-    hdr_add(&hb, "Expect:");
-    if (hb.failed) {
-        curl_slist_free_all(hb.list);
-        return APR_ENOMEM;
-    }
-
-    h = handle_take(up);
-    if (!h) {
-        curl_slist_free_all(hb.list);
-        return APR_ENOMEM;
-    }
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS,
-                     (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    /* the upstream is configured explicitly; environment proxies do not apply */
-    curl_easy_setopt(h, CURLOPT_PROXY, "");
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, up->connect_ms);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, up->stall_sec);
-    /* Bigger reads mean fewer trips through the pipeline's write-to-cache
-     * and pass-to-client path on large files (benchmark P3). */
-    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, ZDDC_UP_BUFFER_SIZE);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (up->ca_file) {
-        curl_easy_setopt(h, CURLOPT_CAINFO, up->ca_file);
-    }
-    curl_easy_setopt(h, CURLOPT_USERAGENT, ZDDC_UP_USER_AGENT);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hb.list);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header_line);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-
-    if (is_head) {
-        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-    }
-    else if (strcmp(method, "GET") != 0 || req->read_body) {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    }
-    if (req->read_body && !is_head) {
-        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read_body);
-        curl_easy_setopt(h, CURLOPT_READDATA, &x);
-        if (req->body_length >= 0) {
-            curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
-                             (curl_off_t)req->body_length);
-        }
-    }
-
-    errbuf[0] = '\0';
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    rc = curl_easy_perform(h);
-    rv = map_result(rc, &x, is_head);
-    if (rc != CURLE_OK) {
-        resp->detail = apr_pstrdup(p, errbuf[0] ? errbuf
-                                                : curl_easy_strerror(rc));
-    }
-    handle_give(up, h);
-    curl_slist_free_all(hb.list);
-    return rv;
+    rv = zddc_up_tr_perform(up, req->session, &w, &x);
+    return zddc_up_finish(&x, rv);
 }
 
 void zddc_upstream_observe(zddc_upstream *up, zddc_upstream_observer_fn *fn,
@@ -847,11 +797,13 @@ static apr_status_t get_on_body(void *baton, const char *data, apr_size_t len)
     return APR_SUCCESS;
 }
 
-apr_status_t zddc_upstream_get(zddc_upstream *up, const char *path,
-                               const char *accept, apr_time_t ims,
-                               apr_size_t max, volatile apr_uint32_t *cancel,
-                               zddc_upstream_resp *resp, char **body,
-                               apr_size_t *len, apr_pool_t *p)
+apr_status_t zddc_upstream_get_via(zddc_upstream *up,
+                                   zddc_upstream_session *sess,
+                                   const char *path, const char *accept,
+                                   apr_time_t ims, apr_size_t max,
+                                   volatile apr_uint32_t *cancel,
+                                   zddc_upstream_resp *resp, char **body,
+                                   apr_size_t *len, apr_pool_t *p)
 {
     zddc_upstream_req req;
     get_buf g;
@@ -869,6 +821,7 @@ apr_status_t zddc_upstream_get(zddc_upstream *up, const char *path,
     req.on_body = get_on_body;
     req.baton = &g;
     req.cancel = cancel;
+    req.session = sess;
 
     *body = NULL;
     *len = 0;
@@ -886,6 +839,16 @@ apr_status_t zddc_upstream_get(zddc_upstream *up, const char *path,
     *body = g.buf;
     *len = g.len;
     return APR_SUCCESS;
+}
+
+apr_status_t zddc_upstream_get(zddc_upstream *up, const char *path,
+                               const char *accept, apr_time_t ims,
+                               apr_size_t max, volatile apr_uint32_t *cancel,
+                               zddc_upstream_resp *resp, char **body,
+                               apr_size_t *len, apr_pool_t *p)
+{
+    return zddc_upstream_get_via(up, NULL, path, accept, ims, max, cancel,
+                                 resp, body, len, p);
 }
 
 const char *zddc_upstream_strerror(apr_status_t rv, apr_pool_t *p)

@@ -1,5 +1,5 @@
-/* The HTTP client towards the ZDDC master. zddc_upstream.c is the only file
- * that includes curl; connections are pooled per process (keep-alive). */
+/* The HTTP client towards the ZDDC master: one request at a time for the
+ * request path, or many in flight through a walk's session (libcurl). */
 #ifndef ZDDC_UPSTREAM_H
 #define ZDDC_UPSTREAM_H
 
@@ -16,6 +16,10 @@
 #define ZDDC_UP_ETOOBIG  (APR_OS_START_USERERR + 105) /* buffered body over the limit */
 
 typedef struct zddc_upstream zddc_upstream;
+
+/* A walk's share of the upstream: one event loop keeping many requests in
+ * flight, multiplexed over HTTP/2 where the master offers it. */
+typedef struct zddc_upstream_session zddc_upstream_session;
 
 typedef struct {
     int status;                 /* 0 until a status line arrived */
@@ -52,15 +56,21 @@ typedef struct {
     zddc_upstream_headers_fn *on_headers; /* may be NULL */
     zddc_upstream_body_fn *on_body;       /* may be NULL (body discarded) */
     void *baton;
-    volatile apr_uint32_t *cancel; /* nonzero aborts the transfer; may be NULL */
+    volatile apr_uint32_t *cancel; /* nonzero aborts the transfer; may be NULL
+                                      (read with apr_atomic_read32) */
+    zddc_upstream_session *session; /* NULL: this thread runs the transfer
+                                       (HTTP/1.1); else the session's loop
+                                       thread does, and runs the callbacks,
+                                       while this thread waits */
 } zddc_upstream_req;
 
 /* Once per process before any thread uses curl (post_config). */
 void zddc_upstream_global_init(void);
 
 /* base_url: http(s)://host[:port][/prefix] (trailing '/' trimmed).
- * bearer and ca_file may be NULL. The object lives in p and keeps a
- * per-process pool of reusable connections; it is thread-safe. */
+ * bearer and ca_file (NULL: the system store) may be NULL. The object
+ * lives in p, keeps per process a pool of configured libcurl handles with
+ * their keep-alive connections, and is thread-safe. */
 apr_status_t zddc_upstream_create(zddc_upstream **up, const char *base_url,
                                   const char *bearer, const char *ca_file,
                                   apr_interval_time_t timeout, apr_pool_t *p);
@@ -72,6 +82,36 @@ typedef void zddc_upstream_observer_fn(void *baton, apr_status_t rv,
                                        int status);
 void zddc_upstream_observe(zddc_upstream *up, zddc_upstream_observer_fn *fn,
                            void *baton);
+
+/* Outbound proxy: NULL leaves libcurl's reading of the environment
+ * (http_proxy, https_proxy, no_proxy), "none" ignores it, else a proxy
+ * URL; userpwd ("user:password", may be NULL) is sent to the proxy only.
+ * Call before the first request. */
+apr_status_t zddc_upstream_set_proxy(zddc_upstream *up, const char *proxy,
+                                     const char *userpwd);
+
+/* Client certificate and key (PEM files) for an https upstream that
+ * demands one; key may be NULL when the certificate file holds it. Both
+ * are read now, into p (call before the server drops privileges). */
+apr_status_t zddc_upstream_set_client_cert(zddc_upstream *up,
+                                           const char *cert, const char *key,
+                                           apr_pool_t *p);
+
+/* Validate a ZddcUpstreamProxy URL: NULL if fine, else a message. */
+const char *zddc_upstream_check_proxy(const char *url);
+
+/* A session for one walk: up to max_in_flight (1-256) requests at once
+ * over HTTP/2 (one connection when the master offers h2) or at most
+ * max_in_flight HTTP/1.1 keep-alive connections. cancel (may be NULL)
+ * ends every transfer of the session promptly. The loop thread lives
+ * until zddc_upstream_session_destroy, which the owner calls once no
+ * request of the session is running. */
+apr_status_t zddc_upstream_session_create(zddc_upstream_session **sess,
+                                          zddc_upstream *up,
+                                          int max_in_flight,
+                                          volatile apr_uint32_t *cancel,
+                                          apr_pool_t *p);
+void zddc_upstream_session_destroy(zddc_upstream_session *sess);
 
 /* Validate a base URL for ZddcUpstream: NULL if fine, else a message. */
 const char *zddc_upstream_check_url(const char *url);
@@ -89,6 +129,15 @@ apr_status_t zddc_upstream_get(zddc_upstream *up, const char *path,
                                apr_size_t max, volatile apr_uint32_t *cancel,
                                zddc_upstream_resp *resp, char **body,
                                apr_size_t *len, apr_pool_t *p);
+
+/* zddc_upstream_get through a session (NULL: like zddc_upstream_get). */
+apr_status_t zddc_upstream_get_via(zddc_upstream *up,
+                                   zddc_upstream_session *sess,
+                                   const char *path, const char *accept,
+                                   apr_time_t ims, apr_size_t max,
+                                   volatile apr_uint32_t *cancel,
+                                   zddc_upstream_resp *resp, char **body,
+                                   apr_size_t *len, apr_pool_t *p);
 
 /* The full upstream URL of path, for log lines (never contains the token). */
 const char *zddc_upstream_url(zddc_upstream *up, apr_pool_t *p,

@@ -1,75 +1,89 @@
-/* What the upstream client's two transports share: the object, one transfer's
- * bookkeeping, request-header policy and response parsing. Not for callers. */
+/* What the upstream client's policy (zddc_upstream.c: what to ask, how to
+ * read the answer) and its libcurl transport (zddc_upstream_curl.c) share. */
 #ifndef ZDDC_UPSTREAM_INT_H
 #define ZDDC_UPSTREAM_INT_H
 
-#include <sys/types.h>
-
-#include <apr_thread_mutex.h>
+#include <apr_tables.h>
 
 #include "zddc_upstream.h"
 #include "zddc_version.h"
 
 #define ZDDC_UP_USER_AGENT "mod_zddc_mirror/" ZDDC_VERSION
 
-typedef struct zddc_up_plain zddc_up_plain;
+/* Bounds on what a hostile upstream can make us read before a body. */
+#define ZDDC_UP_MAX_HEAD     (64 * 1024) /* bytes of one response head */
+#define ZDDC_UP_MAX_INTERIM  8           /* 1xx responses before the final */
+#define ZDDC_UP_MAX_TRAILER  (16 * 1024) /* bytes of chunked trailers */
+
+typedef struct zddc_up_transport zddc_up_transport;
 
 struct zddc_upstream {
     const char *base;
     const char *bearer;
     const char *ca_file;
-    long connect_ms;
-    long stall_sec;
-    apr_interval_time_t stall;
-    apr_thread_mutex_t *lock;
-    void *idle[16];             /* libcurl's idle handles */
-    int nidle;
-    pid_t owner_pid;
-    int closed;
-    zddc_up_plain *plain;       /* NULL unless the base URL is http:// */
+    const char *proxy;          /* NULL: the environment's; "": none */
+    const char *proxy_auth;     /* "user:password" or NULL; never logged */
+    const char *client_cert;    /* PEM read at startup, or NULL */
+    apr_size_t client_cert_len;
+    const char *client_key;     /* PEM read at startup, or NULL */
+    apr_size_t client_key_len;
+    apr_interval_time_t timeout;
+    zddc_up_transport *tr;      /* the transport's per-object state */
     zddc_upstream_observer_fn *observer;    /* may be NULL */
     void *observer_baton;
 };
 
-/* One transfer as both transports see it. */
+/* One request as it goes on the wire. */
+typedef struct {
+    const char *url;
+    const char *method;
+    int is_head;
+    apr_array_header_t *lines;  /* const char *: "Name: value" */
+} zddc_up_wire;
+
+/* One transfer's bookkeeping, read and written by the thread that runs
+ * the transfer's callbacks. */
 typedef struct {
     zddc_upstream_req *req;
     zddc_upstream_resp *resp;
     apr_pool_t *p;
+    int is_head;        /* HEAD: no body whatever the length says */
     int head_done;      /* on_headers ran for the final response */
-    int aborted;        /* a callback or the cancel flag stopped the transfer */
+    int aborted;        /* a callback or the cancel flag stopped it */
+    const char *broken; /* the answer broke a framing rule: why */
+    int interim;        /* 1xx responses seen */
+    apr_size_t head_bytes;      /* of the response head being read */
+    apr_size_t trailer_bytes;
+    const char *last_name;      /* header the last line belonged to */
 } zddc_up_xfer;
 
-/* This process's id without a system call (kept current across fork). */
-pid_t zddc_up_pid(void);
-
-int zddc_up_has_crlf(const char *s);
-
-/* Whether an extra request header may be passed on (not a credential,
- * hop-by-hop, framing or one the client sets itself, no CR/LF). */
-int zddc_up_header_allowed(const char *key, const char *val);
-
-/* A raw query string safe for a request line: spaces, controls and
- * non-ASCII bytes percent-encoded, the rest as the client sent it. */
-const char *zddc_up_query(apr_pool_t *p, const char *q);
-
-/* The status code of an "HTTP/x.y NNN ..." line, 0 if malformed. */
-int zddc_up_parse_status(const char *line, apr_size_t len);
-
-/* Add one response header line (no CR/LF) to resp->headers, folding
- * obsolete continuation lines into the previous value. */
-void zddc_up_header_line(zddc_up_xfer *x, const char *data, apr_size_t len);
-
-/* The final response's headers are complete: fill the summary fields and
- * call on_headers once. 0 when on_headers refused (x->aborted set). */
-int zddc_up_headers_complete(zddc_up_xfer *x);
+/* ---- policy, called by the transport ---------------------------------- */
 
 int zddc_up_cancelled(const zddc_up_xfer *x);
 
-/* The plain-http transport (zddc_upstream_plain.c): HTTP/1.1 over APR
- * sockets for GET and HEAD without a request body. */
-apr_status_t zddc_up_plain_create(zddc_upstream *up, apr_pool_t *p);
-apr_status_t zddc_up_plain_perform(zddc_upstream *up, zddc_up_xfer *x,
-                                   const char *method);
+/* One header line (CRLF included or not) of any response head or of the
+ * trailers; 0 stops the transfer (x->aborted or x->broken set). */
+int zddc_up_head_line(zddc_up_xfer *x, const char *data, apr_size_t len);
+
+/* A piece of body; 0 stops the transfer. */
+int zddc_up_body(zddc_up_xfer *x, const char *data, apr_size_t len);
+
+/* Fill up to *len bytes of request body; 0 stops the transfer. */
+int zddc_up_read(zddc_up_xfer *x, char *buf, apr_size_t *len);
+
+/* The transfer ended with transport result rv: the final verdict. */
+apr_status_t zddc_up_finish(zddc_up_xfer *x, apr_status_t rv);
+
+/* ---- transport (the only code that talks to libcurl) ------------------ */
+
+void zddc_up_tr_global_init(void);
+apr_status_t zddc_up_tr_create(zddc_upstream *up, apr_pool_t *p);
+
+/* Run one transfer, in this thread or (sess non-NULL) on the session's
+ * event loop while this thread waits. Returns APR_SUCCESS when the
+ * transport saw a complete exchange, else a ZDDC_UP_* code; the detail
+ * goes to x->resp->detail. */
+apr_status_t zddc_up_tr_perform(zddc_upstream *up, zddc_upstream_session *sess,
+                                const zddc_up_wire *w, zddc_up_xfer *x);
 
 #endif

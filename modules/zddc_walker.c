@@ -72,6 +72,8 @@ typedef struct {
     apr_time_t last_publish;
     const char *root_failure;    /* why the subtree's own listing failed */
     int parallel;
+    zddc_upstream_session *sess; /* the walk's requests in flight; NULL:
+                                    each task's own request */
     zddc_walk_counts counts;     /* updated with apr_atomic_add64 only */
     volatile apr_uint32_t bad_entries; /* listing entries skipped */
 
@@ -529,6 +531,7 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
         if (!walk_acquire(w)) {
             return LISTING_CANCELLED;
         }
+        req.session = w->sess;
         rv = zddc_upstream_perform(w->conf->up, &req, &resp, p);
         walk_release(w);
         if (walk_cancelled(w)) {
@@ -638,8 +641,9 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
     if (!walk_acquire(w)) {
         return 0;
     }
-    got = zddc_fill_sync(w->conf, t->url, t->fs, &copy, &w->job->cancel,
-                         walk_fill_progress, w, &res, t->pool);
+    got = zddc_fill_sync(w->conf, w->sess, t->url, t->fs, &copy,
+                         &w->job->cancel, walk_fill_progress, w, &res,
+                         t->pool);
     walk_release(w);
 
     switch (got) {
@@ -1366,7 +1370,12 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, w->s,
                      "zddc_mirror: %s: walk of %s started (parallelism %d)",
                      w->vhost, job->subtree, w->parallel);
+        if (zddc_upstream_session_create(&w->sess, conf->up, w->parallel,
+                                         &job->cancel, p) != APR_SUCCESS) {
+            w->sess = NULL;
+        }
         zddc_walk_subtree(w);
+        zddc_upstream_session_destroy(w->sess);
     }
     if (w->tp) {
         apr_thread_pool_destroy(w->tp);

@@ -56,7 +56,7 @@ def last_bearer(path):
 
 # --- configtest: a good host passes ----------------------------------------
 rc, out = configtest(GOOD + "ZddcUpstreamTimeout 1m30s\n"
-                     "ZddcCacheFreshness 500ms\nZddcMirrorParallelism 64\n"
+                     "ZddcCacheFreshness 500ms\nZddcMirrorParallelism 256\n"
                      "ZddcMirrorMaxPurge 0\nZddcMirrorMinInterval 90\n")
 ok(rc == 0 and "Syntax OK" in out,
    "configtest of a good Cache vhost: exit 0 and 'Syntax OK'",
@@ -73,7 +73,7 @@ BAD = [
     ("ZddcUpstreamTimeout 0", "ZddcUpstreamTimeout", "0"),
     ("ZddcCacheFreshness -5s", "ZddcCacheFreshness", "-5s"),
     ("ZddcMirrorParallelism 0", "ZddcMirrorParallelism", "0"),
-    ("ZddcMirrorParallelism 65", "ZddcMirrorParallelism", "65"),
+    ("ZddcMirrorParallelism 257", "ZddcMirrorParallelism", "257"),
     ("ZddcMirrorMaxPurge -1", "ZddcMirrorMaxPurge", "-1"),
     ("ZddcMirrorMaxPurge abc", "ZddcMirrorMaxPurge", "abc"),
     ("ZddcMirrorMinInterval 5x", "ZddcMirrorMinInterval", "5x"),

@@ -17,7 +17,8 @@ T0 = 1700000000  # a fixed, old mtime (2023-11-14)
 SPEC = "/Project A/123456-EL-SPC-2623_A (IFC) - Pump Spec.pdf"
 BODY = b"%PDF-1.4 pump spec " + b"x" * 4000
 
-m = master(acl={"all": ["/"], "proj": ["/Project A/"]})
+# this file talks plain http to the fake master itself: pinned to http
+m = master(acl={"all": ["/"], "proj": ["/Project A/"]}, scheme="http")
 m.slow_seconds = 0.6
 m.put_file(SPEC, BODY, mtime=T0)
 m.put_file("/Project A/sub #1/50% é.txt", "hello", mtime=T0)

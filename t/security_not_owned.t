@@ -13,7 +13,8 @@ from zddc_test import *  # noqa: E402,F401,F403
 
 T0 = 1700000000
 DOC = "/Project 123456/123456-EL-SPC-2623_A (IFC) - Pump Spec.pdf"
-m = master(acl={"tok": ["/"]}, bearer="tok")
+# mod_proxy forwards to the master without mod_ssl here: pinned to http
+m = master(acl={"tok": ["/"]}, bearer="tok", scheme="http")
 m.put_file(DOC, b"%PDF-1.4 spec", mtime=T0)
 m.put_file("/robots.txt", b"master robots", mtime=T0)
 

@@ -12,6 +12,8 @@ PKGS="$PKGS debhelper dpkg-dev fakeroot"
 PKGS="$PKGS python3-prometheus-client"
 # make fuzz: libFuzzer targets (clang 14 with its fuzzer runtime)
 PKGS="$PKGS clang libfuzzer-14-dev libclang-rt-14-dev"
+# t/upstream_proxy.t: a real outbound proxy
+PKGS="$PKGS tinyproxy"
 
 missing=""
 for p in $PKGS; do

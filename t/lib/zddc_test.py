@@ -28,13 +28,18 @@ __all__ = ["plan", "ok", "is_", "isnt", "like", "unlike", "diag", "note",
            "done_testing", "skip_all", "bail_out", "wait_until", "tempdir",
            "free_port", "basic_auth_file", "master", "Apache", "Response",
            "Client", "FakeMaster", "REPO", "SANITIZE", "quote_path",
-           "cache_conf", "mirror_conf", "at_once"]
+           "cache_conf", "mirror_conf", "at_once", "SCHEME", "test_pki",
+           "server_ssl_context"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 HTTPD = "/usr/sbin/apache2"
 MODDIR = "/usr/lib/apache2/modules"
 SANITIZE = os.environ.get("ZDDC_SANITIZE", "") == "1"
+# ZDDC_TEST_SCHEME=https: master() serves https with a CA made for this run
+# and every Apache trusts it (ZddcUpstreamCAFile at server level), so each
+# test runs unchanged over TLS; `make test` runs the suite both ways.
+SCHEME = os.environ.get("ZDDC_TEST_SCHEME", "http")
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
 RESUMING = "resuming normal operations"
@@ -288,8 +293,73 @@ def at_once(n, fn, join=60):
     return results
 
 
-def master(acl=None, bearer="test-token", **kw):
-    """Start a FakeMaster on a registered temp docroot (stopped at exit)."""
+_pki = {}
+
+
+def _openssl(cwd, *args):
+    r = subprocess.run(["openssl"] + list(args), cwd=cwd, timeout=60,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("openssl %s failed:\n%s" % (args[0], r.stdout))
+
+
+def test_pki():
+    """A CA and certificates made once per test process with the openssl
+    tool (never committed): {"dir", "ca", "ca_key", "server_cert",
+    "server_key", "client_cert", "client_key"}; the server certificate is
+    for IP 127.0.0.1 and DNS localhost, the client one for clientAuth."""
+    if _pki:
+        return _pki
+    d = tempdir("zddc-pki-")
+    j = lambda n: os.path.join(d, n)  # noqa: E731
+    _openssl(d, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256",
+             "-days", "2", "-subj", "/CN=zddc test CA",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+             "-keyout", j("ca.key"), "-out", j("ca.pem"))
+    for name, ext in (("server", "serverAuth\nsubjectAltName=IP:127.0.0.1,"
+                                 "DNS:localhost"),
+                      ("client", "clientAuth")):
+        _openssl(d, "req", "-new", "-newkey", "rsa:2048", "-nodes", "-sha256",
+                 "-subj", "/CN=zddc test %s" % name,
+                 "-keyout", j(name + ".key"), "-out", j(name + ".csr"))
+        with open(j(name + ".ext"), "w") as f:
+            f.write("basicConstraints=CA:FALSE\n"
+                    "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                    "extendedKeyUsage=%s\n" % ext)
+        _openssl(d, "x509", "-req", "-in", j(name + ".csr"), "-CA",
+                 j("ca.pem"), "-CAkey", j("ca.key"), "-CAcreateserial",
+                 "-days", "2", "-sha256", "-extfile", j(name + ".ext"),
+                 "-out", j(name + ".pem"))
+    for n in os.listdir(d):
+        os.chmod(j(n), 0o644)  # Apache's children (User nobody) read them
+    _pki.update(dir=d, ca=j("ca.pem"), ca_key=j("ca.key"),
+                server_cert=j("server.pem"), server_key=j("server.key"),
+                client_cert=j("client.pem"), client_key=j("client.key"))
+    return _pki
+
+
+def server_ssl_context(require_client_cert=False):
+    """An ssl.SSLContext serving test_pki()'s server certificate (HTTP/1.1);
+    with require_client_cert, clients must show a certificate of the CA."""
+    import ssl
+    pki = test_pki()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki["server_cert"], pki["server_key"])
+    ctx.set_alpn_protocols(["http/1.1"])
+    if require_client_cert:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(pki["ca"])
+    return ctx
+
+
+def master(acl=None, bearer="test-token", scheme=None, **kw):
+    """Start a FakeMaster on a registered temp docroot (stopped at exit).
+    It serves SCHEME (ZDDC_TEST_SCHEME) unless scheme pins it, or an
+    ssl_context is given."""
+    if (scheme or SCHEME) == "https" and "ssl_context" not in kw:
+        kw["ssl_context"] = server_ssl_context()
     m = FakeMaster(docroot=tempdir("zddc-master-"), acl=acl, bearer=bearer,
                    **kw)
     m.start()
@@ -482,6 +552,8 @@ class Apache:
         ]
         if os.geteuid() == 0:
             lines += ["User nobody", "Group nogroup"]
+        if SCHEME == "https":
+            lines.append("ZddcUpstreamCAFile %s" % test_pki()["ca"])
         lines += [self.expand(server_conf),
                   "<VirtualHost 127.0.0.1:%d>" % self.port,
                   "ServerName 127.0.0.1",

@@ -1,0 +1,912 @@
+/* The upstream client's transport: libcurl only moves bytes (the only file
+ * that includes curl). Request path: reused easy handles over HTTP/1.1;
+ * walks: a session's multi handle, HTTP/2 multiplexed. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <apr_strings.h>
+#include <apr_atomic.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_proc.h>
+
+#include <curl/curl.h>
+
+#include "zddc_upstream_int.h"
+#include "zddc_version.h"
+
+/* Idle request-path handles kept per upstream object; each keeps its own
+ * keep-alive connection and its CA store cache, so this bounds both. */
+#define TR_MAX_IDLE 32
+/* Bigger reads mean fewer trips through the pipeline's write-to-cache
+ * and pass-to-client path on large files (benchmark P3). */
+#define TR_BUFFER_SIZE (256L * 1024)
+/* How long a handle's parsed CA store is reused (CURLOPT_CA_CACHE_TIMEOUT):
+ * parsing the system bundle costs 40-50 ms of CPU. */
+#define TR_CA_CACHE_SECONDS 86400L
+/* How often a session's loop looks at cancel flags and deadlines when
+ * nothing else wakes it. */
+#define TR_LOOP_TICK_MS 100
+#define TR_MAX_SESSION 256
+
+/* The sockets libcurl opened for one connection cache (a request-path
+ * handle's, or a session's multi), so the connection a request is about
+ * to reuse can be looked at before the request goes out. */
+typedef struct {
+    curl_socket_t *fd;
+    int *port;                  /* local port, 0 until looked up */
+    int n, cap;
+} tr_socks;
+
+/* One easy handle, configured once for one upstream object and one use
+ * (request path or session), then reused. */
+typedef struct tr_handle {
+    CURL *h;
+    char err[CURL_ERROR_SIZE];
+    tr_socks own;               /* request path: its connections' sockets */
+    struct tr_handle *next;
+} tr_handle;
+
+struct zddc_up_transport {
+    apr_thread_mutex_t *lock;
+    tr_handle *idle;            /* request-path handles of owner_pid */
+    int nidle;
+    pid_t owner_pid;
+    int closed;
+};
+
+/* One transfer as the transport runs it. */
+typedef struct tr_xfer {
+    zddc_up_xfer *x;
+    tr_handle *th;
+    apr_interval_time_t limit;  /* ZddcUpstreamTimeout */
+    apr_time_t started;
+    apr_time_t last_activity;
+    curl_off_t last_moved;      /* easy mode: bytes up + down seen */
+    int stalled;                /* silence or a head over the limit */
+    int dirty;                  /* the reused connection had unread bytes */
+    int retried;
+    tr_socks *socks;            /* where its connection's socket is; NULL:
+                                   do not look (it may be HTTP/2) */
+    /* session mode */
+    apr_status_t rv;
+    int done;
+    apr_thread_cond_t *cv;
+    struct tr_xfer *next;
+} tr_xfer;
+
+struct zddc_upstream_session {
+    zddc_upstream *up;
+    CURLM *multi;
+    apr_thread_t *thread;
+    apr_thread_mutex_t *mu;     /* guards queue, stopping, idle, done flags */
+    tr_xfer *queue, *queue_tail; /* handed over, not yet in the multi */
+    tr_handle *idle;
+    int stopping;
+    volatile apr_uint32_t *cancel;
+    apr_pool_t *pool;
+    tr_socks socks;             /* loop thread only */
+};
+
+/* ---- per process: libcurl, the share handle ---------------------------- */
+
+static pid_t current_pid;
+static pthread_mutex_t share_init = PTHREAD_MUTEX_INITIALIZER;
+static CURLSH *share;
+static pid_t share_pid;
+static apr_pool_t *share_pool;
+static apr_thread_mutex_t *share_locks[CURL_LOCK_DATA_LAST];
+
+static void note_fork_child(void)
+{
+    current_pid = getpid();
+}
+
+void zddc_up_tr_global_init(void)
+{
+    static int done;
+
+    if (!done) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        current_pid = getpid();
+        pthread_atfork(NULL, NULL, note_fork_child);
+        done = 1;
+    }
+}
+
+static pid_t my_pid(void)
+{
+    return current_pid ? current_pid : getpid();
+}
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access,
+                       void *userptr)
+{
+    if (data >= 0 && data < CURL_LOCK_DATA_LAST && share_locks[data]) {
+        apr_thread_mutex_lock(share_locks[data]);
+    }
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *userptr)
+{
+    if (data >= 0 && data < CURL_LOCK_DATA_LAST && share_locks[data]) {
+        apr_thread_mutex_unlock(share_locks[data]);
+    }
+}
+
+/* This process's share handle: DNS cache and TLS sessions for every
+ * handle of every upstream object. Connections are not shared across
+ * threads (libcurl 7.88 documents that as unsafe): they live in the
+ * reused request-path handles and in each session's multi handle. A
+ * prefork or event child makes its own after fork; the parent's copy,
+ * never used there, is left alone. */
+static CURLSH *process_share(void)
+{
+    pid_t me = my_pid();
+    CURLSH *sh = NULL;
+    int i;
+
+    pthread_mutex_lock(&share_init);
+    if (share && share_pid == me) {
+        sh = share;
+    }
+    else if (apr_pool_create(&share_pool, NULL) == APR_SUCCESS) {
+        apr_pool_tag(share_pool, "zddc_upstream_share");
+        for (i = 0; i < CURL_LOCK_DATA_LAST; i++) {
+            share_locks[i] = NULL;
+            apr_thread_mutex_create(&share_locks[i], APR_THREAD_MUTEX_DEFAULT,
+                                    share_pool);
+        }
+        sh = curl_share_init();
+        if (sh) {
+            curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock);
+            curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
+            curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+            curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+        }
+        share = sh;
+        share_pid = me;
+    }
+    pthread_mutex_unlock(&share_init);
+    return sh;
+}
+
+/* ---- callbacks ------------------------------------------------------------ */
+
+static size_t on_header(char *data, size_t size, size_t nitems, void *ud)
+{
+    tr_xfer *t = ud;
+    size_t total = size * nitems;
+
+    t->last_activity = apr_time_now();
+    return zddc_up_head_line(t->x, data, total) ? total : 0;
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
+{
+    tr_xfer *t = ud;
+    size_t len = size * nmemb;
+
+    t->last_activity = apr_time_now();
+    if (!zddc_up_body(t->x, data, len)) {
+        return len ? 0 : 1;
+    }
+    return len;
+}
+
+static size_t on_read(char *buf, size_t size, size_t nitems, void *ud)
+{
+    tr_xfer *t = ud;
+    apr_size_t len = size * nitems;
+
+    /* the answer's head is due ZddcUpstreamTimeout after the request
+     * body's last byte, however long a forwarded upload takes */
+    t->started = t->last_activity = apr_time_now();
+    return zddc_up_read(t->x, buf, &len) ? len : CURL_READFUNC_ABORT;
+}
+
+/* Deadlines a transfer must meet, checked by the progress callback on the
+ * request path and by the loop in a session: the response head within
+ * ZddcUpstreamTimeout of the start (a header drip is not progress), and
+ * no silence that long afterwards. */
+static int over_deadline(tr_xfer *t, apr_time_t now)
+{
+    if (!t->x->head_done && now - t->started > t->limit) {
+        return 1;
+    }
+    return now - t->last_activity > t->limit;
+}
+
+/* The request path's one progress callback: the cancel flag (a waiting
+ * background revalidation or forwarded write), and the deadlines. curl's
+ * own low-speed check averages over seconds, so a burst and then silence
+ * would outlive ZddcUpstreamTimeout. */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+    tr_xfer *t = ud;
+    curl_off_t moved = dlnow + ulnow;
+    apr_time_t now;
+
+    if (zddc_up_cancelled(t->x)) {
+        t->x->aborted = 1;
+        return 1;
+    }
+    now = apr_time_now();
+    if (moved != t->last_moved) {
+        t->last_moved = moved;
+        t->last_activity = now;
+    }
+    if (over_deadline(t, now)) {
+        t->stalled = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- keep-alive desync ------------------------------------------------------ */
+
+static curl_socket_t on_open_socket(void *ud, curlsocktype purpose,
+                                    struct curl_sockaddr *a)
+{
+    tr_socks *r = ud;
+    curl_socket_t fd = socket(a->family, a->socktype, a->protocol);
+
+    if (fd == CURL_SOCKET_BAD) {
+        return fd;
+    }
+    if (r->n == r->cap) {
+        int cap = r->cap ? r->cap * 2 : 8;
+        curl_socket_t *nf = realloc(r->fd, cap * sizeof(*nf));
+        int *np;
+        if (nf) {
+            r->fd = nf;
+        }
+        np = nf ? realloc(r->port, cap * sizeof(*np)) : NULL;
+        if (!np) {
+            close(fd);
+            return CURL_SOCKET_BAD;
+        }
+        r->port = np;
+        r->cap = cap;
+    }
+    r->fd[r->n] = fd;
+    r->port[r->n] = 0;
+    r->n++;
+    return fd;
+}
+
+static int on_close_socket(void *ud, curl_socket_t fd)
+{
+    tr_socks *r = ud;
+    int i;
+
+    for (i = 0; i < r->n; i++) {
+        if (r->fd[i] == fd) {
+            r->fd[i] = r->fd[--r->n];
+            r->port[i] = r->port[r->n];
+            break;
+        }
+    }
+    return close(fd);
+}
+
+static curl_socket_t socks_find(tr_socks *r, int local_port)
+{
+    int i;
+
+    for (i = 0; i < r->n; i++) {
+        if (!r->port[i]) {
+            struct sockaddr_storage ss;
+            socklen_t sl = sizeof(ss);
+            if (getsockname(r->fd[i], (struct sockaddr *)&ss, &sl) == 0) {
+                r->port[i] = ss.ss_family == AF_INET6
+                             ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
+                             : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+            }
+        }
+        if (r->port[i] == local_port) {
+            return r->fd[i];
+        }
+    }
+    return CURL_SOCKET_BAD;
+}
+
+/* Right before a request goes out on a connection: an HTTP/1.1
+ * connection that has bytes waiting, before we asked anything, carries
+ * the leftovers of an earlier answer (a body after a 304, a second
+ * response). Reading them as this request's answer would cache another
+ * URL's content under this one, so the request is stopped (libcurl
+ * closes that connection) and sent again on a fresh one. HTTP/2 frames
+ * its streams, and idle h2 connections legitimately receive frames, so
+ * only connections that cannot be h2 are looked at. */
+static int on_prereq(void *ud, char *peer_ip, char *local_ip, int peer_port,
+                     int local_port)
+{
+    tr_xfer *t = ud;
+    struct pollfd pfd;
+    curl_socket_t fd;
+    long fresh = 0;
+
+    /* a connection made for this request may hold TLS records the
+     * handshake left (session tickets): only reused ones are looked at */
+    if (!t->socks
+        || curl_easy_getinfo(t->th->h, CURLINFO_NUM_CONNECTS, &fresh)
+           != CURLE_OK || fresh > 0) {
+        return CURL_PREREQFUNC_OK;
+    }
+    fd = socks_find(t->socks, local_port);
+    if (fd == CURL_SOCKET_BAD) {
+        return CURL_PREREQFUNC_OK;
+    }
+    pfd.fd = fd;
+    pfd.events = POLLIN;
+    pfd.revents = 0;
+    if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLIN | POLLHUP))) {
+        char c;
+        /* readable with nothing to read: the peer closed, libcurl will
+         * notice that itself; bytes waiting: desync */
+        if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0) {
+            t->dirty = 1;
+            return CURL_PREREQFUNC_ABORT;
+        }
+    }
+    return CURL_PREREQFUNC_OK;
+}
+
+/* ---- handles -------------------------------------------------------------- */
+
+static tr_handle *handle_new(zddc_upstream *up, zddc_upstream_session *sess)
+{
+    int in_session = sess != NULL;
+    tr_socks *socks;
+    tr_handle *th = calloc(1, sizeof(*th));
+    long secs = (long)apr_time_sec(up->timeout + APR_USEC_PER_SEC - 1);
+    CURL *h;
+
+    if (!th || !(h = curl_easy_init())) {
+        free(th);
+        return NULL;
+    }
+    th->h = h;
+    socks = sess ? &sess->socks : &th->own;
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, socks);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, socks);
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(h, CURLOPT_PRIVATE, th);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, th->err);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_SHARE, process_share());
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS,
+                     (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_HTTP09_ALLOWED, 0L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     (long)((up->timeout + 999) / 1000));
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, secs < 1 ? 1L : secs);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, TR_BUFFER_SIZE);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, ZDDC_UP_USER_AGENT);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (up->ca_file) {
+        curl_easy_setopt(h, CURLOPT_CAINFO, up->ca_file);
+    }
+#if LIBCURL_VERSION_NUM >= 0x075700
+    curl_easy_setopt(h, CURLOPT_CA_CACHE_TIMEOUT, TR_CA_CACHE_SECONDS);
+#endif
+    /* read at startup as root, so the key file need not be readable by
+     * the server's User */
+    if (up->client_cert) {
+        struct curl_blob b;
+        b.data = (void *)up->client_cert;
+        b.len = up->client_cert_len;
+        b.flags = CURL_BLOB_NOCOPY;
+        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &b);
+        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+        if (up->client_key) {
+            b.data = (void *)up->client_key;
+            b.len = up->client_key_len;
+            curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &b);
+            curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+        }
+    }
+    /* Without ZddcUpstreamProxy libcurl reads http_proxy, https_proxy and
+     * no_proxy itself; "" turns every proxy off. */
+    if (up->proxy) {
+        curl_easy_setopt(h, CURLOPT_PROXY, up->proxy);
+    }
+    if (up->proxy_auth) {
+        curl_easy_setopt(h, CURLOPT_PROXYUSERPWD, up->proxy_auth);
+        curl_easy_setopt(h, CURLOPT_PROXYAUTH, (long)CURLAUTH_BASIC);
+    }
+    /* a CONNECT tunnel's own "200 Connection established" is not the
+     * master's answer */
+    curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    if (in_session) {
+        /* walks: many requests, multiplexed when the master offers h2;
+         * wait for a connection being set up rather than open another */
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+                         (long)CURL_HTTP_VERSION_2TLS);
+        curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
+    }
+    else {
+        /* the request path sends one request at a time per connection:
+         * HTTP/1.1 costs the master least (bench/PROFILE.md) */
+        curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+                         (long)CURL_HTTP_VERSION_1_1);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 2L);
+    }
+    return th;
+}
+
+static void handle_free(tr_handle *th)
+{
+    curl_easy_cleanup(th->h);
+    free(th->own.fd);
+    free(th->own.port);
+    free(th);
+}
+
+/* The options that change per request; everything else was set once. */
+static apr_status_t handle_prepare(tr_handle *th, const zddc_up_wire *w,
+                                   tr_xfer *t, struct curl_slist **list)
+{
+    CURL *h = th->h;
+    zddc_upstream_req *req = t->x->req;
+    struct curl_slist *l = NULL, *n;
+    int i;
+
+    for (i = 0; i < w->lines->nelts; i++) {
+        n = curl_slist_append(l, APR_ARRAY_IDX(w->lines, i, const char *));
+        if (!n) {
+            curl_slist_free_all(l);
+            return APR_ENOMEM;
+        }
+        l = n;
+    }
+    n = curl_slist_append(l, "Expect:");
+    if (!n) {
+        curl_slist_free_all(l);
+        return APR_ENOMEM;
+    }
+    l = n;
+    *list = l;
+    th->err[0] = '\0';
+    curl_easy_setopt(h, CURLOPT_URL, w->url);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(h, CURLOPT_READDATA, t);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, t);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, t);
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 0L);
+    /* back to a plain GET: clears NOBODY and UPLOAD of the last use */
+    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)-1);
+    if (w->is_head) {
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        return APR_SUCCESS;
+    }
+    if (strcmp(w->method, "GET") != 0 || req->read_body) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, w->method);
+    }
+    if (req->read_body) {
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        if (req->body_length >= 0) {
+            curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
+                             (curl_off_t)req->body_length);
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t map_result(CURLcode rc, tr_xfer *t)
+{
+    zddc_upstream_resp *resp = t->x->resp;
+    apr_status_t rv;
+
+    switch (rc) {
+    case CURLE_OK:
+        return APR_SUCCESS;
+    case CURLE_OUT_OF_MEMORY:
+        rv = APR_ENOMEM;
+        break;
+    case CURLE_ABORTED_BY_CALLBACK:
+    case CURLE_WRITE_ERROR:
+    case CURLE_READ_ERROR:
+        if (t->stalled && !t->x->aborted) {
+            rv = resp->status ? ZDDC_UP_ETIMEOUT : ZDDC_UP_ECONNECT;
+            resp->detail = apr_psprintf(t->x->p, "no complete answer "
+                                        "within %" APR_TIME_T_FMT " ms",
+                                        apr_time_as_msec(t->limit));
+            return rv;
+        }
+        rv = ZDDC_UP_EABORT;
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        rv = t->x->aborted ? ZDDC_UP_EABORT
+             : resp->status ? ZDDC_UP_ETIMEOUT : ZDDC_UP_ECONNECT;
+        break;
+    default:
+        rv = t->x->aborted ? ZDDC_UP_EABORT
+             : resp->status ? ZDDC_UP_EBROKEN : ZDDC_UP_ECONNECT;
+        break;
+    }
+    resp->detail = apr_pstrdup(t->x->p, t->th->err[0] ? t->th->err
+                                                      : curl_easy_strerror(rc));
+    return rv;
+}
+
+/* ---- the request path ----------------------------------------------------- */
+
+static apr_status_t transport_cleanup(void *data)
+{
+    zddc_up_transport *tr = data;
+    tr_handle *th;
+
+    apr_thread_mutex_lock(tr->lock);
+    while ((th = tr->idle)) {
+        tr->idle = th->next;
+        if (tr->owner_pid == my_pid()) {
+            handle_free(th);
+        }
+    }
+    tr->nidle = 0;
+    tr->closed = 1;
+    apr_thread_mutex_unlock(tr->lock);
+    return APR_SUCCESS;
+}
+
+apr_status_t zddc_up_tr_create(zddc_upstream *up, apr_pool_t *p)
+{
+    zddc_up_transport *tr = apr_pcalloc(p, sizeof(*tr));
+    apr_status_t rv;
+
+    rv = apr_thread_mutex_create(&tr->lock, APR_THREAD_MUTEX_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    tr->owner_pid = my_pid();
+    up->tr = tr;
+    apr_pool_cleanup_register(p, tr, transport_cleanup, apr_pool_cleanup_null);
+    return APR_SUCCESS;
+}
+
+/* Handles are made lazily by the first request of a process, so a child
+ * never shares a handle (or its sockets) with the parent: a child that
+ * inherits a non-empty idle list abandons it. */
+static tr_handle *handle_take(zddc_upstream *up)
+{
+    zddc_up_transport *tr = up->tr;
+    tr_handle *th = NULL;
+    pid_t me = my_pid();
+
+    apr_thread_mutex_lock(tr->lock);
+    if (tr->owner_pid != me) {
+        tr->idle = NULL;
+        tr->nidle = 0;
+        tr->owner_pid = me;
+    }
+    if (tr->idle) {
+        th = tr->idle;
+        tr->idle = th->next;
+        tr->nidle--;
+    }
+    apr_thread_mutex_unlock(tr->lock);
+    return th ? th : handle_new(up, NULL);
+}
+
+static void handle_give(zddc_upstream *up, tr_handle *th)
+{
+    zddc_up_transport *tr = up->tr;
+
+    apr_thread_mutex_lock(tr->lock);
+    if (!tr->closed && tr->owner_pid == my_pid() && tr->nidle < TR_MAX_IDLE) {
+        th->next = tr->idle;
+        tr->idle = th;
+        tr->nidle++;
+        th = NULL;
+    }
+    apr_thread_mutex_unlock(tr->lock);
+    if (th) {
+        handle_free(th);
+    }
+}
+
+static apr_status_t perform_here(zddc_upstream *up, const zddc_up_wire *w,
+                                 tr_xfer *t)
+{
+    struct curl_slist *list = NULL;
+    apr_status_t rv;
+    CURLcode rc;
+
+    t->th = handle_take(up);
+    if (!t->th) {
+        return APR_ENOMEM;
+    }
+    t->socks = &t->th->own;
+    rv = handle_prepare(t->th, w, t, &list);
+    if (rv == APR_SUCCESS) {
+        rc = curl_easy_perform(t->th->h);
+        if (t->dirty) {
+            /* nothing was sent: once more, on a new connection */
+            t->dirty = 0;
+            curl_easy_setopt(t->th->h, CURLOPT_FRESH_CONNECT, 1L);
+            rc = curl_easy_perform(t->th->h);
+        }
+        rv = map_result(rc, t);
+    }
+    /* drop the pointers into this request before the handle idles */
+    curl_easy_setopt(t->th->h, CURLOPT_HTTPHEADER, NULL);
+    handle_give(up, t->th);
+    curl_slist_free_all(list);
+    return rv;
+}
+
+/* ---- sessions: one multi handle and its loop thread per walk -------------- */
+
+static void session_complete(zddc_upstream_session *s, tr_xfer *t,
+                             apr_status_t rv)
+{
+    apr_thread_mutex_lock(s->mu);
+    t->rv = rv;
+    t->done = 1;
+    apr_thread_cond_signal(t->cv);
+    apr_thread_mutex_unlock(s->mu);
+}
+
+/* Stop one transfer that is in the multi: the cancel flag or a deadline. */
+static void session_stop(zddc_upstream_session *s, tr_xfer *t, int stalled)
+{
+    zddc_upstream_resp *resp = t->x->resp;
+    apr_status_t rv;
+
+    curl_multi_remove_handle(s->multi, t->th->h);
+    if (stalled) {
+        t->stalled = 1;
+        rv = resp->status ? ZDDC_UP_ETIMEOUT : ZDDC_UP_ECONNECT;
+        resp->detail = apr_psprintf(t->x->p, "no complete answer within %"
+                                    APR_TIME_T_FMT " ms",
+                                    apr_time_as_msec(t->limit));
+    }
+    else {
+        t->x->aborted = 1;
+        rv = ZDDC_UP_EABORT;
+    }
+    session_complete(s, t, rv);
+}
+
+/* The loop: adds handed-over transfers, drives the multi handle, hands
+ * results back, and stops transfers on cancel or deadline. Callbacks of
+ * every transfer run here. */
+static void *APR_THREAD_FUNC session_loop(apr_thread_t *thd, void *data)
+{
+    zddc_upstream_session *s = data;
+    tr_xfer *active = NULL;
+
+    for (;;) {
+        tr_xfer *in, *t, **pt;
+        CURLMsg *msg;
+        int running = 0, left, stopping, cancelled;
+        apr_time_t now;
+
+        apr_thread_mutex_lock(s->mu);
+        in = s->queue;
+        s->queue = s->queue_tail = NULL;
+        stopping = s->stopping;
+        apr_thread_mutex_unlock(s->mu);
+        while ((t = in)) {
+            in = t->next;
+            t->started = t->last_activity = apr_time_now();
+            if (curl_multi_add_handle(s->multi, t->th->h) != CURLM_OK) {
+                t->x->resp->detail = "cannot add the transfer to the session";
+                session_complete(s, t, ZDDC_UP_ECONNECT);
+                continue;
+            }
+            t->next = active;
+            active = t;
+        }
+        cancelled = stopping
+                    || (s->cancel && apr_atomic_read32(s->cancel) != 0);
+        if (!cancelled) {
+            curl_multi_perform(s->multi, &running);
+            while ((msg = curl_multi_info_read(s->multi, &left))) {
+                tr_handle *th = NULL;
+                if (msg->msg != CURLMSG_DONE) {
+                    continue;
+                }
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &th);
+                for (pt = &active; *pt && (*pt)->th != th; pt = &(*pt)->next) {
+                }
+                if (!(t = *pt)) {
+                    continue;
+                }
+                curl_multi_remove_handle(s->multi, t->th->h);
+                if (t->dirty && !t->retried) {
+                    /* nothing was sent: once more, on a new connection */
+                    t->dirty = 0;
+                    t->retried = 1;
+                    curl_easy_setopt(t->th->h, CURLOPT_FRESH_CONNECT, 1L);
+                    if (curl_multi_add_handle(s->multi, t->th->h) == CURLM_OK) {
+                        continue;
+                    }
+                }
+                *pt = t->next;
+                session_complete(s, t, map_result(msg->data.result, t));
+            }
+        }
+        now = apr_time_now();
+        for (pt = &active; (t = *pt);) {
+            int stalled = !cancelled && over_deadline(t, now);
+            if (cancelled || stalled || zddc_up_cancelled(t->x)) {
+                *pt = t->next;
+                session_stop(s, t, stalled);
+            }
+            else {
+                pt = &t->next;
+            }
+        }
+        if (stopping) {
+            break;
+        }
+        curl_multi_poll(s->multi, NULL, 0, TR_LOOP_TICK_MS, NULL);
+    }
+    return NULL;
+}
+
+apr_status_t zddc_upstream_session_create(zddc_upstream_session **out,
+                                          zddc_upstream *up,
+                                          int max_in_flight,
+                                          volatile apr_uint32_t *cancel,
+                                          apr_pool_t *p)
+{
+    zddc_upstream_session *s = apr_pcalloc(p, sizeof(*s));
+    long n = max_in_flight < 1 ? 1 : max_in_flight > TR_MAX_SESSION
+             ? TR_MAX_SESSION : max_in_flight;
+    apr_status_t rv;
+
+    s->up = up;
+    s->cancel = cancel;
+    s->pool = p;
+    s->multi = curl_multi_init();
+    if (!s->multi) {
+        return APR_ENOMEM;
+    }
+    curl_multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, n);
+    curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
+    curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, n);
+    curl_multi_setopt(s->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, n);
+    rv = apr_thread_mutex_create(&s->mu, APR_THREAD_MUTEX_DEFAULT, p);
+    if (rv == APR_SUCCESS) {
+        rv = apr_thread_create(&s->thread, NULL, session_loop, s, p);
+    }
+    if (rv != APR_SUCCESS) {
+        curl_multi_cleanup(s->multi);
+        return rv;
+    }
+    *out = s;
+    return APR_SUCCESS;
+}
+
+void zddc_upstream_session_destroy(zddc_upstream_session *s)
+{
+    apr_status_t trv;
+    tr_handle *th;
+
+    if (!s) {
+        return;
+    }
+    apr_thread_mutex_lock(s->mu);
+    s->stopping = 1;
+    apr_thread_mutex_unlock(s->mu);
+    curl_multi_wakeup(s->multi);
+    apr_thread_join(&trv, s->thread);
+    while ((th = s->idle)) {
+        s->idle = th->next;
+        handle_free(th);
+    }
+    curl_multi_cleanup(s->multi);
+    free(s->socks.fd);
+    free(s->socks.port);
+}
+
+static apr_status_t perform_in_session(zddc_upstream_session *s,
+                                       const zddc_up_wire *w, tr_xfer *t)
+{
+    struct curl_slist *list = NULL;
+    apr_status_t rv;
+
+    apr_thread_mutex_lock(s->mu);
+    t->th = s->idle;
+    if (t->th) {
+        s->idle = t->th->next;
+    }
+    apr_thread_mutex_unlock(s->mu);
+    if (!t->th && !(t->th = handle_new(s->up, s))) {
+        return APR_ENOMEM;
+    }
+    /* over https the connection may be h2, where waiting frames are no
+     * desync; plain http is never h2 here */
+    if (strncasecmp(w->url, "http://", 7) == 0) {
+        t->socks = &s->socks;
+    }
+    rv = apr_thread_cond_create(&t->cv, t->x->p);
+    if (rv == APR_SUCCESS) {
+        rv = handle_prepare(t->th, w, t, &list);
+    }
+    if (rv == APR_SUCCESS) {
+        apr_thread_mutex_lock(s->mu);
+        if (s->stopping) {
+            rv = ZDDC_UP_EABORT;
+        }
+        else {
+            if (s->queue_tail) {
+                s->queue_tail->next = t;
+            }
+            else {
+                s->queue = t;
+            }
+            s->queue_tail = t;
+        }
+        apr_thread_mutex_unlock(s->mu);
+    }
+    if (rv == APR_SUCCESS) {
+        curl_multi_wakeup(s->multi);
+        apr_thread_mutex_lock(s->mu);
+        while (!t->done) {
+            apr_thread_cond_wait(t->cv, s->mu);
+        }
+        rv = t->rv;
+        apr_thread_mutex_unlock(s->mu);
+    }
+    curl_easy_setopt(t->th->h, CURLOPT_HTTPHEADER, NULL);
+    apr_thread_mutex_lock(s->mu);
+    t->th->next = s->idle;
+    s->idle = t->th;
+    apr_thread_mutex_unlock(s->mu);
+    curl_slist_free_all(list);
+    return rv;
+}
+
+apr_status_t zddc_up_tr_perform(zddc_upstream *up, zddc_upstream_session *sess,
+                                const zddc_up_wire *w, zddc_up_xfer *x)
+{
+    tr_xfer t;
+
+    memset(&t, 0, sizeof(t));
+    t.x = x;
+    t.limit = up->timeout;
+    t.started = t.last_activity = apr_time_now();
+    if (sess) {
+        return perform_in_session(sess, w, &t);
+    }
+    return perform_here(up, w, &t);
+}
+
+/* The libcurl version, for the startup log line (zddc_version.h). */
+const char *zddc_upstream_client_version(void)
+{
+    return curl_version_info(CURLVERSION_NOW)->version;
+}
