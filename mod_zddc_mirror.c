@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "zddc_config.h"
+#include "zddc_fill.h"
 #include "zddc_metrics.h"
 #include "zddc_pipeline.h"
 #include "zddc_rootcheck.h"
@@ -630,6 +631,7 @@ static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static void zddc_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    zddc_fill_child_init(pchild, s);
     zddc_sched_child_init(pchild, s);
 }
 
