@@ -341,11 +341,31 @@ static void fill_unref(zddc_fill *f)
     }
 }
 
+/* What a background fill says of the master's reachability, for
+ * ZddcCacheStaleWhileRevalidate's verdict (UPDATING or STALE). */
+static void fill_note_upstream(zddc_server_conf *conf,
+                               const zddc_fill_result *res)
+{
+    int down = (res->outcome == ZDDC_FILL_FAILED
+                && (res->rv == ZDDC_UP_ECONNECT || res->rv == ZDDC_UP_ETIMEOUT))
+               || (res->outcome == ZDDC_FILL_OTHER && res->resp.status >= 500);
+
+    if (down) {
+        apr_atomic_cas64(&conf->upstream_down_since,
+                         (apr_uint64_t)apr_time_now(), 0);
+    }
+    else if (res->outcome != ZDDC_FILL_FAILED
+             && res->outcome != ZDDC_FILL_BUSY) {
+        apr_atomic_set64(&conf->upstream_down_since, 0);
+    }
+}
+
 static void *APR_THREAD_FUNC fill_task(apr_thread_t *thd, void *data)
 {
     zddc_fill *f = data;
 
     fill_exchange_run(&f->x);
+    fill_note_upstream(f->x.conf, &f->res);
     apr_thread_mutex_lock(f->m);
     f->head_ready = 1;
     f->ended = 1;

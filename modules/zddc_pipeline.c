@@ -5,6 +5,7 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <http_core.h>
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include "zddc_pipeline.h"
 #include "zddc_config.h"
@@ -441,6 +442,48 @@ static int serve_sync_fill(request_rec *r, zddc_server_conf *conf,
     return answer_fill(r, conf, fs_path, copy->have, confirmed, &res);
 }
 
+/* RFC 5861 stale-while-revalidate (ZddcCacheStaleWhileRevalidate): the
+ * copy is served at once and one background fill revalidates it (none when
+ * another writer already has the file). While this process last saw the
+ * master fail, the copy is served STALE instead of UPDATING, within
+ * ZddcCacheMaxStale; -1 leaves the request to the usual path. */
+static int serve_while_revalidating(request_rec *r, zddc_server_conf *conf,
+                                    const char *fs_path,
+                                    const apr_finfo_t *fi,
+                                    apr_time_t confirmed)
+{
+    apr_uint64_t down = apr_atomic_read64(&conf->upstream_down_since);
+    zddc_store_tmp *follow = NULL;
+    zddc_fill *fill = NULL;
+    zddc_fill_copy copy;
+    apr_status_t rv;
+
+    if (down && conf->max_stale >= 0
+        && apr_time_now() - confirmed > conf->max_stale) {
+        return -1;
+    }
+    copy.have = 1;
+    copy.mtime = fi->mtime;
+    rv = zddc_fill_start(conf, r->uri, fs_path, &copy, &fill, &follow,
+                         r->pool);
+    if (rv == APR_SUCCESS) {
+        if (follow) {
+            store_of(conf)->unfollow(follow);
+        }
+        zddc_fill_release(fill);
+    }
+    else if (rv == APR_ENOTIMPL) {
+        return -1;
+    }
+    if (down) {
+        apr_table_setn(r->notes, ZDDC_NOTE_STALE_DETAIL,
+                       "stale: upstream unreachable; revalidating in the "
+                       "background");
+        return respond_copy(r, conf, fs_path, ZDDC_STALE);
+    }
+    return respond_copy(r, conf, fs_path, ZDDC_UPDATING);
+}
+
 static int serve_file(request_rec *r, zddc_server_conf *conf)
 {
     const zddc_store_provider *sp = store_of(conf);
@@ -477,6 +520,14 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
             && apr_time_now() - sp->validated_at(conf->store, fs_path, &fi)
                < conf->freshness) {
             return respond_copy(r, conf, fs_path, ZDDC_HIT);
+        }
+        if (have && conf->swr > 0 && attempt == 0) {
+            apr_time_t at = sp->validated_at(conf->store, fs_path, &fi);
+            if (apr_time_now() - at < conf->freshness + conf->swr
+                && (rc = serve_while_revalidating(r, conf, fs_path, &fi,
+                                                  at)) != -1) {
+                return rc;
+            }
         }
         /* The writer we followed asked the master and stored nothing:
          * a copy it confirmed meanwhile is current (one request for all). */

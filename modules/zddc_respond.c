@@ -38,7 +38,8 @@ void zddc_respond_verdict_info(request_rec *r, const char *verdict,
                    zddc_cache_status_append(r->pool,
                        apr_table_get(r->notes, ZDDC_NOTE_UPSTREAM_CS),
                        member));
-    if (!strcmp(verdict, ZDDC_STALE) && vi->verified_at > 0) {
+    if ((!strcmp(verdict, ZDDC_STALE) || !strcmp(verdict, ZDDC_UPDATING))
+        && vi->verified_at > 0) {
         apr_time_t now = apr_time_now();
         char *date = apr_palloc(r->pool, APR_RFC822_DATE_LEN);
 

@@ -867,6 +867,11 @@ static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
     }
     if (have && e->size >= 0 && e->mod_time && fi.size == e->size
         && apr_time_sec(fi.mtime) == apr_time_sec(e->mod_time)) {
+        /* The master just listed it unchanged: the copy is confirmed, so
+         * ZddcCacheFreshness counts from this walk (SPEC §5). */
+        if (w->conf->freshness > 0 || w->conf->swr > 0) {
+            w->sp->touch(w->st, fs);
+        }
         WALK_ADD(w, skipped, 1);
         WALK_ADD(w, done, 1);
         return;
