@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "zddc_config.h"
+#include "zddc_fill.h"
 #include "zddc_metrics.h"
 #include "zddc_pipeline.h"
 #include "zddc_rootcheck.h"
@@ -241,6 +242,13 @@ static const char *set_max_stale(cmd_parms *cmd, void *d, const char *v)
                           &c->max_stale_set, 1);
 }
 
+static const char *set_swr(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    return parse_duration(cmd, "ZddcCacheStaleWhileRevalidate", v, &c->swr,
+                          &c->swr_set, 1);
+}
+
 static const char *set_min_interval(cmd_parms *cmd, void *d, const char *v)
 {
     zddc_server_conf *c = cmd_conf(cmd);
@@ -373,6 +381,9 @@ static const command_rec zddc_cmds[] = {
     AP_INIT_TAKE1("ZddcCacheMaxStale", set_max_stale, NULL, RSRC_CONF,
                   "with the master unreachable, do not serve a copy last "
                   "confirmed longer ago than this (or 'unlimited')"),
+    AP_INIT_TAKE1("ZddcCacheStaleWhileRevalidate", set_swr, NULL, RSRC_CONF,
+                  "past freshness by less than this, serve the copy at once "
+                  "and revalidate it in the background"),
     AP_INIT_TAKE1("ZddcCacheFreshness", set_freshness, NULL, RSRC_CONF,
                   "serve without revalidating when validated this recently"),
     AP_INIT_RAW_ARGS("ZddcMirrorSubtree", set_subtree, NULL, RSRC_CONF,
@@ -630,6 +641,7 @@ static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static void zddc_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    zddc_fill_child_init(pchild, s);
     zddc_sched_child_init(pchild, s);
 }
 

@@ -45,6 +45,7 @@ void *zddc_config_merge(apr_pool_t *p, void *basev, void *addv)
     ZDDC_MERGE(timeout);
     ZDDC_MERGE(cache_root);
     ZDDC_MERGE(freshness);
+    ZDDC_MERGE(swr);
     ZDDC_MERGE(max_stale);
     ZDDC_MERGE(subtrees);
     ZDDC_MERGE(min_interval);

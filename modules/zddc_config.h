@@ -37,6 +37,7 @@ typedef struct zddc_server_conf {
     apr_interval_time_t timeout;          int timeout_set;
     const char *cache_root;               int cache_root_set;
     apr_interval_time_t freshness;        int freshness_set;
+    apr_interval_time_t swr;              int swr_set;
     apr_interval_time_t max_stale;        int max_stale_set; /* -1 = unlimited */
     apr_array_header_t *subtrees;         int subtrees_set; /* const char * */
     apr_interval_time_t min_interval;     int min_interval_set;
@@ -53,6 +54,10 @@ typedef struct zddc_server_conf {
     zddc_upstream *up;
     const char *bearer_value;   /* from ZddcUpstreamBearer or the file */
     const char *proxy_auth;     /* "user:password" from the file; secret */
+    /* When this process last saw the master fail a background fill
+     * (connect error, timeout, 5xx); 0 once one succeeds. Read by
+     * ZddcCacheStaleWhileRevalidate to tell UPDATING from STALE. */
+    volatile apr_uint64_t upstream_down_since;
     int vhost_index;            /* index among Mirror hosts, -1 otherwise */
 } zddc_server_conf;
 

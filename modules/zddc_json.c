@@ -67,6 +67,99 @@ static cJSON *parse_all(const char *json, apr_size_t len)
     return root;
 }
 
+static int hex_value(const char *s, unsigned *v)
+{
+    unsigned r = 0;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        int c = (unsigned char)s[i];
+
+        r <<= 4;
+        if (c >= '0' && c <= '9') {
+            r |= (unsigned)(c - '0');
+        }
+        else if (c >= 'a' && c <= 'f') {
+            r |= (unsigned)(c - 'a' + 10);
+        }
+        else if (c >= 'A' && c <= 'F') {
+            r |= (unsigned)(c - 'A' + 10);
+        }
+        else {
+            return 0;
+        }
+    }
+    *v = r;
+    return 1;
+}
+
+/* The escapes cJSON cannot take as they are, \u0000 (which it decodes into
+ * a NUL that silently truncates the string) and an unpaired surrogate
+ * (which fails the whole document), are replaced in a copy by \ufffd, the
+ * same length: the string they were in parses, and the replacement
+ * character marks it (the caller's bad_names). Outside strings a backslash
+ * cannot occur in valid JSON. Returns json itself when nothing needed it. */
+#define REPLACEMENT_ESC "\\ufffd"
+#define REPLACEMENT_UTF8 "\xef\xbf\xbd"
+
+static const char *mark_bad_escapes(const char *json, apr_size_t len,
+                                    int *marked, apr_pool_t *p)
+{
+    char *copy = NULL;
+    apr_size_t i;
+
+    *marked = 0;
+    for (i = 0; i + 1 < len; i++) {
+        unsigned v, lo;
+        int bad;
+
+        if (json[i] != '\\') {
+            continue;
+        }
+        if (json[i + 1] != 'u' || i + 5 >= len
+            || !hex_value(json + i + 2, &v)) {
+            i++;        /* skip the escaped character */
+            continue;
+        }
+        bad = v == 0 || (v >= 0xdc00 && v <= 0xdfff);
+        if (v >= 0xd800 && v <= 0xdbff) {
+            if (i + 11 < len && json[i + 6] == '\\' && json[i + 7] == 'u'
+                && hex_value(json + i + 8, &lo) && lo >= 0xdc00
+                && lo <= 0xdfff) {
+                i += 11;    /* a proper pair */
+                continue;
+            }
+            bad = 1;
+        }
+        if (bad) {
+            if (!copy) {
+                copy = apr_pmemdup(p, json, len);
+            }
+            memcpy(copy + i, REPLACEMENT_ESC, 6);
+            *marked = 1;
+        }
+        i += 5;
+    }
+    return copy ? copy : json;
+}
+
+static void listing_skip(apr_array_header_t *skipped, int *total, int idx,
+                         const char *name, const char *why)
+{
+    zddc_listing_skip *sk;
+
+    (*total)++;
+    /* Nameless ones only for the log's first lines: a listing of
+     * millions of them must not cost a record each. */
+    if (!skipped || (!name && skipped->nelts >= ZDDC_LISTING_SKIP_KEPT)) {
+        return;
+    }
+    sk = apr_array_push(skipped);
+    sk->index = idx;
+    sk->name = name ? apr_pstrdup(skipped->pool, name) : NULL;
+    sk->why = why;
+}
+
 /* Bounded listing parse: a cJSON tree costs up to ~80 bytes of malloc per
  * JSON value, so a 16 MiB listing of tiny values ("[0,0,...]") would cost
  * about 1 GB as one tree. Instead a scan over the raw text finds each
@@ -205,16 +298,23 @@ static cJSON *listing_next(listing_scan *sc)
     return sc->item;
 }
 
-apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
-                                apr_array_header_t **entries,
-                                const char **err, apr_pool_t *p)
+apr_status_t zddc_listing_parse_ex(const char *json, apr_size_t len,
+                                   apr_array_header_t **entries,
+                                   apr_array_header_t **skipped,
+                                   int *nskipped,
+                                   const char **err, apr_pool_t *p)
 {
-    apr_array_header_t *arr;
+    int total = 0;
+
+    apr_array_header_t *arr, *skip = NULL;
     listing_scan sc = { 0 };
     cJSON *item;
-    int idx = 0, count = 0;
+    int idx = 0, count = 0, marked = 0;
 
     *err = NULL;
+    if (skipped) {
+        *skipped = skip = apr_array_make(p, 0, sizeof(zddc_listing_skip));
+    }
     if (!json) {
         *err = "listing is empty";
         return APR_EGENERAL;
@@ -224,10 +324,7 @@ apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
                             "the %d byte limit", len, ZDDC_LISTING_MAX);
         return APR_EGENERAL;
     }
-    if (has_escaped_nul(json, len)) {
-        *err = "listing contains a NUL character";
-        return APR_EGENERAL;
-    }
+    json = mark_bad_escapes(json, len, &marked, p);
     if (listing_prescan(json, len, &count, err, p) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
@@ -246,21 +343,28 @@ apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
         apr_size_t nlen;
         int slash = 0;
 
+        idx++;
         if (!cJSON_IsObject(item)) {
-            *err = apr_psprintf(p, "listing entry %d is not an object", idx);
-            break;
+            listing_skip(skip, &total, idx - 1, NULL, "not an object");
+            continue;
         }
         name = cJSON_GetObjectItemCaseSensitive(item, "name");
         if (!cJSON_IsString(name) || !name->valuestring) {
-            *err = apr_psprintf(p, "listing entry %d has no string \"name\"",
-                                idx);
-            break;
+            listing_skip(skip, &total, idx - 1, NULL, "no string \"name\"");
+            continue;
         }
         is_dir = cJSON_GetObjectItemCaseSensitive(item, "is_dir");
         if (is_dir && !cJSON_IsBool(is_dir)) {
-            *err = apr_psprintf(p, "listing entry %d has a non-boolean "
-                                "\"is_dir\"", idx);
-            break;
+            listing_skip(skip, &total, idx - 1, name->valuestring,
+                         "a non-boolean \"is_dir\"");
+            continue;
+        }
+        if (marked && strstr(name->valuestring, REPLACEMENT_UTF8)) {
+            /* A genuine U+FFFD in a name goes too: it cannot be told apart
+             * from a NUL or unpaired surrogate replaced above. */
+            listing_skip(skip, &total, idx - 1, name->valuestring,
+                         "a NUL or an unpaired surrogate in \"name\"");
+            continue;
         }
 
         e = apr_array_push(arr);
@@ -281,17 +385,24 @@ apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
         mtime = cJSON_GetObjectItemCaseSensitive(item, "mod_time");
         e->mod_time = cJSON_IsString(mtime)
                       ? zddc_rfc3339_parse(mtime->valuestring) : 0;
-        idx++;
     }
     cJSON_Delete(sc.item);
-    if (!*err && sc.bad) {
+    if (sc.bad) {
         *err = "listing is not valid JSON";
-    }
-    if (*err) {
         return APR_EGENERAL;
+    }
+    if (nskipped) {
+        *nskipped = total;
     }
     *entries = arr;
     return APR_SUCCESS;
+}
+
+apr_status_t zddc_listing_parse(const char *json, apr_size_t len,
+                                apr_array_header_t **entries,
+                                const char **err, apr_pool_t *p)
+{
+    return zddc_listing_parse_ex(json, len, entries, NULL, NULL, err, p);
 }
 
 static const char *const state_counters[] = {
@@ -365,6 +476,13 @@ apr_status_t zddc_state_parse(const char *json, apr_size_t len,
             break;
         }
         rec = apr_pcalloc(p, sizeof(*rec));
+        at = cJSON_GetObjectItemCaseSensitive(st, "last_success_at");
+        if (cJSON_IsString(at)) {
+            rec->last_success_at = zddc_rfc3339_parse(at->valuestring);
+            if (rec->last_success_at < 0) {
+                rec->last_success_at = 0;
+            }
+        }
         at = cJSON_GetObjectItemCaseSensitive(st, "last_walk_at");
         if (at && !cJSON_IsNull(at)) {
             if (!cJSON_IsString(at)
@@ -439,6 +557,11 @@ char *zddc_state_serialize(apr_hash_t *subtrees, apr_pool_t *p)
                 "\n      \"last_walk_at\": \"%s\",",
                 zddc_rfc3339_format(p, rec->last_walk_at));
         }
+        if (rec->last_success_at > 0) {
+            APR_ARRAY_PUSH(out, const char *) = apr_psprintf(p,
+                "\n      \"last_success_at\": \"%s\",",
+                zddc_rfc3339_format(p, rec->last_success_at));
+        }
         APR_ARRAY_PUSH(out, const char *) = apr_psprintf(p,
             "\n      \"duration_ms\": %" APR_INT64_T_FMT,
             (apr_int64_t)(rec->duration > 0 ? rec->duration / 1000 : 0));
@@ -451,6 +574,89 @@ char *zddc_state_serialize(apr_hash_t *subtrees, apr_pool_t *p)
     }
     APR_ARRAY_PUSH(out, const char *) = keys->nelts ? "\n  }\n}\n" : "}\n}\n";
     return apr_array_pstrcat(p, out, 0);
+}
+
+static const char *report_list(apr_pool_t *p, const char *key,
+                               const apr_array_header_t *a,
+                               apr_uint64_t total)
+{
+    apr_array_header_t *out = apr_array_make(p, a ? a->nelts + 4 : 4,
+                                             sizeof(const char *));
+    int i;
+
+    APR_ARRAY_PUSH(out, const char *) = apr_psprintf(p,
+        ",\n  \"%s_total\": %" APR_UINT64_T_FMT ",\n  \"%s\": [", key, total,
+        key);
+    for (i = 0; a && i < a->nelts; i++) {
+        APR_ARRAY_PUSH(out, const char *) = apr_pstrcat(p, i ? ",\n    "
+                                                        : "\n    ",
+            zddc_json_quote(p, APR_ARRAY_IDX(a, i, const char *)), NULL);
+    }
+    APR_ARRAY_PUSH(out, const char *) = a && a->nelts ? "\n  ]" : "]";
+    return apr_array_pstrcat(p, out, 0);
+}
+
+char *zddc_report_serialize(const char *subtree, const zddc_walk_report *rep,
+                            apr_pool_t *p)
+{
+    return apr_pstrcat(p, "{\n  \"subtree\": ", zddc_json_quote(p, subtree),
+                       ",\n  \"ended_at\": \"",
+                       zddc_rfc3339_format(p, rep->ended_at), "\"",
+                       report_list(p, "fetched", rep->fetched,
+                                   rep->fetched_total),
+                       report_list(p, "purged", rep->purged,
+                                   rep->purged_total),
+                       report_list(p, "would_purge", rep->would_purge,
+                                   rep->would_purge_total),
+                       "\n}\n", NULL);
+}
+
+static apr_array_header_t *report_paths(const cJSON *root, const char *key,
+                                        apr_uint64_t *total, apr_pool_t *p)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key);
+    const cJSON *item;
+    apr_array_header_t *out = apr_array_make(p, 8, sizeof(const char *));
+
+    cJSON_ArrayForEach(item, a) {
+        if (cJSON_IsString(item) && out->nelts < ZDDC_REPORT_MAX_PATHS) {
+            APR_ARRAY_PUSH(out, const char *) = apr_pstrdup(p,
+                                                            item->valuestring);
+        }
+    }
+    state_number(root, apr_pstrcat(p, key, "_total", NULL), total);
+    if (*total < (apr_uint64_t)out->nelts) {
+        *total = (apr_uint64_t)out->nelts;
+    }
+    return out;
+}
+
+apr_status_t zddc_report_parse(const char *json, apr_size_t len,
+                               zddc_walk_report **repp, const char **err,
+                               apr_pool_t *p)
+{
+    zddc_walk_report *rep;
+    const cJSON *at;
+    cJSON *root;
+
+    *err = NULL;
+    root = json && !has_escaped_nul(json, len) ? parse_all(json, len) : NULL;
+    if (!root || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        *err = "not a walk report";
+        return APR_EGENERAL;
+    }
+    rep = apr_pcalloc(p, sizeof(*rep));
+    at = cJSON_GetObjectItemCaseSensitive(root, "ended_at");
+    rep->ended_at = cJSON_IsString(at) ? zddc_rfc3339_parse(at->valuestring)
+                                       : 0;
+    rep->fetched = report_paths(root, "fetched", &rep->fetched_total, p);
+    rep->purged = report_paths(root, "purged", &rep->purged_total, p);
+    rep->would_purge = report_paths(root, "would_purge",
+                                    &rep->would_purge_total, p);
+    cJSON_Delete(root);
+    *repp = rep;
+    return APR_SUCCESS;
 }
 
 static int read_digits(const char *s, int n, int *out)

@@ -5,12 +5,14 @@
 #include <http_protocol.h>
 #include <http_request.h>
 #include <http_core.h>
+#include <apr_atomic.h>
 #include <apr_strings.h>
 #include "zddc_pipeline.h"
 #include "zddc_config.h"
 #include "zddc_respond.h"
 #include "zddc_cache_status.h"
 #include "zddc_forward.h"
+#include "zddc_fill.h"
 #include "zddc_json.h"
 #include "zddc_listing.h"
 #include "zddc_util.h"
@@ -33,18 +35,6 @@ typedef enum {
     ZDDC_FETCH_REDIRECT,
     ZDDC_FETCH_OTHER      /* any other status: passed through */
 } zddc_fetch_e;
-
-typedef struct {
-    request_rec *r;
-    zddc_server_conf *conf;
-    const char *fs_path;
-    zddc_store_tmp *tmp;      /* held when we are the writer */
-    int have_copy;            /* a cached copy existed before the request */
-    zddc_fetch_e kind;
-    int status;
-    zddc_stream out;
-    apr_status_t store_rv;    /* first error writing the temp file */
-} zddc_fetch;
 
 static const zddc_store_provider *store_of(zddc_server_conf *conf)
 {
@@ -91,86 +81,6 @@ static const char *upstream_verdict(request_rec *r,
     }
     apr_table_setn(r->notes, ZDDC_NOTE_UPSTREAM_CS, apr_pstrdup(r->pool, cs));
     return zddc_cache_status_says_stale(cs) ? ZDDC_STALE : fresh;
-}
-
-static apr_status_t file_on_headers(void *baton, const zddc_upstream_resp *resp)
-{
-    zddc_fetch *f = baton;
-    request_rec *r = f->r;
-    const zddc_store_provider *sp = store_of(f->conf);
-    zddc_verdict_info vi = { 0 };
-
-    f->status = resp->status;
-    f->kind = classify(resp->status);
-    if (f->kind == ZDDC_FETCH_STORE) {
-        if (resp->no_store) {
-            f->kind = ZDDC_FETCH_PASS;
-        }
-        else if (!f->tmp) {
-            int leader = 0;
-            zddc_store_tmp *tmp = NULL;
-            if (sp->begin(f->conf->store, f->fs_path, &tmp, &leader, r->pool)
-                    == APR_SUCCESS) {
-                if (leader) {
-                    f->tmp = tmp;
-                }
-                else {
-                    sp->unfollow(tmp);
-                }
-            }
-            if (!f->tmp) {
-                f->kind = ZDDC_FETCH_PASS;
-            }
-        }
-    }
-    if (f->kind == ZDDC_FETCH_STORE || f->kind == ZDDC_FETCH_PASS
-        || f->kind == ZDDC_FETCH_OTHER) {
-        const char *mime = r->content_type;
-        r->status = resp->status;
-        zddc_respond_copy_headers(r, resp->headers, resp->content_length);
-        /* mod_mime's answer from the file name beats a generic upstream type. */
-        if (mime && f->kind != ZDDC_FETCH_OTHER) {
-            ap_set_content_type(r, mime);
-        }
-        vi.stored = f->kind == ZDDC_FETCH_STORE;
-        zddc_respond_verdict_info(r, upstream_verdict(r, resp, ZDDC_MISS),
-                                  &vi);
-    }
-    return APR_SUCCESS;
-}
-
-static apr_status_t file_on_body(void *baton, const char *data, apr_size_t len)
-{
-    zddc_fetch *f = baton;
-
-    switch (f->kind) {
-    case ZDDC_FETCH_STORE:
-        /* The client first: its first byte should not wait for a
-         * buffer's worth of file system write (benchmark P3). */
-        zddc_stream_write(&f->out, data, len);
-        if (f->store_rv == APR_SUCCESS) {
-            f->store_rv = store_of(f->conf)->write(f->tmp, data, len);
-        }
-        /* Keep downloading for the cache when the client left, unless the
-         * cache cannot take the bytes either. */
-        if (f->store_rv != APR_SUCCESS && f->out.client_gone) {
-            return f->store_rv;
-        }
-        return APR_SUCCESS;
-    case ZDDC_FETCH_PASS:
-    case ZDDC_FETCH_OTHER:
-        return zddc_stream_write(&f->out, data, len);
-    default:
-        return APR_SUCCESS;     /* error bodies are not relayed */
-    }
-}
-
-static void release_tmp(zddc_fetch *f)
-{
-    if (f->tmp) {
-        store_of(f->conf)->discard(f->tmp);
-        f->tmp = NULL;
-    }
 }
 
 static int upstream_unauthorized(request_rec *r, zddc_server_conf *conf)
@@ -225,52 +135,149 @@ static int redirect_to_local(request_rec *r, zddc_server_conf *conf, int status,
     return status;
 }
 
-/* Follow a download another request (or process) is writing; returns -1
- * when the writer gave up before any byte reached our client (try again). */
-static int follow_download(request_rec *r, zddc_server_conf *conf,
-                           zddc_store_tmp *tmp)
+/* Whether the cached copy at fs_path was stored without a validator. */
+static int copy_no_validator(zddc_server_conf *conf, const char *fs_path,
+                             apr_pool_t *p)
+{
+    zddc_store_meta meta;
+
+    return store_of(conf)->meta_get(conf->store, fs_path, &meta, p)
+           == APR_SUCCESS && meta.no_validator;
+}
+
+/* A cached copy with what the store kept with it: whether it has a
+ * validator, and the master's Content-Disposition and Content-Type (the
+ * latter when mod_mime has none), as the MISS sent them. */
+static int respond_copy(request_rec *r, zddc_server_conf *conf,
+                        const char *fs_path, const char *verdict)
+{
+    zddc_store_meta meta;
+
+    if (store_of(conf)->meta_get(conf->store, fs_path, &meta, r->pool)
+        != APR_SUCCESS) {
+        return zddc_respond_cached_ex(r, fs_path, NULL, verdict, 0);
+    }
+    if (meta.content_disposition) {
+        apr_table_setn(r->headers_out, "Content-Disposition",
+                       meta.content_disposition);
+    }
+    return zddc_respond_cached_ex(r, fs_path,
+                                  r->content_type ? NULL : meta.content_type,
+                                  verdict, meta.no_validator);
+}
+
+/* The headers of a download someone else is writing, as its writer
+ * published them: every client gets Last-Modified and, when known,
+ * Content-Length (SPEC §5). */
+static void headers_from_head(request_rec *r, const zddc_store_head *h)
+{
+    r->status = HTTP_OK;
+    if (h->last_modified) {
+        char *date = apr_palloc(r->pool, APR_RFC822_DATE_LEN);
+
+        apr_rfc822_date(date, h->last_modified);
+        apr_table_setn(r->headers_out, "Last-Modified", date);
+    }
+    if (h->length >= 0) {
+        ap_set_content_length(r, h->length);
+    }
+    if (!r->content_type && h->content_type) {
+        ap_set_content_type(r, h->content_type);
+    }
+    if (h->content_disposition) {
+        apr_table_setn(r->headers_out, "Content-Disposition",
+                       h->content_disposition);
+    }
+}
+
+/* Feed the client from what the download has stored, at the client's own
+ * pace: the download runs at the upstream's (SPEC §5). fill is the
+ * request's own fill (its headers are already set) or NULL for a download
+ * someone else writes. Returns -1 when that writer gave up before any byte
+ * reached the client (try again). */
+static int stream_from_store(request_rec *r, zddc_server_conf *conf,
+                             zddc_store_tmp *tmp, zddc_fill *fill)
 {
     const zddc_store_provider *sp = store_of(conf);
     apr_size_t cap = 64 * 1024;
     char *buf = apr_palloc(r->pool, cap);
     apr_time_t last_progress = apr_time_now();
+    zddc_store_head head;
+    int have_head = fill != NULL;
     zddc_stream out;
 
+    memset(&head, 0, sizeof(head));
+    head.length = -1;
     zddc_stream_init(&out, r);
-    zddc_respond_verdict(r, ZDDC_MISS);
+    if (!fill) {
+        zddc_verdict_info vi = { 0 };
+
+        vi.stored = 1;      /* someone else's download into the cache */
+        zddc_respond_verdict_info(r, ZDDC_MISS, &vi);
+    }
     for (;;) {
         apr_size_t len = cap;
         zddc_follow_e st = sp->follow(tmp, buf, &len);
 
+        if (!have_head && (st == ZDDC_FOLLOW_MORE
+                           || st == ZDDC_FOLLOW_PUBLISHED)
+            && sp->head_get(tmp, &head, r->pool) == APR_SUCCESS) {
+            headers_from_head(r, &head);
+            have_head = 1;
+        }
         if (st == ZDDC_FOLLOW_MORE && len > 0) {
+            if (!have_head) {
+                have_head = 1;      /* no head published: body all the same */
+                r->status = HTTP_OK;
+            }
             zddc_stream_write(&out, buf, len);
             last_progress = apr_time_now();
             if (out.client_gone) {
                 sp->unfollow(tmp);
-                return OK;
+                return OK;          /* the download goes on for the cache */
             }
             continue;
         }
         if (st == ZDDC_FOLLOW_PUBLISHED) {
             sp->unfollow(tmp);
+            if (!have_head) {
+                r->status = HTTP_OK;
+            }
             return zddc_stream_finish(&out);
         }
         if (st == ZDDC_FOLLOW_FAILED) {
+            apr_off_t written = -1;
+            int spooled;
+
             sp->unfollow(tmp);
-            if (out.sent == 0) {
+            /* A no-store body is spooled and never published: complete
+             * when every byte the writer had was read. */
+            if (fill) {
+                spooled = zddc_fill_ended(fill, &written)
+                          && zddc_fill_wait_head(fill)->outcome
+                             == ZDDC_FILL_NO_STORE
+                          && written == out.sent;
+            }
+            else {
+                spooled = have_head && head.no_store && head.length >= 0
+                          && head.length == out.sent;
+            }
+            if (spooled) {
+                return zddc_stream_finish(&out);
+            }
+            if (out.sent == 0 && !fill) {
                 return -1;
             }
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "shared download of %s broke; aborting client",
-                          r->uri);
+                          "download of %s broke; aborting client", r->uri);
             return zddc_stream_abort(&out);
         }
         if (apr_time_now() - last_progress > conf->timeout) {
             sp->unfollow(tmp);
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "shared download of %s stalled for %s",
-                          r->uri, zddc_duration_format(r->pool, conf->timeout));
-            if (out.sent == 0) {
+                          "download of %s stalled for %s", r->uri,
+                          zddc_duration_format(r->pool, conf->timeout));
+            if (out.sent == 0 && !r->sent_bodyct) {
                 return HTTP_GATEWAY_TIME_OUT;
             }
             return zddc_stream_abort(&out);
@@ -279,7 +286,6 @@ static int follow_download(request_rec *r, zddc_server_conf *conf,
     }
 }
 
-/* One upstream exchange for a file; returns the handler result. */
 /* The master was not heard (connect error, timeout, 5xx): the cached copy
  * is served STALE unless it was last confirmed longer ago than
  * ZddcCacheMaxStale; then 504, verdict MISS, and the copy stays on disk
@@ -300,135 +306,189 @@ static int serve_stale(request_rec *r, zddc_server_conf *conf,
         return HTTP_GATEWAY_TIME_OUT;
     }
     apr_table_setn(r->notes, ZDDC_NOTE_STALE_DETAIL, detail);
-    return zddc_respond_cached(r, fs_path, type, ZDDC_STALE);
+    return zddc_respond_cached_ex(r, fs_path, type, ZDDC_STALE,
+                                  copy_no_validator(conf, fs_path, r->pool));
 }
 
-static int fetch_file(request_rec *r, zddc_server_conf *conf,
-                      const char *fs_path, apr_finfo_t *fi, int have,
-                      zddc_store_tmp *tmp)
+/* The answer of a fill that did not store a body; confirmed is when the
+ * copy (if any) was last confirmed by the master. */
+static int answer_fill(request_rec *r, zddc_server_conf *conf,
+                       const char *fs_path, int have, apr_time_t confirmed,
+                       const zddc_fill_result *res)
 {
-    const zddc_store_provider *sp = store_of(conf);
-    zddc_upstream_req req = { 0 };
-    zddc_upstream_resp resp = { 0 };
-    zddc_fetch f = { 0 };
-    apr_status_t rv;
+    int status = res->resp.status;
 
-    f.r = r;
-    f.conf = conf;
-    f.fs_path = fs_path;
-    f.tmp = tmp;
-    f.have_copy = have;
-    zddc_stream_init(&f.out, r);
-
-    req.method = "GET";
-    req.path = r->uri;
-    req.if_modified_since = have ? fi->mtime : 0;
-    req.body_length = -1;
-    req.on_headers = file_on_headers;
-    req.on_body = file_on_body;
-    req.baton = &f;
-    rv = zddc_upstream_perform(conf->up, &req, &resp, r->pool);
-
-    if (rv == APR_SUCCESS && f.kind == ZDDC_FETCH_STORE) {
-        if (f.store_rv == APR_SUCCESS) {
-            rv = sp->commit(f.tmp, resp.last_modified);
-            f.tmp = NULL;
-            if (rv != APR_SUCCESS) {
-                ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                              "could not publish %s", fs_path);
-            }
+    switch (res->outcome) {
+    case ZDDC_FILL_NOT_MODIFIED:
+        if (have) {
+            return respond_copy(r, conf, fs_path,
+                                upstream_verdict(r, &res->resp,
+                                                 ZDDC_REVALIDATED));
         }
-        else {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, f.store_rv, r,
-                          "could not write the cached copy of %s; served "
-                          "without storing", r->uri);
-            release_tmp(&f);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "upstream answered 304 to an unconditional GET of %s",
+                      r->uri);
+        zddc_respond_verdict(r, ZDDC_MISS);
+        return HTTP_BAD_GATEWAY;
+    case ZDDC_FILL_GONE:
+        return upstream_gone(r, conf, status);
+    case ZDDC_FILL_UNAUTHORIZED:
+        return upstream_unauthorized(r, conf);
+    case ZDDC_FILL_OTHER:
+        if (ap_is_HTTP_REDIRECT(status)) {
+            return redirect_to_local(r, conf, status, res->resp.headers);
         }
-        return zddc_stream_finish(&f.out);
-    }
-    release_tmp(&f);
-
-    if (rv == APR_SUCCESS) {
-        switch (f.kind) {
-        case ZDDC_FETCH_PASS:
-            if (resp.no_store && have) {
-                /* The master no longer lets this be kept. */
-                sp->purge(conf->store, r->uri, NULL, r->pool);
-            }
-            return zddc_stream_finish(&f.out);
-        case ZDDC_FETCH_OTHER:
-            return zddc_stream_finish(&f.out);
-        case ZDDC_FETCH_NOT_MODIFIED:
-            if (have) {
-                const char *v = upstream_verdict(r, &resp, ZDDC_REVALIDATED);
-                if (conf->freshness > 0 && strcmp(v, ZDDC_STALE)) {
-                    sp->touch(conf->store, fs_path);
-                }
-                return zddc_respond_cached(r, fs_path, NULL, v);
-            }
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                          "upstream answered 304 to an unconditional GET "
-                          "of %s", r->uri);
-            zddc_respond_verdict(r, ZDDC_MISS);
-            return HTTP_BAD_GATEWAY;
-        case ZDDC_FETCH_GONE:
-            return upstream_gone(r, conf, f.status);
-        case ZDDC_FETCH_UNAUTHORIZED:
-            return upstream_unauthorized(r, conf);
-        case ZDDC_FETCH_REDIRECT:
-            return redirect_to_local(r, conf, f.status, resp.headers);
-        case ZDDC_FETCH_SERVER_ERROR:
-        default:
+        if (status >= 500) {
             if (have) {
                 ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                               "upstream answered %d for %s; serving the "
-                              "cached copy", f.status, r->uri);
-                return serve_stale(r, conf, fs_path, NULL,
-                                   sp->validated_at(fi),
+                              "cached copy", status, r->uri);
+                return serve_stale(r, conf, fs_path, NULL, confirmed,
                                    apr_psprintf(r->pool, "stale: upstream "
-                                                "answered %d", f.status));
+                                                "answered %d", status));
             }
             zddc_respond_verdict(r, ZDDC_MISS);
             return HTTP_BAD_GATEWAY;
         }
+        zddc_respond_verdict(r, ZDDC_MISS);
+        if (ap_is_HTTP_SUCCESS(status)) {
+            r->status = status;
+            zddc_respond_copy_headers(r, res->resp.headers, 0);
+            return OK;
+        }
+        return status;
+    default:
+        break;
     }
-
-    /* The transfer failed. */
-    if (f.out.sent > 0 || (f.kind != ZDDC_FETCH_NONE && r->sent_bodyct)) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "upstream transfer of %s broke after %" APR_OFF_T_FMT
-                      " bytes (%s); aborting client, cached copy untouched",
-                      r->uri, resp.bytes,
-                      zddc_upstream_describe(rv, &resp, r->pool));
-        return zddc_stream_abort(&f.out);
+    /* No answer: the upstream is unreachable, or the store failed. */
+    if (res->store_error) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "could not store %s: %s", r->uri, res->store_error);
     }
-    /* Nothing reached the client yet: the response can still be changed. */
-    r->status = HTTP_OK;
-    apr_table_clear(r->headers_out);
     if (have) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "upstream unreachable for %s (%s); serving the cached "
                       "copy", r->uri,
-                      zddc_upstream_describe(rv, &resp, r->pool));
-        return serve_stale(r, conf, fs_path, NULL, sp->validated_at(fi),
-                           rv == ZDDC_UP_ETIMEOUT
+                      zddc_upstream_describe(res->rv, &res->resp, r->pool));
+        return serve_stale(r, conf, fs_path, NULL, confirmed,
+                           res->rv == ZDDC_UP_ETIMEOUT
                            ? "stale: upstream timed out"
                            : "stale: upstream unreachable");
     }
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                   "upstream unreachable for %s (%s)", r->uri,
-                  zddc_upstream_describe(rv, &resp, r->pool));
+                  zddc_upstream_describe(res->rv, &res->resp, r->pool));
     zddc_respond_verdict(r, ZDDC_MISS);
-    if (resp.status >= 500 || rv == ZDDC_UP_EBROKEN) {
+    if (res->resp.status >= 500 || res->rv == ZDDC_UP_EBROKEN
+        || res->store_error) {
         return HTTP_BAD_GATEWAY;
     }
     return HTTP_GATEWAY_TIME_OUT;
+}
+
+/* The request's own fill: its headers, then its body from the store. */
+static int serve_own_fill(request_rec *r, zddc_server_conf *conf,
+                          const char *fs_path, int have,
+                          apr_time_t confirmed, zddc_fill *fill,
+                          zddc_store_tmp *follow)
+{
+    const zddc_fill_result *res = zddc_fill_wait_head(fill);
+    int rc;
+
+    if (res->outcome == ZDDC_FILL_STORED
+        || res->outcome == ZDDC_FILL_NO_STORE) {
+        const char *mime = r->content_type;
+        zddc_verdict_info vi = { 0 };
+
+        r->status = HTTP_OK;
+        zddc_respond_copy_headers(r, res->resp.headers,
+                                  res->resp.content_length);
+        /* mod_mime's answer from the file name beats a generic type. */
+        if (mime) {
+            ap_set_content_type(r, mime);
+        }
+        vi.stored = res->outcome == ZDDC_FILL_STORED;
+        zddc_respond_verdict_info(r, upstream_verdict(r, &res->resp,
+                                                      ZDDC_MISS), &vi);
+        rc = stream_from_store(r, conf, follow, fill);
+        zddc_fill_release(fill);
+        return rc;
+    }
+    store_of(conf)->unfollow(follow);
+    rc = answer_fill(r, conf, fs_path, have, confirmed, res);
+    zddc_fill_release(fill);
+    return rc;
+}
+
+/* One fill on this thread when the background threads are missing. */
+static int serve_sync_fill(request_rec *r, zddc_server_conf *conf,
+                           const char *fs_path, const zddc_fill_copy *copy,
+                           apr_time_t confirmed)
+{
+    zddc_fill_result res;
+    zddc_fill_e got = zddc_fill_sync(conf, NULL, r->uri, fs_path, copy, NULL,
+                                     NULL, NULL, &res, r->pool);
+
+    if (got == ZDDC_FILL_STORED) {
+        return respond_copy(r, conf, fs_path, ZDDC_MISS);
+    }
+    if (got == ZDDC_FILL_BUSY) {
+        return -1;      /* another writer took it meanwhile: follow it */
+    }
+    if (got == ZDDC_FILL_NO_STORE) {
+        /* Not kept, and the body was not spooled: ask once more, live. */
+        return zddc_forward(r, conf);
+    }
+    return answer_fill(r, conf, fs_path, copy->have, confirmed, &res);
+}
+
+/* RFC 5861 stale-while-revalidate (ZddcCacheStaleWhileRevalidate): the
+ * copy is served at once and one background fill revalidates it (none when
+ * another writer already has the file). While this process last saw the
+ * master fail, the copy is served STALE instead of UPDATING, within
+ * ZddcCacheMaxStale; -1 leaves the request to the usual path. */
+static int serve_while_revalidating(request_rec *r, zddc_server_conf *conf,
+                                    const char *fs_path,
+                                    const apr_finfo_t *fi,
+                                    apr_time_t confirmed)
+{
+    apr_uint64_t down = apr_atomic_read64(&conf->upstream_down_since);
+    zddc_store_tmp *follow = NULL;
+    zddc_fill *fill = NULL;
+    zddc_fill_copy copy;
+    apr_status_t rv;
+
+    if (down && conf->max_stale >= 0
+        && apr_time_now() - confirmed > conf->max_stale) {
+        return -1;
+    }
+    copy.have = 1;
+    copy.mtime = fi->mtime;
+    rv = zddc_fill_start(conf, r->uri, fs_path, &copy, &fill, &follow,
+                         r->pool);
+    if (rv == APR_SUCCESS) {
+        if (follow) {
+            store_of(conf)->unfollow(follow);
+        }
+        zddc_fill_release(fill);
+    }
+    else if (rv == APR_ENOTIMPL) {
+        return -1;
+    }
+    if (down) {
+        apr_table_setn(r->notes, ZDDC_NOTE_STALE_DETAIL,
+                       "stale: upstream unreachable; revalidating in the "
+                       "background");
+        return respond_copy(r, conf, fs_path, ZDDC_STALE);
+    }
+    return respond_copy(r, conf, fs_path, ZDDC_UPDATING);
 }
 
 static int serve_file(request_rec *r, zddc_server_conf *conf)
 {
     const zddc_store_provider *sp = store_of(conf);
     const char *fs_path;
+    apr_time_t asked = apr_time_now();
     int attempt, solo = 0;
 
     if (sp->map(conf->store, r->uri, ZDDC_OBJ_FILE, &fs_path, r->pool)
@@ -438,8 +498,12 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
     for (attempt = 0; attempt < ZDDC_MISS_ATTEMPTS; attempt++) {
         apr_finfo_t fi;
         int have = sp->stat(conf->store, fs_path, &fi, r->pool) == APR_SUCCESS;
-        zddc_store_tmp *tmp = NULL;
-        int leader = 0, rc;
+        zddc_store_tmp *follow = NULL;
+        zddc_fill *fill = NULL;
+        zddc_fill_copy copy;
+        apr_time_t confirmed;
+        apr_status_t rv;
+        int rc;
 
         if (have && fi.filetype == APR_DIR) {
             const char *to = apr_pstrcat(r->pool,
@@ -453,33 +517,66 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
             return HTTP_NOT_FOUND;
         }
         if (have && conf->freshness > 0
-            && apr_time_now() - sp->validated_at(&fi) < conf->freshness) {
-            return zddc_respond_cached(r, fs_path, NULL, ZDDC_HIT);
+            && apr_time_now() - sp->validated_at(conf->store, fs_path, &fi)
+               < conf->freshness) {
+            return respond_copy(r, conf, fs_path, ZDDC_HIT);
         }
-        if (have || solo) {
-            return fetch_file(r, conf, fs_path, &fi, have, NULL);
+        if (have && conf->swr > 0 && attempt == 0) {
+            apr_time_t at = sp->validated_at(conf->store, fs_path, &fi);
+            if (apr_time_now() - at < conf->freshness + conf->swr
+                && (rc = serve_while_revalidating(r, conf, fs_path, &fi,
+                                                  at)) != -1) {
+                return rc;
+            }
         }
-        /* A miss: one writer per file, the others follow its bytes. */
-        if (sp->begin(conf->store, fs_path, &tmp, &leader, r->pool)
-                != APR_SUCCESS) {
-            return fetch_file(r, conf, fs_path, &fi, 0, NULL);
+        /* The writer we followed asked the master and stored nothing:
+         * a copy it confirmed meanwhile is current (one request for all). */
+        if (attempt > 0 && have
+            && sp->validated_at(conf->store, fs_path, &fi) >= asked) {
+            return respond_copy(r, conf, fs_path, ZDDC_REVALIDATED);
         }
-        if (!leader) {
-            rc = follow_download(r, conf, tmp);
+        copy.have = have;
+        copy.mtime = have ? fi.mtime : 0;
+        confirmed = have ? sp->validated_at(conf->store, fs_path, &fi) : 0;
+        if (solo) {
+            /* The writer we followed stored nothing (a 404, a no-store):
+             * ask the master ourselves rather than queue behind another. */
+            rc = serve_sync_fill(r, conf, fs_path, &copy, confirmed);
             if (rc != -1) {
                 return rc;
             }
-            /* The writer published nothing (404, no-store, ...): ask the
-             * master ourselves rather than queue behind another writer. */
-            solo = 1;
+            solo = 0;       /* someone else writes it now: follow them */
             continue;
         }
-        if (sp->stat(conf->store, fs_path, &fi, r->pool) == APR_SUCCESS) {
-            /* Published between our stat and our lock: revalidate it. */
-            sp->discard(tmp);
-            continue;
+        rv = zddc_fill_start(conf, r->uri, fs_path, &copy, &fill, &follow,
+                             r->pool);
+        if (rv == APR_ENOTIMPL) {
+            rc = serve_sync_fill(r, conf, fs_path, &copy, confirmed);
+            return rc == -1 ? HTTP_SERVICE_UNAVAILABLE : rc;
         }
-        return fetch_file(r, conf, fs_path, &fi, 0, tmp);
+        if (rv != APR_SUCCESS) {
+            if (APR_STATUS_IS_EAGAIN(rv)) {
+                continue;
+            }
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
+                          "cannot write %s into the cache", r->uri);
+            if (have) {
+                return serve_stale(r, conf, fs_path, NULL, confirmed,
+                                   "stale: the cache cannot be written");
+            }
+            zddc_respond_verdict(r, ZDDC_MISS);
+            return HTTP_BAD_GATEWAY;
+        }
+        if (fill) {
+            return serve_own_fill(r, conf, fs_path, have, confirmed, fill,
+                                  follow);
+        }
+        rc = stream_from_store(r, conf, follow, NULL);
+        if (rc != -1) {
+            return rc;
+        }
+        /* The writer published nothing: see what it left, or ask. */
+        solo = 1;
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                   "could not take part in the download of %s after %d "
@@ -522,7 +619,7 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
     if (have && sp->stat(conf->store, side, &fi, r->pool) == APR_SUCCESS) {
         return serve_stale(r, conf, side, json ? "application/json"
                            : "text/html; charset=utf-8",
-                           sp->validated_at(&fi),
+                           sp->validated_at(conf->store, side, &fi),
                            "stale: upstream unreachable");
     }
     if (!json
@@ -540,7 +637,8 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
             const char *html;
             apr_file_close(fd);
             view.stale = 1;
-            view.confirmed_at = sp->validated_at(&fi);
+            view.confirmed_at = sp->validated_at(conf->store, json_side,
+                                                 &fi);
             if (conf->max_stale >= 0
                 && apr_time_now() - view.confirmed_at > conf->max_stale) {
                 ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
@@ -565,6 +663,32 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
     return status_if_none;
 }
 
+/* A JSON listing not to store nor pass on: not a JSON array, or one whose
+ * entries are all unusable (the walker skips such entries one by one). */
+static int listing_unusable(const char *body, apr_size_t len,
+                            apr_array_header_t **entries, const char **err,
+                            apr_pool_t *p)
+{
+    apr_array_header_t *skipped = NULL;
+    int nskipped = 0;
+
+    if (zddc_listing_parse_ex(body, len, entries, &skipped, &nskipped, err,
+                              p) != APR_SUCCESS) {
+        return 1;
+    }
+    if ((*entries)->nelts == 0 && nskipped > 0 && skipped->nelts > 0) {
+        const zddc_listing_skip *sk = &APR_ARRAY_IDX(skipped, 0,
+                                                     zddc_listing_skip);
+
+        *err = apr_psprintf(p, "listing entry %d %s %s, and no entry is "
+                            "usable", sk->index,
+                            strncmp(sk->why, "not ", 4) ? "has" : "is",
+                            sk->why);
+        return 1;
+    }
+    return 0;
+}
+
 static int serve_dir(request_rec *r, zddc_server_conf *conf)
 {
     const zddc_store_provider *sp = store_of(conf);
@@ -586,7 +710,8 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
     have = sp->stat(conf->store, side, &fi, r->pool) == APR_SUCCESS
            && fi.filetype == APR_REG;
     if (have && conf->freshness > 0
-        && apr_time_now() - sp->validated_at(&fi) < conf->freshness) {
+        && apr_time_now() - sp->validated_at(conf->store, side, &fi)
+           < conf->freshness) {
         return zddc_respond_cached(r, side, type, ZDDC_HIT);
     }
     rv = zddc_upstream_get(conf->up, r->uri, json ? "application/json"
@@ -604,8 +729,7 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
     case ZDDC_FETCH_STORE: {
         apr_array_header_t *entries;
         const char *err;
-        if (json && zddc_listing_parse(body, len, &entries, &err, r->pool)
-                != APR_SUCCESS) {
+        if (json && listing_unusable(body, len, &entries, &err, r->pool)) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                           "listing %s: upstream sent malformed JSON (%s); "
                           "not stored", r->uri, err);

@@ -38,7 +38,8 @@ void zddc_respond_verdict_info(request_rec *r, const char *verdict,
                    zddc_cache_status_append(r->pool,
                        apr_table_get(r->notes, ZDDC_NOTE_UPSTREAM_CS),
                        member));
-    if (!strcmp(verdict, ZDDC_STALE) && vi->verified_at > 0) {
+    if ((!strcmp(verdict, ZDDC_STALE) || !strcmp(verdict, ZDDC_UPDATING))
+        && vi->verified_at > 0) {
         apr_time_t now = apr_time_now();
         char *date = apr_palloc(r->pool, APR_RFC822_DATE_LEN);
 
@@ -57,6 +58,22 @@ void zddc_respond_verdict(request_rec *r, const char *verdict)
 
 int zddc_respond_cached(request_rec *r, const char *fs_path,
                         const char *content_type, const char *verdict)
+{
+    return zddc_respond_cached_ex(r, fs_path, content_type, verdict, 0);
+}
+
+/* Whether fs_path is a listing sidecar (SPEC §4). */
+static int respond_is_sidecar(const char *fs_path)
+{
+    const char *base = strrchr(fs_path, '/');
+
+    base = base ? base + 1 : fs_path;
+    return !strcmp(base, ZDDC_SIDECAR_JSON) || !strcmp(base, ZDDC_SIDECAR_HTML);
+}
+
+int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
+                           const char *content_type, const char *verdict,
+                           int no_validator)
 {
     core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
     apr_int32_t flags = APR_READ | APR_BINARY;
@@ -77,7 +94,8 @@ int zddc_respond_cached(request_rec *r, const char *fs_path,
      * replaces meanwhile is served whole, old or new, never mixed. */
     rv = apr_file_open(&fd, fs_path, flags, 0, r->pool);
     if (rv == APR_SUCCESS) {
-        rv = apr_file_info_get(&r->finfo, APR_FINFO_MIN, fd);
+        rv = apr_file_info_get(&r->finfo, APR_FINFO_MIN | APR_FINFO_INODE,
+                               fd);
     }
     if (rv != APR_SUCCESS || r->finfo.filetype != APR_REG) {
         /* A purge between the pipeline's look and this open: the
@@ -97,24 +115,45 @@ int zddc_respond_cached(request_rec *r, const char *fs_path,
     }
     {
         zddc_verdict_info vi = { 0 };
+        zddc_server_conf *conf = zddc_config_get(r->server);
+
         vi.stored = 1;
-        vi.verified_at = r->finfo.ctime;   /* the disk store's "validated at" */
+        vi.verified_at = conf && conf->store_provider && conf->store
+                         ? conf->store_provider->validated_at(conf->store,
+                                                              fs_path,
+                                                              &r->finfo)
+                         : r->finfo.ctime;
         zddc_respond_verdict_info(r, verdict, &vi);
     }
 
-    ap_update_mtime(r, r->finfo.mtime);
-    ap_set_last_modified(r);
-#if AP_MODULE_MAGIC_AT_LEAST(20120211, 101)
-    ap_set_etag_fd(r, fd);      /* FileETag Digest hashes what is sent */
-#else
-    ap_set_etag(r);
-#endif
     ap_set_accept_ranges(r);
     ap_set_content_length(r, r->finfo.size);
-    status = ap_meets_conditions(r);
-    if (status != OK) {
-        apr_file_close(fd);
-        return status;
+    /* A copy without a validator has no date to offer nor to match. */
+    if (!no_validator) {
+        ap_update_mtime(r, r->finfo.mtime);
+        ap_set_last_modified(r);
+        if (respond_is_sidecar(fs_path)) {
+            /* A listing keeps its directory's date, and a changed one
+             * often its size: its inode (new at every rewrite) tells. */
+            apr_table_setn(r->headers_out, "ETag", apr_psprintf(r->pool,
+                           "\"%" APR_UINT64_T_HEX_FMT "-%" APR_UINT64_T_HEX_FMT
+                           "-%" APR_UINT64_T_HEX_FMT "\"",
+                           (apr_uint64_t)r->finfo.inode,
+                           (apr_uint64_t)r->finfo.size,
+                           (apr_uint64_t)r->finfo.mtime));
+        }
+        else {
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 101)
+            ap_set_etag_fd(r, fd);  /* FileETag Digest hashes what is sent */
+#else
+            ap_set_etag(r);
+#endif
+        }
+        status = ap_meets_conditions(r);
+        if (status != OK) {
+            apr_file_close(fd);
+            return status;
+        }
     }
 
     bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);

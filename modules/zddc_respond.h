@@ -42,6 +42,12 @@ void zddc_respond_verdict(request_rec *r, const char *verdict);
 int zddc_respond_cached(request_rec *r, const char *fs_path,
                         const char *content_type, const char *verdict);
 
+/* The same for a copy stored without a validator (no_validator): no
+ * Last-Modified or ETag is sent and no conditional request answered 304. */
+int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
+                           const char *content_type, const char *verdict,
+                           int no_validator);
+
 /* A body being streamed to the client. */
 typedef struct {
     request_rec *r;

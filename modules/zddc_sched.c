@@ -45,7 +45,6 @@ typedef struct {
 static sched_vhost *sched_vhosts;
 static int sched_nvhosts;
 static int sched_nslots;
-static int sched_max_parallel;
 static apr_shm_t *sched_shm;
 static zddc_sched_slot *sched_slots;
 static apr_global_mutex_t *sched_mutex;
@@ -74,7 +73,6 @@ static apr_status_t sched_pconf_cleanup(void *data)
     sched_vhosts = NULL;
     sched_nvhosts = 0;
     sched_nslots = 0;
-    sched_max_parallel = 0;
     sched_shm = NULL;
     sched_slots = NULL;
     sched_mutex = NULL;
@@ -249,16 +247,7 @@ apr_status_t zddc_sched_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         sched_vhosts[i].count = conf->subtrees->nelts;
         sched_vhosts[i].first = i ? sched_vhosts[i - 1].first
                                     + sched_vhosts[i - 1].count : 0;
-        if (conf->parallelism > sched_max_parallel) {
-            sched_max_parallel = conf->parallelism;
-        }
         i++;
-    }
-    if (sched_max_parallel < 1) {
-        sched_max_parallel = ZDDC_DEFAULT_PARALLELISM;
-    }
-    if (sched_max_parallel > ZDDC_MAX_PARALLELISM) {
-        sched_max_parallel = ZDDC_MAX_PARALLELISM;
     }
 
     rv = ap_global_mutex_create(&sched_mutex, NULL, ZDDC_MUTEX_TYPE, NULL, s,
@@ -468,8 +457,8 @@ void zddc_sched_trigger(request_rec *r, zddc_server_conf *conf)
 
     if (queued == SCHED_QUEUED) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "zddc_mirror: walk of %s queued in process %"
-                      APR_PID_T_FMT, sub, getpid());
+                      "zddc_mirror: %s: walk of %s queued in process %"
+                      APR_PID_T_FMT, job->vhost, sub, getpid());
     }
 }
 
@@ -562,29 +551,40 @@ static int sched_job_start(zddc_walk_job *job, apr_pool_t *p)
     return run;
 }
 
-void zddc_sched_publish(const zddc_walk_job *job, const zddc_walk_counts *live)
+/* The live figures of the walks this process runs, into their slots. */
+static void sched_publish(zddc_walk_job *job)
 {
-    zddc_sched_slot *slot;
+    zddc_sched_slot *slot = &sched_slots[job->slot];
+    zddc_walk_counts live;
 
-    if (!sched_slots || !sched_lock(job->conf->server)) {
+    live.dirs = apr_atomic_read64(&job->live.dirs);
+    live.files = apr_atomic_read64(&job->live.files);
+    live.done = apr_atomic_read64(&job->live.done);
+    live.fetched = apr_atomic_read64(&job->live.fetched);
+    live.skipped = apr_atomic_read64(&job->live.skipped);
+    live.purged = apr_atomic_read64(&job->live.purged);
+    live.errors = apr_atomic_read64(&job->live.errors);
+    live.bytes = apr_atomic_read64(&job->live.bytes);
+    live.busy = apr_atomic_read64(&job->live.busy);
+    if (!sched_lock(job->conf->server)) {
         return;
     }
-    slot = &sched_slots[job->slot];
     if (job_owns_slot(job, slot)) {
-        slot->live = *live;
+        slot->live = live;
     }
     sched_unlock();
 }
 
-void zddc_sched_record(const zddc_walk_job *job, int aborted,
-                       const zddc_state_rec *rec, apr_uint64_t busy,
-                       int failed, const char *why, apr_pool_t *p)
+/* A walk ended: unless it was aborted, record what it returned in the slot,
+ * the state file and its change report; then release the slot. */
+static void sched_record(zddc_walk_job *job, zddc_walk_result *res,
+                         apr_pool_t *p)
 {
     zddc_server_conf *conf = job->conf;
     sched_vhost *v = &sched_vhosts[conf->vhost_index];
     zddc_sched_slot *slot = &sched_slots[job->slot];
     apr_hash_t *known;
-    apr_status_t rv = APR_SUCCESS;
+    apr_status_t rv = APR_SUCCESS, rrv = APR_SUCCESS;
     int i;
 
     if (!sched_lock(conf->server)) {
@@ -593,16 +593,18 @@ void zddc_sched_record(const zddc_walk_job *job, int aborted,
     if (!job_owns_slot(job, slot)) {
         sched_unlock();
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, conf->server,
-                     "zddc_mirror: walk of %s was taken over by another "
+                     "zddc_mirror: %s: walk of %s was taken over by another "
                      "process while it ran; its result is not recorded",
-                     job->subtree);
+                     job->vhost, job->subtree);
         return;
     }
-    if (!aborted) {
-        slot->last = *rec;
-        slot->last_busy = busy;
-        slot->last_failed = failed;
-        apr_cpystrn(slot->last_error, why ? why : "",
+    if (!res->aborted) {
+        res->rec.last_success_at = res->failed ? slot->last.last_success_at
+                                               : res->rec.last_walk_at;
+        slot->last = res->rec;
+        slot->last_busy = res->busy;
+        slot->last_failed = res->failed;
+        apr_cpystrn(slot->last_error, res->why ? res->why : "",
                     sizeof(slot->last_error));
 
         known = apr_hash_make(p);
@@ -619,6 +621,7 @@ void zddc_sched_record(const zddc_walk_job *job, int aborted,
             }
         }
         rv = zddc_state_save(conf, known, p);
+        rrv = zddc_report_save(conf, job->subtree, &res->report, p);
     }
     slot->pid = 0;
     slot->state = ZDDC_SLOT_IDLE;
@@ -626,8 +629,13 @@ void zddc_sched_record(const zddc_walk_job *job, int aborted,
 
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, conf->server,
-                     "zddc_mirror: cannot write the mirror state file %s",
-                     zddc_state_path(conf, p));
+                     "zddc_mirror: %s: cannot write the mirror state file %s",
+                     job->vhost, zddc_state_path(conf, p));
+    }
+    if (rrv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rrv, conf->server,
+                     "zddc_mirror: %s: cannot write the change report of %s",
+                     job->vhost, job->subtree);
     }
 }
 
@@ -658,23 +666,84 @@ zddc_sched_slot *zddc_sched_snapshot(const zddc_server_conf *conf,
     return locked ? copy : NULL;
 }
 
+/* How often the scheduler thread publishes live figures and looks for a
+ * server generation that is over. */
+#define SCHED_TICK apr_time_from_msec(250)
+
+/* Scheduler thread: a finished walk is recorded, logged, its pool freed. */
+static void sched_collect(sched_child *c, int force)
+{
+    int i;
+
+    for (i = 0; i < sched_nslots; i++) {
+        zddc_walk_job *job = &c->jobs[i];
+
+        if (!job->running || !(force || apr_atomic_read32(&job->finished))) {
+            continue;
+        }
+        if (!job->result.aborted) {
+            sched_publish(job);
+        }
+        sched_record(job, &job->result, job->pool);
+        zddc_walk_log(job, &job->result, job->pool);
+        apr_pool_destroy(job->pool);
+        job->pool = NULL;
+        job->running = 0;
+        apr_thread_mutex_lock(c->mutex);
+        job->busy = 0;
+        apr_thread_mutex_unlock(c->mutex);
+    }
+}
+
+/* Scheduler thread: a claimed job starts on the walker, beside any other
+ * walk in flight (SPEC §6.7), or gives its claim back. */
+static void sched_launch(sched_child *c, zddc_walker *wk, zddc_walk_job *job,
+                         apr_pool_t *p)
+{
+    apr_pool_t *tmp;
+    int run;
+
+    apr_pool_create(&tmp, p);
+    run = wk && sched_job_start(job, tmp);
+    apr_pool_destroy(tmp);
+    if (run) {
+        apr_pool_create(&job->pool, p);
+        apr_pool_tag(job->pool, "zddc_walk");
+        job->notify_mutex = c->mutex;
+        job->notify = c->cond;
+        job->running = 1;
+        if (zddc_walk_start(wk, job) == APR_SUCCESS) {
+            return;
+        }
+        /* No thread for it: walk here, the others wait. */
+        zddc_walk_run(job, &job->result, job->pool);
+        apr_atomic_set32(&job->finished, 1);
+        sched_collect(c, 0);
+        return;
+    }
+    sched_release(job, job->conf->server);
+    apr_thread_mutex_lock(c->mutex);
+    job->busy = 0;
+    apr_thread_mutex_unlock(c->mutex);
+}
+
 static void *APR_THREAD_FUNC sched_thread_main(apr_thread_t *thd, void *data)
 {
     sched_child *c = data;
     zddc_walker *wk = NULL;
     zddc_walk_job *job, *queued;
-    apr_pool_t *p, *jp;
+    apr_pool_t *p;
     apr_status_t rv;
+    int i, stopping = 0;
 
     /* Signals are the MPM's business: none may land on this thread or on
      * the pool threads it starts. */
     apr_setup_signal_thread();
 
-    /* Under the global pool, whose allocator is locked: the walker's pool
-     * threads create and destroy their own subpools of p concurrently. */
+    /* Under the global pool, whose allocator is locked: walks create and
+     * destroy their own subpools of p on their own threads. */
     apr_pool_create(&p, NULL);
-    apr_pool_create(&jp, p);
-    rv = zddc_walker_create(&wk, sched_max_parallel, p);
+    rv = zddc_walker_create(&wk, sched_nslots, p);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, c->s,
                      "zddc_mirror: cannot start the walker's thread pool; "
@@ -684,36 +753,46 @@ static void *APR_THREAD_FUNC sched_thread_main(apr_thread_t *thd, void *data)
 
     for (;;) {
         apr_thread_mutex_lock(c->mutex);
-        while (!c->head && !apr_atomic_read32(&c->stop)) {
-            apr_thread_cond_wait(c->cond, c->mutex);
+        if (!c->head && !apr_atomic_read32(&c->stop)) {
+            apr_thread_cond_timedwait(c->cond, c->mutex, SCHED_TICK);
         }
+        queued = NULL;
+        if (!apr_atomic_read32(&c->stop)) {
+            queued = c->head;
+            c->head = c->tail = NULL;
+        }
+        apr_thread_mutex_unlock(c->mutex);
+
+        sched_collect(c, 0);
         if (apr_atomic_read32(&c->stop)) {
-            apr_thread_mutex_unlock(c->mutex);
             break;
         }
-        job = c->head;
-        c->head = job->next;
-        if (!c->head) {
-            c->tail = NULL;
+        while ((job = queued) != NULL) {
+            queued = job->next;
+            job->next = NULL;
+            sched_launch(c, wk, job, p);
         }
-        job->next = NULL;
-        apr_thread_mutex_unlock(c->mutex);
-
-        if (wk && sched_job_start(job, jp)) {
-            zddc_walk_run(wk, job, jp);
+        /* The walks report as they go; a generation that is over ends
+         * them (the scheduler raises their flag, they never ask). */
+        stopping = zddc_sched_stopping();
+        for (i = 0; i < sched_nslots; i++) {
+            job = &c->jobs[i];
+            if (job->running && !apr_atomic_read32(&job->finished)) {
+                if (stopping) {
+                    apr_atomic_cas32(&job->cancel, ZDDC_CANCEL_STOP, 0);
+                }
+                sched_publish(job);
+            }
         }
-        else {
-            sched_release(job, job->conf->server);
-        }
-        apr_pool_clear(jp);
-
-        apr_thread_mutex_lock(c->mutex);
-        job->busy = 0;
-        apr_thread_mutex_unlock(c->mutex);
     }
 
-    /* Stopping: walks queued here will not run; other processes may. The
-     * slots are released outside the process's mutex. */
+    /* Stopping: the walks in flight were told to stop (sched_child_stop);
+     * wait for them, then give every claim back. Walks queued here will
+     * not run; other processes may. */
+    if (wk) {
+        zddc_walker_destroy(wk);
+    }
+    sched_collect(c, 0);
     apr_thread_mutex_lock(c->mutex);
     queued = c->head;
     c->head = c->tail = NULL;
@@ -722,10 +801,6 @@ static void *APR_THREAD_FUNC sched_thread_main(apr_thread_t *thd, void *data)
         queued = job->next;
         job->next = NULL;
         sched_release(job, job->conf->server);
-    }
-
-    if (wk) {
-        zddc_walker_destroy(wk);
     }
     apr_pool_destroy(p);
     /* Returning rather than apr_thread_exit(): pthread_exit's unwinding
@@ -794,6 +869,7 @@ void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s)
             job->conf = v->conf;
             job->subtree = APR_ARRAY_IDX(v->conf->subtrees, j, const char *);
             job->slot = v->first + j;
+            job->vhost = vhost_name(v->s, pchild);
         }
     }
     if ((rv = apr_thread_mutex_create(&c->mutex, APR_THREAD_MUTEX_DEFAULT,

@@ -127,20 +127,9 @@ zddc_sched_slot *zddc_sched_snapshot(const zddc_server_conf *conf,
 int zddc_sched_slot_in_flight(const zddc_sched_slot *slot,
                               const zddc_server_conf *conf, apr_time_t now);
 
-/* For the walker, polled often: this process must end its walks now (child
- * stopping, MPM stopping, or the server generation it belongs to is over
- * after a restart, so a newer generation may already walk the subtree). */
+/* This process must end its walks now (child stopping, MPM stopping, or
+ * the server generation it belongs to is over after a restart, so a newer
+ * generation may already walk the subtree). */
 int zddc_sched_stopping(void);
-
-/* For the walker: publish live figures of a running walk. */
-void zddc_sched_publish(const zddc_walk_job *job,
-                        const zddc_walk_counts *live);
-
-/* For the walker, when a walk ends: unless aborted, record rec (ended at,
- * duration, figures) and busy in the slot and rec in the state file; then
- * release the slot. why is NULL for a walk that went fine. */
-void zddc_sched_record(const zddc_walk_job *job, int aborted,
-                       const zddc_state_rec *rec, apr_uint64_t busy,
-                       int failed, const char *why, apr_pool_t *p);
 
 #endif

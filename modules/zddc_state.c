@@ -141,3 +141,62 @@ apr_status_t zddc_state_save(const zddc_server_conf *conf, apr_hash_t *known,
     return conf->store_provider->put(conf->store, path, json, strlen(json), 0,
                                      p);
 }
+
+/* Reports are small: 3 x 1,000 paths of at most a few KiB each, bounded. */
+#define ZDDC_REPORT_FILE_MAX (16 * 1024 * 1024)
+
+static const char *report_path(const zddc_server_conf *conf,
+                               const char *subtree, apr_pool_t *p)
+{
+    const char *root = state_root(conf);
+    apr_uint64_t h = APR_UINT64_C(1469598103934665603);
+    const unsigned char *c;
+
+    if (!root) {
+        return NULL;
+    }
+    /* FNV-1a: a fixed-length name whatever the subtree's length. */
+    for (c = (const unsigned char *)subtree; *c; c++) {
+        h ^= *c;
+        h *= APR_UINT64_C(1099511628211);
+    }
+    return apr_psprintf(p, "%s/" ZDDC_REPORT_PREFIX "%016"
+                        APR_UINT64_T_HEX_FMT ".json", root, h);
+}
+
+apr_status_t zddc_report_save(const zddc_server_conf *conf,
+                              const char *subtree,
+                              const zddc_walk_report *rep, apr_pool_t *p)
+{
+    const char *path = report_path(conf, subtree, p);
+    char *json;
+
+    if (!path || !conf->store_provider || !conf->store) {
+        return APR_EINVAL;
+    }
+    json = zddc_report_serialize(subtree, rep, p);
+    return conf->store_provider->put(conf->store, path, json, strlen(json), 0,
+                                     p);
+}
+
+apr_status_t zddc_report_load(const zddc_server_conf *conf,
+                              const char *subtree, zddc_walk_report **rep,
+                              apr_pool_t *p)
+{
+    const char *path = report_path(conf, subtree, p);
+    const char *err;
+    char *data;
+    apr_size_t len;
+    apr_status_t rv;
+
+    *rep = NULL;
+    if (!path || !conf->store_provider || !conf->store) {
+        return APR_EINVAL;
+    }
+    rv = conf->store_provider->get(conf->store, path, ZDDC_REPORT_FILE_MAX,
+                                   &data, &len, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    return zddc_report_parse(data, len, rep, &err, p);
+}

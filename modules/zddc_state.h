@@ -30,4 +30,16 @@ apr_status_t zddc_state_load(const zddc_server_conf *conf,
 apr_status_t zddc_state_save(const zddc_server_conf *conf, apr_hash_t *known,
                              apr_pool_t *p);
 
+/* The last walk's change report of subtree (SPEC §6.8), kept beside the
+ * state file in the reserved name .zddc-report-<hash>.json so that any
+ * process serving the status page can read it; written atomically through
+ * the store. */
+apr_status_t zddc_report_save(const zddc_server_conf *conf,
+                              const char *subtree,
+                              const zddc_walk_report *rep, apr_pool_t *p);
+/* APR_ENOENT when the subtree has no report yet. */
+apr_status_t zddc_report_load(const zddc_server_conf *conf,
+                              const char *subtree, zddc_walk_report **rep,
+                              apr_pool_t *p);
+
 #endif

@@ -21,6 +21,7 @@
 #include "zddc_json.h"
 #include "zddc_util.h"
 #include "zddc_listing.h"
+#include "zddc_state.h"
 #include "zddc_version.h"
 
 /* How often the HTML page reloads itself while a walk is in flight. */
@@ -111,11 +112,7 @@ void zddc_status_subtree_get(const zddc_status_vhost *v, int i,
         st->next_eligible_at = now;
     }
     st->due = !st->in_flight && st->next_eligible_at <= now;
-    /* Until the state records it, the last success is known only when it
-     * is the last walk: one that ended without failure or errors. */
-    st->last_success_at = slot->last.last_walk_at && !slot->last_failed
-                          && slot->last.errors == 0
-                          ? slot->last.last_walk_at : 0;
+    st->last_success_at = slot->last.last_success_at;
 }
 
 static const char *json_time(apr_pool_t *p, apr_time_t t)
@@ -133,6 +130,58 @@ static const char *json_counts(apr_pool_t *p, const zddc_walk_counts *c)
                         APR_UINT64_T_FMT ",\"busy\":%" APR_UINT64_T_FMT,
                         c->dirs, c->files, c->done, c->fetched, c->skipped,
                         c->purged, c->errors, c->bytes, c->busy);
+}
+
+/* The last walk's change report of a subtree (SPEC §6.8), as the walk's
+ * process left it beside the state file. */
+static const char *status_report_json(const zddc_status_vhost *v,
+                                      const char *subtree, apr_pool_t *p)
+{
+    zddc_walk_report *rep;
+
+    if (zddc_report_load(v->conf, subtree, &rep, p) != APR_SUCCESS) {
+        return "null";
+    }
+    return zddc_report_serialize(subtree, rep, p);
+}
+
+static void status_html_paths(request_rec *r, const char *what,
+                              const apr_array_header_t *a, apr_uint64_t total)
+{
+    int i;
+
+    if (!total) {
+        return;
+    }
+    ap_rprintf(r, "<details><summary>%s: %" APR_UINT64_T_FMT "%s</summary>"
+               "<ul class=\"paths\">", what, total,
+               total > (apr_uint64_t)a->nelts ? apr_psprintf(r->pool,
+               " (the first %d shown)", a->nelts) : "");
+    for (i = 0; i < a->nelts; i++) {
+        ap_rprintf(r, "<li>%s</li>",
+                   zddc_html_escape(r->pool, APR_ARRAY_IDX(a, i,
+                                                           const char *)));
+    }
+    ap_rputs("</ul></details>", r);
+}
+
+static void status_html_report(request_rec *r, const zddc_status_vhost *v,
+                               const char *subtree)
+{
+    zddc_walk_report *rep;
+
+    if (zddc_report_load(v->conf, subtree, &rep, r->pool) != APR_SUCCESS) {
+        return;
+    }
+    if (!rep->fetched_total && !rep->purged_total
+        && !rep->would_purge_total) {
+        ap_rputs("<br><span class=\"fig\">no changes</span>", r);
+        return;
+    }
+    status_html_paths(r, "fetched", rep->fetched, rep->fetched_total);
+    status_html_paths(r, "purged", rep->purged, rep->purged_total);
+    status_html_paths(r, "would have purged (refused)", rep->would_purge,
+                      rep->would_purge_total);
 }
 
 /* "requests":{"HIT":n,...},"served_bytes":n,"upstream_requests":n,
@@ -232,6 +281,8 @@ static void status_json(request_rec *r, apr_array_header_t *vhosts,
             else {
                 ap_rputs("null", r);
             }
+            ap_rputs(",\"report\":", r);
+            ap_rputs(status_report_json(v, st.path, p), r);
             ap_rputs("}", r);
         }
         ap_rputs("]}", r);
@@ -314,6 +365,7 @@ static void status_html_subtree(request_rec *r, const zddc_status_vhost *v,
                    sl->last.dirs, sl->last.files, sl->last.fetched,
                    sl->last.skipped, sl->last.purged, sl->last.errors,
                    html_size(p, sl->last.bytes), html_busy(p, sl->last_busy));
+        status_html_report(r, v, st.path);
     }
     else {
         ap_rputs("never", r);

@@ -15,6 +15,10 @@
 #define ZDDC_SIDECAR_JSON    ".zddc-listing.json"
 #define ZDDC_SIDECAR_HTML    ".zddc-listing.html"
 #define ZDDC_STATE_FILE      ".zddc-mirror-state.json"
+/* At the root: each subtree's last change report (kept by a purge). */
+#define ZDDC_REPORT_PREFIX   ".zddc-report-"
+/* Per directory: the metadata of its objects, one small file per name. */
+#define ZDDC_META_DIR        ".zddc-meta"
 
 typedef struct zddc_store zddc_store;
 typedef struct zddc_store_tmp zddc_store_tmp;
@@ -33,6 +37,27 @@ typedef struct {
     apr_off_t size;
     apr_time_t mtime;
 } zddc_store_entry;
+
+/* What the store keeps with an object besides its bytes and mtime. It is
+ * bound to the object it was written for: once the object is replaced by
+ * other means, its old metadata is ignored (meta_get answers APR_ENOENT). */
+typedef struct {
+    apr_time_t validated_at;    /* last confirmed by the master; 0 unknown */
+    int no_validator;           /* stored from a 200 without Last-Modified */
+    const char *etag;           /* the master's ETag (listings), or NULL */
+    const char *content_type;   /* the master's headers for the body */
+    const char *content_disposition;
+} zddc_store_meta;
+
+/* What a writer learnt from the master before the body, published with its
+ * temp so that every client following the download can send it too. */
+typedef struct {
+    apr_time_t last_modified;   /* the master's, 0 = none */
+    apr_off_t length;           /* -1 = unknown */
+    int no_store;               /* the body is not to be kept */
+    const char *content_type;
+    const char *content_disposition;
+} zddc_store_head;
 
 typedef enum {
     ZDDC_FOLLOW_MORE,       /* *len bytes returned; the download goes on */
@@ -81,8 +106,10 @@ typedef struct {
                         apr_size_t len, apr_time_t mtime, apr_pool_t *p);
     /* Record that fs_path was validated now (mtime unchanged). */
     apr_status_t (*touch)(zddc_store *st, const char *fs_path);
-    /* When fs_path was last validated or written. */
-    apr_time_t (*validated_at)(const apr_finfo_t *fi);
+    /* When fs_path (whose stat is fi) was last validated or written: kept
+     * with the object, so a chmod, chown or restore does not move it. */
+    apr_time_t (*validated_at)(zddc_store *st, const char *fs_path,
+                               const apr_finfo_t *fi);
 
     /* Remove the object at url_path: a file, or a directory with all below
      * it. Never follows symlinks, never leaves the root, never removes the
@@ -97,6 +124,23 @@ typedef struct {
     apr_status_t (*list)(zddc_store *st, const char *url_dir,
                          apr_array_header_t **entries, apr_pool_t *p);
     const char *(*root)(zddc_store *st);
+
+    /* Read a small object (sidecar, state file, report) whole, at most max
+     * bytes (else APR_EGENERAL), NUL-terminated. */
+    apr_status_t (*get)(zddc_store *st, const char *fs_path, apr_size_t max,
+                        char **data, apr_size_t *len, apr_pool_t *p);
+    /* The metadata kept with the object at fs_path: APR_ENOENT (and *m
+     * zeroed) when there is none for its current content. */
+    apr_status_t (*meta_get)(zddc_store *st, const char *fs_path,
+                             zddc_store_meta *m, apr_pool_t *p);
+    /* Leader: publish the head of the download in progress (before any
+     * body byte). Follower: read it; APR_ENOENT while there is none. */
+    apr_status_t (*head_set)(zddc_store_tmp *t, const zddc_store_head *h);
+    apr_status_t (*head_get)(zddc_store_tmp *t, zddc_store_head *h,
+                             apr_pool_t *p);
+    /* Keep m with the object at fs_path as it is now (atomically). */
+    apr_status_t (*meta_set)(zddc_store *st, const char *fs_path,
+                             const zddc_store_meta *m, apr_pool_t *p);
 } zddc_store_provider;
 
 /* The disk provider; mod_zddc_mirror.c registers it with

@@ -9,12 +9,14 @@
 #include <apr_portable.h>
 
 #include <dirent.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -265,6 +267,9 @@ static void split_path(apr_pool_t *p, const char *path, const char **dir,
     *dir = apr_pstrmemdup(p, path, (apr_size_t)(slash - path));
     *base = slash + 1;
 }
+
+static const char *meta_path(apr_pool_t *p, const char *fs_path);
+static void validated_set_fd(int fd);
 
 static int is_tmp_name(const char *name)
 {
@@ -766,6 +771,7 @@ static apr_status_t disk_commit(zddc_store_tmp *t, apr_time_t mtime)
     }
     rv = set_mtime(t->fd, mtime);
     if (rv == APR_SUCCESS) {
+        validated_set_fd(t->fd);
         if (lstat(t->path, &sb) != 0) {
             rv = os_error();
         }
@@ -840,6 +846,14 @@ static void disk_unfollow(zddc_store_tmp *t)
     tmp_release(t, 0);
 }
 
+/* A put's temp when the pool goes first: a child ending mid-put (prefork
+ * runs its pools' cleanups on SIGTERM) leaves no temp behind. */
+static apr_status_t put_tmp_cleanup(void *data)
+{
+    unlink(data);
+    return APR_SUCCESS;
+}
+
 static apr_status_t disk_put(zddc_store *st, const char *fs_path,
                              const void *data, apr_size_t len,
                              apr_time_t mtime, apr_pool_t *p)
@@ -863,6 +877,8 @@ static apr_status_t disk_put(zddc_store *st, const char *fs_path,
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    apr_pool_cleanup_register(p, tmpl, put_tmp_cleanup,
+                              apr_pool_cleanup_null);
     apr_os_file_get(&fd, f);
     if (fchmod(fd, CONTENT_FILE_MODE) != 0) {
         rv = os_error();
@@ -873,6 +889,9 @@ static apr_status_t disk_put(zddc_store *st, const char *fs_path,
     if (rv == APR_SUCCESS) {
         rv = set_mtime(fd, mtime);
     }
+    if (rv == APR_SUCCESS) {
+        validated_set_fd(fd);
+    }
     apr_file_close(f);
     if (rv == APR_SUCCESS && rename(tmpl, fs_path) != 0) {
         rv = os_error();
@@ -880,14 +899,30 @@ static apr_status_t disk_put(zddc_store *st, const char *fs_path,
     if (rv != APR_SUCCESS) {
         unlink(tmpl);
     }
+    apr_pool_cleanup_kill(p, tmpl, put_tmp_cleanup);
     return rv;
 }
 
-/* Writing the mtime back unchanged bumps ctime, our "validated at". */
+/* "Validated at" travels with the object as an extended attribute (usec,
+ * decimal): a chmod, chown or a restore from backup leaves it alone, where
+ * they reset ctime. Without extended attributes ctime stands in. */
+#define VALIDATED_XATTR "user.zddc.validated"
+
+static void validated_set_fd(int fd)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%" APR_INT64_T_FMT,
+                     (apr_int64_t)apr_time_now());
+
+    fsetxattr(fd, VALIDATED_XATTR, buf, (size_t)n, 0);
+}
+
 static apr_status_t disk_touch(zddc_store *st, const char *fs_path)
 {
     struct stat sb;
     struct timespec ts[2];
+    char buf[32];
+    int n;
 
     if (!path_in_root(st, fs_path)) {
         return APR_EINVAL;
@@ -898,6 +933,13 @@ static apr_status_t disk_touch(zddc_store *st, const char *fs_path)
     if (S_ISLNK(sb.st_mode)) {
         return APR_ENOENT;
     }
+    n = snprintf(buf, sizeof(buf), "%" APR_INT64_T_FMT,
+                 (apr_int64_t)apr_time_now());
+    if (lsetxattr(fs_path, VALIDATED_XATTR, buf, (size_t)n, 0) == 0) {
+        return APR_SUCCESS;
+    }
+    /* No extended attributes here: writing the mtime back unchanged bumps
+     * ctime, which then stands for "validated at". */
     ts[0].tv_sec = 0;
     ts[0].tv_nsec = UTIME_NOW;
     ts[1] = sb.st_mtim;
@@ -907,8 +949,17 @@ static apr_status_t disk_touch(zddc_store *st, const char *fs_path)
     return APR_SUCCESS;
 }
 
-static apr_time_t disk_validated_at(const apr_finfo_t *fi)
+static apr_time_t disk_validated_at(zddc_store *st, const char *fs_path,
+                                    const apr_finfo_t *fi)
 {
+    char buf[32];
+    ssize_t n = fs_path ? lgetxattr(fs_path, VALIDATED_XATTR, buf,
+                                    sizeof(buf) - 1) : -1;
+
+    if (n > 0) {
+        buf[n] = '\0';
+        return (apr_time_t)apr_atoi64(buf);
+    }
     return fi->ctime;
 }
 
@@ -934,7 +985,9 @@ static apr_status_t purge_contents(int dfd, int top, int *count)
             continue;
         }
         if (top && (!strcmp(name, ZDDC_MARKER)
-                    || !strcmp(name, ZDDC_STATE_FILE) || is_tmp_name(name))) {
+                    || !strcmp(name, ZDDC_STATE_FILE) || is_tmp_name(name)
+                    || !strncmp(name, ZDDC_REPORT_PREFIX,
+                                sizeof(ZDDC_REPORT_PREFIX) - 1))) {
             continue;
         }
         if (fstatat(dirfd(d), name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -1022,6 +1075,7 @@ static apr_status_t disk_purge(zddc_store *st, const char *url_path,
     }
     else if (unlink(fs) == 0) {
         removed++;
+        unlink(meta_path(p, fs));
     }
     else {
         rv = os_error();
@@ -1130,21 +1184,268 @@ static const char *disk_root(zddc_store *st)
     return st->root;
 }
 
+static apr_status_t disk_get(zddc_store *st, const char *fs_path,
+                             apr_size_t max, char **data, apr_size_t *len,
+                             apr_pool_t *p)
+{
+    struct stat sb;
+    apr_status_t rv = APR_SUCCESS;
+    apr_size_t got = 0;
+    char *buf;
+    int fd;
+
+    *data = NULL;
+    *len = 0;
+    if (!path_in_root(st, fs_path)) {
+        return APR_EINVAL;
+    }
+    fd = open(fs_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        return os_error();
+    }
+    if (fstat(fd, &sb) != 0) {
+        rv = os_error();
+    }
+    else if (!S_ISREG(sb.st_mode) || (apr_size_t)sb.st_size > max) {
+        rv = APR_EGENERAL;
+    }
+    if (rv == APR_SUCCESS) {
+        buf = apr_palloc(p, (apr_size_t)sb.st_size + 1);
+        while (got < (apr_size_t)sb.st_size) {
+            ssize_t n = read(fd, buf + got, (apr_size_t)sb.st_size - got);
+
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n < 0) {
+                rv = os_error();
+                break;
+            }
+            if (n == 0) {
+                break;
+            }
+            got += (apr_size_t)n;
+        }
+        if (rv == APR_SUCCESS) {
+            buf[got] = '\0';
+            *data = buf;
+            *len = got;
+        }
+    }
+    close(fd);
+    return rv;
+}
+
+/* Metadata of <dir>/<name> lives in <dir>/.zddc-meta/<name>, bound to the
+ * object by inode, size and mtime. */
+#define META_MAX 8192
+
+static const char *meta_path(apr_pool_t *p, const char *fs_path)
+{
+    const char *dir, *base;
+
+    split_path(p, fs_path, &dir, &base);
+    return apr_pstrcat(p, dir, "/" ZDDC_META_DIR "/", base, NULL);
+}
+
+static const char *meta_binding(apr_pool_t *p, const struct stat *sb)
+{
+    return apr_psprintf(p, "%lu %lu %" APR_OFF_T_FMT " %" APR_INT64_T_FMT,
+                        (unsigned long)sb->st_dev, (unsigned long)sb->st_ino,
+                        (apr_off_t)sb->st_size,
+                        (apr_int64_t)sb->st_mtim.tv_sec * APR_USEC_PER_SEC
+                        + sb->st_mtim.tv_nsec / 1000);
+}
+
+/* A header value on one line. */
+static const char *meta_clean(apr_pool_t *p, const char *v)
+{
+    char *c, *o;
+
+    if (!v) {
+        return NULL;
+    }
+    c = apr_pstrdup(p, v);
+    for (o = c; *o; o++) {
+        if (*o == '\r' || *o == '\n') {
+            *o = ' ';
+        }
+    }
+    return c;
+}
+
+static apr_status_t disk_meta_get(zddc_store *st, const char *fs_path,
+                                  zddc_store_meta *m, apr_pool_t *p)
+{
+    struct stat sb;
+    char *data, *line, *last;
+    apr_size_t len;
+    apr_status_t rv;
+    int bound = 0;
+
+    memset(m, 0, sizeof(*m));
+    if (!path_in_root(st, fs_path) || !strcmp(fs_path, st->root)) {
+        return APR_EINVAL;
+    }
+    if (lstat(fs_path, &sb) != 0) {
+        return os_error();
+    }
+    rv = disk_get(st, meta_path(p, fs_path), META_MAX, &data, &len, p);
+    if (rv != APR_SUCCESS) {
+        return APR_STATUS_IS_ENOENT(rv) ? rv : APR_ENOENT;
+    }
+    for (line = apr_strtok(data, "\n", &last); line;
+         line = apr_strtok(NULL, "\n", &last)) {
+        char *val = strchr(line, ' ');
+
+        if (!val) {
+            continue;
+        }
+        *val++ = '\0';
+        if (!strcmp(line, "object")) {
+            bound = !strcmp(val, meta_binding(p, &sb));
+        }
+        else if (!strcmp(line, "validated")) {
+            m->validated_at = (apr_time_t)apr_atoi64(val);
+        }
+        else if (!strcmp(line, "novalidator")) {
+            m->no_validator = val[0] == '1';
+        }
+        else if (!strcmp(line, "etag")) {
+            m->etag = val;
+        }
+        else if (!strcmp(line, "type")) {
+            m->content_type = val;
+        }
+        else if (!strcmp(line, "disposition")) {
+            m->content_disposition = val;
+        }
+    }
+    if (!bound) {
+        memset(m, 0, sizeof(*m));
+        return APR_ENOENT;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t disk_meta_set(zddc_store *st, const char *fs_path,
+                                  const zddc_store_meta *m, apr_pool_t *p)
+{
+    struct stat sb;
+    const char *text;
+
+    if (!path_in_root(st, fs_path) || !strcmp(fs_path, st->root)) {
+        return APR_EINVAL;
+    }
+    if (lstat(fs_path, &sb) != 0) {
+        return os_error();
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        return APR_EINVAL;
+    }
+    text = apr_pstrcat(p, "object ", meta_binding(p, &sb), "\n",
+                       apr_psprintf(p, "validated %" APR_INT64_T_FMT "\n",
+                                    (apr_int64_t)m->validated_at),
+                       m->no_validator ? "novalidator 1\n" : "",
+                       m->etag ? "etag " : "",
+                       m->etag ? meta_clean(p, m->etag) : "",
+                       m->etag ? "\n" : "",
+                       m->content_type ? "type " : "",
+                       m->content_type ? meta_clean(p, m->content_type) : "",
+                       m->content_type ? "\n" : "",
+                       m->content_disposition ? "disposition " : "",
+                       m->content_disposition
+                       ? meta_clean(p, m->content_disposition) : "",
+                       m->content_disposition ? "\n" : "", NULL);
+    return disk_put(st, meta_path(p, fs_path), text, strlen(text), 0, p);
+}
+
+/* The head travels with the temp's inode as an extended attribute, so a
+ * follower reads the head of the very download it follows. */
+#define HEAD_XATTR "user.zddc.head"
+#define HEAD_MAX 4096
+
+static apr_status_t disk_head_set(zddc_store_tmp *t, const zddc_store_head *h)
+{
+    char buf[HEAD_MAX];
+    int n;
+
+    if (!t || !t->leader || t->fd < 0) {
+        return APR_EINVAL;
+    }
+    n = snprintf(buf, sizeof(buf), "%" APR_INT64_T_FMT "\n%" APR_OFF_T_FMT
+                 "\n%d\n%s\n%s\n", (apr_int64_t)h->last_modified, h->length,
+                 h->no_store ? 1 : 0,
+                 h->content_type ? h->content_type : "",
+                 h->content_disposition ? h->content_disposition : "");
+    if (n < 0 || n >= (int)sizeof(buf)) {
+        n = snprintf(buf, sizeof(buf), "%" APR_INT64_T_FMT "\n%"
+                     APR_OFF_T_FMT "\n%d\n\n\n",
+                     (apr_int64_t)h->last_modified, h->length,
+                     h->no_store ? 1 : 0);
+    }
+    if (fsetxattr(t->fd, HEAD_XATTR, buf, (size_t)n, 0) != 0) {
+        return os_error();
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t disk_head_get(zddc_store_tmp *t, zddc_store_head *h,
+                                  apr_pool_t *p)
+{
+    char buf[HEAD_MAX + 1];
+    char *line[5], *s;
+    ssize_t n;
+    int i;
+
+    memset(h, 0, sizeof(*h));
+    h->length = -1;
+    if (!t || t->fd < 0) {
+        return APR_EINVAL;
+    }
+    n = fgetxattr(t->fd, HEAD_XATTR, buf, HEAD_MAX);
+    if (n < 0) {
+        return errno == ENODATA ? APR_ENOENT : os_error();
+    }
+    buf[n] = '\0';
+    for (i = 0, s = buf; i < 5; i++) {
+        char *nl = strchr(s, '\n');
+
+        if (!nl) {
+            return APR_ENOENT;
+        }
+        *nl = '\0';
+        line[i] = s;
+        s = nl + 1;
+    }
+    h->last_modified = (apr_time_t)apr_atoi64(line[0]);
+    h->length = (apr_off_t)apr_atoi64(line[1]);
+    h->no_store = line[2][0] == '1';
+    h->content_type = line[3][0] ? apr_pstrdup(p, line[3]) : NULL;
+    h->content_disposition = line[4][0] ? apr_pstrdup(p, line[4]) : NULL;
+    return APR_SUCCESS;
+}
+
 const zddc_store_provider zddc_store_disk_provider = {
-    disk_open,
-    disk_map,
-    disk_stat,
-    disk_begin,
-    disk_write,
-    disk_commit,
-    disk_discard,
-    disk_follow,
-    disk_unfollow,
-    disk_put,
-    disk_touch,
-    disk_validated_at,
-    disk_purge,
-    disk_drop_listing,
-    disk_list,
-    disk_root
+    .open = disk_open,
+    .map = disk_map,
+    .stat = disk_stat,
+    .begin = disk_begin,
+    .write = disk_write,
+    .commit = disk_commit,
+    .discard = disk_discard,
+    .follow = disk_follow,
+    .unfollow = disk_unfollow,
+    .put = disk_put,
+    .touch = disk_touch,
+    .validated_at = disk_validated_at,
+    .purge = disk_purge,
+    .drop_listing = disk_drop_listing,
+    .list = disk_list,
+    .root = disk_root,
+    .get = disk_get,
+    .head_set = disk_head_set,
+    .head_get = disk_head_get,
+    .meta_get = disk_meta_get,
+    .meta_set = disk_meta_set
 };

@@ -17,6 +17,7 @@
 #include "zddc_walker.h"
 #include "zddc_store.h"
 #include "zddc_upstream.h"
+#include "zddc_fill.h"
 #include "zddc_json.h"
 #include "zddc_util.h"
 
@@ -36,13 +37,14 @@ APLOG_USE_MODULE(zddc_mirror);
 #define WALK_BUSY_POLL apr_time_from_msec(50)
 /* Bytes a waiting walk reads per look at the other writer's download. */
 #define WALK_BUSY_CHUNK (64 * 1024)
+/* Skipped listing entries logged one by one per walk (SPEC §6.4). */
+#define WALK_BAD_LOGGED 20
 /* Freed memory the walk's task allocator keeps for the next tasks. */
 #define WALK_POOL_MAX_FREE (2 * 1024 * 1024)
 
 struct zddc_walker {
     apr_pool_t *pool;
-    apr_thread_pool_t *tp;
-    int max_parallel;
+    apr_thread_pool_t *walks;    /* one thread per walk in flight */
 };
 
 typedef enum {
@@ -57,9 +59,10 @@ typedef struct walk_dir walk_dir;
 typedef struct {
     zddc_walk_job *job;
     zddc_server_conf *conf;
+    const char *vhost;           /* for log lines: "name:port" */
     const zddc_store_provider *sp;
     zddc_store *st;
-    zddc_walker *wk;
+    apr_thread_pool_t *tp;       /* the walk's own threads, parallel of them */
     server_rec *s;
     apr_pool_t *pool;            /* walker thread only */
     apr_pool_t *task_root;       /* parent of the task pools; its allocator
@@ -72,6 +75,7 @@ typedef struct {
     zddc_upstream_session *sess; /* the walk's requests in flight; NULL:
                                     each task's own request */
     zddc_walk_counts counts;     /* updated with apr_atomic_add64 only */
+    volatile apr_uint32_t bad_entries; /* listing entries skipped */
 
     /* Walker thread only. */
     apr_array_header_t *pending; /* char *: directories still to list, the
@@ -88,9 +92,11 @@ typedef struct {
     walk_dir *done, *done_tail;  /* fetched listings waiting for the walker */
     apr_pool_t **spare;          /* cleared task pools, for the next task */
     int nspare, spare_max;
-    apr_pool_t *plan_pool;
+    apr_pool_t *plan_pool;       /* plan and report, under mutex */
     apr_array_header_t *plan;    /* url paths to purge when the walk ends */
+    apr_uint64_t plan_paths;     /* paths planned (plan may hold fewer) */
     apr_uint64_t plan_entries;   /* local entries below them */
+    zddc_walk_report report;
 } walk_ctx;
 
 /* One directory, in a task pool of its own: on the thread pool its listing
@@ -124,14 +130,6 @@ typedef struct {
     file_task files[WALK_BATCH];
 } file_batch;
 
-typedef struct {
-    walk_ctx *w;
-    file_task *t;
-    zddc_store_tmp *tmp;
-    int busy;                    /* another writer is downloading it */
-    int no_store;
-    apr_status_t failed;         /* the store refused the body */
-} file_fetch;
 
 #define WALK_ADD(w, field, n) \
     apr_atomic_add64(&(w)->counts.field, (apr_uint64_t)(n))
@@ -147,42 +145,67 @@ static int walk_cancel(walk_ctx *w, apr_uint32_t why)
     return apr_atomic_cas32(&w->job->cancel, why, 0) == 0;
 }
 
-/* Polled often: ends the walk on its timeout, or aborts it when the
- * process is going away or its server generation is over. */
+/* Polled often: ends the walk on its timeout. (The scheduler raises the
+ * flag when the process is going away or its generation is over.) */
 static int walk_check_deadline(walk_ctx *w)
 {
     if (walk_cancelled(w)) {
         return 1;
     }
-    if (zddc_sched_stopping()) {
-        walk_cancel(w, ZDDC_CANCEL_STOP);
-    }
-    else if (w->deadline && apr_time_now() > w->deadline) {
+    if (w->deadline && apr_time_now() > w->deadline) {
         walk_cancel(w, ZDDC_CANCEL_TIMEOUT);
     }
     return walk_cancelled(w);
 }
 
-/* Walker thread only. */
+/* A listing entry that is skipped (SPEC §6.4): logged, control characters
+ * escaped, at most WALK_BAD_LOGGED times per walk (the rest are counted
+ * and reported in one line when the walk ends). */
+static void walk_bad_entry(walk_ctx *w, const char *url_dir, const char *name,
+                           const char *why, apr_pool_t *p)
+{
+    if (apr_atomic_inc32(&w->bad_entries) >= WALK_BAD_LOGGED) {
+        return;
+    }
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                 "zddc_mirror: %s: walk of %s: skipping the entry \"%s\" of "
+                 "%s: %s", w->vhost, w->job->subtree,
+                 ap_escape_logitem(p, name ? name : "(no name)"),
+                 ap_escape_logitem(p, url_dir), why);
+}
+
+/* Walker thread only: the figures so far, for the scheduler to show. */
 static void walk_publish(walk_ctx *w, int force)
 {
-    zddc_walk_counts copy;
+    zddc_walk_counts *live = &w->job->live;
     apr_time_t now = apr_time_now();
 
     if (!force && now - w->last_publish < WALK_PUBLISH_EVERY) {
         return;
     }
     w->last_publish = now;
-    copy.dirs = apr_atomic_read64(&w->counts.dirs);
-    copy.files = apr_atomic_read64(&w->counts.files);
-    copy.done = apr_atomic_read64(&w->counts.done);
-    copy.fetched = apr_atomic_read64(&w->counts.fetched);
-    copy.skipped = apr_atomic_read64(&w->counts.skipped);
-    copy.purged = apr_atomic_read64(&w->counts.purged);
-    copy.errors = apr_atomic_read64(&w->counts.errors);
-    copy.bytes = apr_atomic_read64(&w->counts.bytes);
-    copy.busy = apr_atomic_read64(&w->counts.busy);
-    zddc_sched_publish(w->job, &copy);
+    apr_atomic_set64(&live->dirs, apr_atomic_read64(&w->counts.dirs));
+    apr_atomic_set64(&live->files, apr_atomic_read64(&w->counts.files));
+    apr_atomic_set64(&live->done, apr_atomic_read64(&w->counts.done));
+    apr_atomic_set64(&live->fetched, apr_atomic_read64(&w->counts.fetched));
+    apr_atomic_set64(&live->skipped, apr_atomic_read64(&w->counts.skipped));
+    apr_atomic_set64(&live->purged, apr_atomic_read64(&w->counts.purged));
+    apr_atomic_set64(&live->errors, apr_atomic_read64(&w->counts.errors));
+    apr_atomic_set64(&live->bytes, apr_atomic_read64(&w->counts.bytes));
+    apr_atomic_set64(&live->busy, apr_atomic_read64(&w->counts.busy));
+}
+
+/* A path for the change report (SPEC §6.8): the first
+ * ZDDC_REPORT_MAX_PATHS of each list are kept, all are counted. */
+static void walk_report_add(walk_ctx *w, apr_array_header_t *list,
+                            apr_uint64_t *total, const char *url)
+{
+    apr_thread_mutex_lock(w->mutex);
+    (*total)++;
+    if (list->nelts < ZDDC_REPORT_MAX_PATHS) {
+        APR_ARRAY_PUSH(list, const char *) = apr_pstrdup(w->plan_pool, url);
+    }
+    apr_thread_mutex_unlock(w->mutex);
 }
 
 /* Task pools: subpools of task_root, cleared when a task ends and kept for
@@ -264,9 +287,9 @@ static void walk_auth_failed(walk_ctx *w, const char *url, apr_pool_t *p)
 {
     if (walk_cancel(w, ZDDC_CANCEL_AUTH)) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->s,
-                     "zddc_mirror: walk of %s: upstream answered 401 to %s: "
+                     "zddc_mirror: %s: walk of %s: upstream answered 401 to %s: "
                      "the mirror's own credentials (ZddcUpstreamBearer) are "
-                     "refused; walk stopped, nothing purged", w->job->subtree,
+                     "refused; walk stopped, nothing purged", w->vhost, w->job->subtree,
                      zddc_upstream_url(w->conf->up, p, url));
     }
 }
@@ -277,8 +300,11 @@ static void walk_plan(walk_ctx *w, const char *url, apr_uint64_t entries)
 
     apr_thread_mutex_lock(w->mutex);
     w->plan_entries += entries;
-    /* Past the limit nothing will be purged: stop keeping paths. */
-    if (max < 0 || w->plan_entries <= (apr_uint64_t)max) {
+    w->plan_paths++;
+    /* Past the limit nothing will be purged: keep only the paths the
+     * change report shows. */
+    if (max < 0 || w->plan_entries <= (apr_uint64_t)max
+        || w->plan->nelts < ZDDC_REPORT_MAX_PATHS) {
         APR_ARRAY_PUSH(w->plan, const char *) = apr_pstrdup(w->plan_pool, url);
     }
     apr_thread_mutex_unlock(w->mutex);
@@ -350,59 +376,118 @@ static void walk_plan_gone_dir(walk_ctx *w, const char *url_dir, apr_pool_t *p)
     }
 }
 
-/* The mtime to store for a body whose Last-Modified is lm. Validators have
- * whole seconds: a copy stamped with the second it was fetched in would
- * answer 304 to a change made later in that same second, so it is stamped
- * a second earlier and the next walk fetches it once more. A date in the
- * future is kept as it is: back-dated, it would never match the listing
- * and every walk would download the file again. */
-static apr_time_t walk_store_mtime(apr_time_t lm)
-{
-    apr_time_t now = apr_time_now();
+/* A listing body collected in memory, at most ZDDC_LISTING_MAX bytes. */
+typedef struct {
+    apr_pool_t *p;
+    char *buf;
+    apr_size_t len, cap;
+    int too_big;
+} listing_buf;
 
-    if (lm && lm <= now && apr_time_sec(lm) + 1 >= apr_time_sec(now)) {
-        return lm - apr_time_from_sec(1);
+static apr_status_t listing_on_headers(void *baton,
+                                       const zddc_upstream_resp *resp)
+{
+    listing_buf *b = baton;
+
+    if (resp->status != 200) {
+        return APR_SUCCESS;
     }
-    return lm;
+    if (resp->content_length > ZDDC_LISTING_MAX) {
+        b->too_big = 1;
+        return ZDDC_UP_ETOOBIG;
+    }
+    b->cap = resp->content_length > 0
+             ? (apr_size_t)resp->content_length + 1 : 16384;
+    b->buf = apr_palloc(b->p, b->cap);
+    return APR_SUCCESS;
 }
 
-static apr_status_t walk_read_sidecar(const char *path, char **data,
-                                      apr_size_t *len, apr_pool_t *p)
+static apr_status_t listing_on_body(void *baton, const char *data,
+                                    apr_size_t len)
 {
-    apr_file_t *f;
+    listing_buf *b = baton;
+
+    if (!b->buf) {
+        return APR_SUCCESS;     /* not a 200: the body is not wanted */
+    }
+    if (len > ZDDC_LISTING_MAX - b->len) {
+        b->too_big = 1;
+        return ZDDC_UP_ETOOBIG;
+    }
+    if (b->len + len + 1 > b->cap) {
+        apr_size_t cap = b->cap * 2;
+        char *nb;
+
+        while (cap < b->len + len + 1) {
+            cap *= 2;
+        }
+        nb = apr_palloc(b->p, cap);
+        memcpy(nb, b->buf, b->len);
+        b->buf = nb;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, data, len);
+    b->len += len;
+    return APR_SUCCESS;
+}
+
+/* Keep a listing that parsed as the sidecar, with the master's ETag, unless
+ * the sidecar already holds these very bytes (a warm walk writes nothing). */
+static void walk_store_listing(walk_ctx *w, const char *url_dir,
+                               const char *side, int have_side,
+                               const zddc_store_meta *old,
+                               const char *body, apr_size_t len,
+                               const zddc_upstream_resp *resp, apr_pool_t *p)
+{
+    const char *etag = apr_table_get(resp->headers, "ETag");
+    apr_time_t mtime = zddc_fill_store_mtime(resp->last_modified, apr_time_now());
+    zddc_store_meta meta;
+    char *cur = NULL;
+    apr_size_t cur_len = 0;
     apr_finfo_t fi;
     apr_status_t rv;
-    char *buf;
 
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
-                       APR_FPROT_OS_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
-    if (rv == APR_SUCCESS && fi.size > ZDDC_LISTING_MAX) {
-        rv = APR_EGENERAL;
-    }
-    if (rv == APR_SUCCESS) {
-        buf = apr_palloc(p, (apr_size_t)fi.size + 1);
-        rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, len);
-        if (rv == APR_EOF && *len == (apr_size_t)fi.size) {
-            rv = APR_SUCCESS;
+    memset(&meta, 0, sizeof(meta));
+    meta.validated_at = apr_time_now();
+    meta.etag = etag;
+    if (have_side
+        && w->sp->stat(w->st, side, &fi, p) == APR_SUCCESS
+        && fi.size == (apr_off_t)len
+        && (!mtime || apr_time_sec(fi.mtime) == apr_time_sec(mtime))
+        && w->sp->get(w->st, side, ZDDC_LISTING_MAX, &cur, &cur_len, p)
+           == APR_SUCCESS
+        && cur_len == len && !memcmp(cur, body, len)) {
+        w->sp->touch(w->st, side);
+        if (etag && (!old->etag || strcmp(old->etag, etag))) {
+            w->sp->meta_set(w->st, side, &meta, p);
         }
-        buf[*len] = '\0';
-        *data = buf;
+        return;
     }
-    apr_file_close(f);
-    return rv;
+    rv = w->sp->put(w->st, side, body, len, mtime, p);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
+                     "zddc_mirror: %s: walk of %s: cannot store the "
+                     "listing of %s", w->vhost, w->job->subtree,
+                     ap_escape_logitem(p, url_dir));
+        return;
+    }
+    if (etag) {
+        w->sp->meta_set(w->st, side, &meta, p);
+    }
 }
 
-/* The JSON listing of url_dir ("/a/b/"): conditional on the sidecar, which
- * is rewritten only once a new listing parsed and reused on 304. */
+/* The JSON listing of url_dir ("/a/b/"). A directory's Last-Modified does
+ * not move when a file in it is rewritten or its ACL changes, so the
+ * request is never If-Modified-Since; it is If-None-Match when the master
+ * gave the cached listing an ETag, and a 304 reuses the sidecar (SPEC
+ * §6.1). The sidecar is rewritten only once a new listing parsed. */
 static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
                                          apr_array_header_t **entries,
-                                         apr_pool_t *p)
+                                         apr_array_header_t **skipped,
+                                         int *nskipped, apr_pool_t *p)
 {
     const char *side = NULL, *err = NULL;
+    zddc_store_meta meta;
     apr_finfo_t fi;
     apr_status_t rv;
     int have_side, attempt;
@@ -410,54 +495,77 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
     if (w->sp->map(w->st, url_dir, ZDDC_OBJ_LISTING_JSON, &side, p)
         != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                     "zddc_mirror: walk of %s: cannot map directory %s into "
-                     "the cache", w->job->subtree,
+                     "zddc_mirror: %s: walk of %s: cannot map directory %s "
+                     "into the cache", w->vhost, w->job->subtree,
                      ap_escape_logitem(p, url_dir));
         return LISTING_FAILED;
     }
     have_side = w->sp->stat(w->st, side, &fi, p) == APR_SUCCESS
                 && fi.filetype == APR_REG;
+    if (!have_side || w->sp->meta_get(w->st, side, &meta, p) != APR_SUCCESS) {
+        memset(&meta, 0, sizeof(meta));
+    }
 
     for (attempt = 0; attempt < 2; attempt++) {
+        zddc_upstream_req req;
         zddc_upstream_resp resp;
+        listing_buf lb;
         char *body = NULL;
         apr_size_t len = 0;
 
+        memset(&req, 0, sizeof(req));
         memset(&resp, 0, sizeof(resp));
+        memset(&lb, 0, sizeof(lb));
+        lb.p = p;
+        req.path = url_dir;
+        req.accept = "application/json";
+        req.body_length = -1;
+        req.on_headers = listing_on_headers;
+        req.on_body = listing_on_body;
+        req.baton = &lb;
+        req.cancel = &w->job->cancel;
+        if (have_side && meta.etag) {
+            req.headers = apr_table_make(p, 1);
+            apr_table_setn(req.headers, "If-None-Match", meta.etag);
+        }
         if (!walk_acquire(w)) {
             return LISTING_CANCELLED;
         }
-        rv = zddc_upstream_get_via(w->conf->up, w->sess, url_dir,
-                                   "application/json",
-                                   have_side ? fi.mtime : 0, ZDDC_LISTING_MAX,
-                                   &w->job->cancel, &resp, &body, &len, p);
+        req.session = w->sess;
+        rv = zddc_upstream_perform(w->conf->up, &req, &resp, p);
         walk_release(w);
         if (walk_cancelled(w)) {
             return LISTING_CANCELLED;
         }
-        if (rv == ZDDC_UP_ETOOBIG) {
+        if (lb.too_big || rv == ZDDC_UP_ETOOBIG) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: walk of %s: listing %s is over 16 MiB; "
-                         "refused", w->job->subtree,
+                         "zddc_mirror: %s: walk of %s: listing %s is over "
+                         "16 MiB; refused", w->vhost, w->job->subtree,
                          zddc_upstream_url(w->conf->up, p, url_dir));
             return LISTING_FAILED;
         }
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: walk of %s: listing %s failed: %s",
-                         w->job->subtree,
+                         "zddc_mirror: %s: walk of %s: listing %s failed: %s",
+                         w->vhost, w->job->subtree,
                          zddc_upstream_url(w->conf->up, p, url_dir),
                          zddc_upstream_strerror(rv, p));
             return LISTING_FAILED;
         }
+        body = lb.buf ? lb.buf : "";
+        len = lb.len;
+        if (lb.buf) {
+            lb.buf[lb.len] = '\0';
+        }
         switch (resp.status) {
         case 200:
-            if (zddc_listing_parse(body, len, entries, &err, p)
+            if (zddc_listing_parse_ex(body, len, entries, skipped, nskipped, &err,
+                                  p)
                 != APR_SUCCESS) {
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                             "zddc_mirror: walk of %s: listing %s is not a "
-                             "valid JSON listing (%s); directory left as is",
-                             w->job->subtree,
+                             "zddc_mirror: %s: walk of %s: listing %s is not "
+                             "a valid JSON listing (%s); directory left as is",
+                             w->vhost, w->job->subtree,
                              zddc_upstream_url(w->conf->up, p, url_dir),
                              ap_escape_logitem(p, err ? err : "parse error"));
                 return LISTING_FAILED;
@@ -470,20 +578,15 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
                 }
                 return LISTING_OK;
             }
-            rv = w->sp->put(w->st, side, body, len,
-                            walk_store_mtime(resp.last_modified), p);
-            if (rv != APR_SUCCESS) {
-                ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
-                             "zddc_mirror: walk of %s: cannot store the "
-                             "listing of %s", w->job->subtree,
-                             ap_escape_logitem(p, url_dir));
-            }
+            walk_store_listing(w, url_dir, side, have_side, &meta, body, len,
+                               &resp, p);
             return LISTING_OK;
         case 304:
-            if (have_side
-                && walk_read_sidecar(side, &body, &len, p) == APR_SUCCESS
-                && zddc_listing_parse(body, len, entries, &err, p)
-                   == APR_SUCCESS) {
+            if (have_side && req.headers
+                && w->sp->get(w->st, side, ZDDC_LISTING_MAX, &body, &len, p)
+                   == APR_SUCCESS
+                && zddc_listing_parse_ex(body, len, entries, skipped,
+                                         nskipped, &err, p) == APR_SUCCESS) {
                 w->sp->touch(w->st, side);
                 return LISTING_OK;
             }
@@ -499,212 +602,111 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
             return LISTING_GONE;
         default:
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: walk of %s: listing %s answered %d; "
-                         "directory left as is", w->job->subtree,
+                         "zddc_mirror: %s: walk of %s: listing %s answered "
+                         "%d; directory left as is", w->vhost,
+                         w->job->subtree,
                          zddc_upstream_url(w->conf->up, p, url_dir),
                          resp.status);
             return LISTING_FAILED;
         }
     }
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                 "zddc_mirror: walk of %s: listing %s answered 304 to an "
-                 "unconditional request", w->job->subtree,
+                 "zddc_mirror: %s: walk of %s: listing %s answered 304 to an "
+                 "unconditional request", w->vhost, w->job->subtree,
                  zddc_upstream_url(w->conf->up, p, url_dir));
     return LISTING_FAILED;
 }
 
-static apr_status_t file_on_headers(void *baton,
-                                    const zddc_upstream_resp *resp)
+/* Body bytes of a walk's fill: counted, and the walk's deadline kept. */
+static apr_status_t walk_fill_progress(void *baton, apr_size_t len)
 {
-    file_fetch *ff = baton;
-    walk_ctx *w = ff->w;
-    int leader = 0;
-    apr_status_t rv;
+    walk_ctx *w = baton;
 
-    if (resp->status != 200) {
-        return APR_SUCCESS;
-    }
-    if (resp->no_store) {
-        ff->no_store = 1;
-        return APR_EINCOMPLETE;
-    }
-    rv = w->sp->begin(w->st, ff->t->fs, &ff->tmp, &leader, ff->t->pool);
-    if (APR_STATUS_IS_EAGAIN(rv)) {
-        ff->tmp = NULL;
-        ff->busy = 1;
-        return rv;
-    }
-    if (rv != APR_SUCCESS) {
-        ff->tmp = NULL;
-        ff->failed = rv;
-        return rv;
-    }
-    if (!leader) {
-        w->sp->unfollow(ff->tmp);
-        ff->tmp = NULL;
-        ff->busy = 1;
-        return APR_EAGAIN;
-    }
-    return APR_SUCCESS;
-}
-
-static apr_status_t file_on_body(void *baton, const char *data, apr_size_t len)
-{
-    file_fetch *ff = baton;
-    walk_ctx *w = ff->w;
-    apr_status_t rv;
-
-    if (!ff->tmp) {
-        return APR_SUCCESS;
-    }
-    if (walk_check_deadline(w)) {
-        return APR_TIMEUP;
-    }
-    rv = w->sp->write(ff->tmp, data, len);
-    if (rv != APR_SUCCESS) {
-        ff->failed = rv;
-        return rv;
-    }
     WALK_ADD(w, bytes, len);
-    return APR_SUCCESS;
+    return walk_check_deadline(w) ? APR_TIMEUP : APR_SUCCESS;
 }
 
-/* The upstream answered 200 with Cache-Control: no-store: nothing is kept,
- * and a copy kept before goes now, or it would be served stale later. */
-static void walk_drop_no_store(walk_ctx *w, file_task *t)
-{
-    int count = 0;
-    apr_status_t rv;
-
-    if (!t->have_local) {
-        WALK_ADD(w, skipped, 1);
-        return;
-    }
-    rv = w->sp->purge(w->st, t->url, &count, t->pool);
-    if (APR_STATUS_IS_ENOENT(rv)) {
-        WALK_ADD(w, skipped, 1);
-    }
-    else if (rv == APR_SUCCESS) {
-        WALK_ADD(w, purged, 1);
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                     "zddc_mirror: walk of %s: purged %s: the upstream "
-                     "answered Cache-Control: no-store", w->job->subtree,
-                     ap_escape_logitem(t->pool, t->url));
-    }
-    else {
-        WALK_ADD(w, errors, 1);
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
-                     "zddc_mirror: walk of %s: cannot purge %s, which the "
-                     "upstream answered with Cache-Control: no-store",
-                     w->job->subtree, ap_escape_logitem(t->pool, t->url));
-    }
-}
-
-/* A conditional GET of one file into a store temp: 304 touch, 200 commit,
- * 200 no-store purge, 403/404/410 purge (planned), anything broken
- * discarded. Returns 1, counting nothing, when another writer holds the
- * file. */
+/* One file through the fill engine (the request path's rules): 304 nothing
+ * but the copy confirmed, 200 replaced atomically, 200 no-store purged,
+ * 403/404/410 purge planned. Returns 1, counting nothing, when another
+ * writer holds the file. */
 static int walk_fetch_file_once(walk_ctx *w, file_task *t)
 {
-    zddc_upstream_req req;
-    zddc_upstream_resp resp;
-    file_fetch ff;
-    apr_status_t rv;
+    zddc_fill_result res;
+    zddc_fill_copy copy;
+    zddc_fill_e got;
 
-    memset(&req, 0, sizeof(req));
-    memset(&resp, 0, sizeof(resp));
-    memset(&ff, 0, sizeof(ff));
-    ff.w = w;
-    ff.t = t;
-    req.path = t->url;
-    req.body_length = -1;
-    req.if_modified_since = t->ims;
-    req.on_headers = file_on_headers;
-    req.on_body = file_on_body;
-    req.baton = &ff;
-    req.cancel = &w->job->cancel;
-    req.session = w->sess;
-
+    copy.have = t->have_local;
+    copy.mtime = t->ims;
     if (!walk_acquire(w)) {
         return 0;
     }
-    rv = zddc_upstream_perform(w->conf->up, &req, &resp, t->pool);
+    got = zddc_fill_sync(w->conf, w->sess, t->url, t->fs, &copy,
+                         &w->job->cancel, walk_fill_progress, w, &res,
+                         t->pool);
     walk_release(w);
 
-    if (ff.tmp) {
-        if (rv == APR_SUCCESS && resp.status == 200
-            && ff.failed == APR_SUCCESS) {
-            apr_status_t crv = w->sp->commit(ff.tmp,
-                                             walk_store_mtime(
-                                                 resp.last_modified));
-
-            if (crv == APR_SUCCESS) {
-                WALK_ADD(w, fetched, 1);
-            }
-            else {
-                WALK_ADD(w, errors, 1);
-                ap_log_error(APLOG_MARK, APLOG_WARNING, crv, w->s,
-                             "zddc_mirror: walk of %s: cannot publish %s in "
-                             "the cache", w->job->subtree,
-                             ap_escape_logitem(t->pool, t->url));
-            }
+    switch (got) {
+    case ZDDC_FILL_BUSY:
+        return !walk_cancelled(w);
+    case ZDDC_FILL_STORED:
+        WALK_ADD(w, fetched, 1);
+        walk_report_add(w, w->report.fetched, &w->report.fetched_total,
+                        t->url);
+        break;
+    case ZDDC_FILL_NOT_MODIFIED:
+        WALK_ADD(w, skipped, 1);
+        break;
+    case ZDDC_FILL_NO_STORE:
+        if (res.purged) {
+            WALK_ADD(w, purged, 1);
+            walk_report_add(w, w->report.purged, &w->report.purged_total,
+                            t->url);
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
+                         "zddc_mirror: %s: walk of %s: purged %s: the "
+                         "upstream answered Cache-Control: no-store",
+                         w->vhost, w->job->subtree,
+                         ap_escape_logitem(t->pool, t->url));
         }
         else {
-            w->sp->discard(ff.tmp);
-        }
-        ff.tmp = NULL;
-    }
-    if (ff.busy) {
-        return !walk_cancelled(w);
-    }
-    if (ff.no_store) {
-        walk_drop_no_store(w, t);
-        return 0;
-    }
-    if (ff.failed != APR_SUCCESS) {
-        WALK_ADD(w, errors, 1);
-        ap_log_error(APLOG_MARK, APLOG_WARNING, ff.failed, w->s,
-                     "zddc_mirror: walk of %s: cannot store %s in the cache",
-                     w->job->subtree, ap_escape_logitem(t->pool, t->url));
-        return 0;
-    }
-    if (rv != APR_SUCCESS) {
-        if (!walk_cancelled(w)) {
-            WALK_ADD(w, errors, 1);
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: walk of %s: %s failed: %s",
-                         w->job->subtree,
-                         zddc_upstream_url(w->conf->up, t->pool, t->url),
-                         zddc_upstream_strerror(rv, t->pool));
-        }
-        return 0;
-    }
-    switch (resp.status) {
-    case 200:
-        break;
-    case 304:
-        WALK_ADD(w, skipped, 1);
-        if (t->have_local) {
-            w->sp->touch(w->st, t->fs);
+            WALK_ADD(w, skipped, 1);
         }
         break;
-    case 401:
+    case ZDDC_FILL_UNAUTHORIZED:
         walk_auth_failed(w, t->url, t->pool);
         break;
-    case 403:
-    case 404:
-    case 410:
+    case ZDDC_FILL_GONE:
         if (t->have_local) {
             walk_plan(w, t->url, 1);
         }
         break;
-    default:
+    case ZDDC_FILL_OTHER:
         WALK_ADD(w, errors, 1);
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                     "zddc_mirror: walk of %s: %s answered %d",
-                     w->job->subtree,
+                     "zddc_mirror: %s: walk of %s: %s answered %d",
+                     w->vhost, w->job->subtree,
                      zddc_upstream_url(w->conf->up, t->pool, t->url),
-                     resp.status);
+                     res.resp.status);
+        break;
+    case ZDDC_FILL_FAILED:
+    default:
+        if (walk_cancelled(w)) {
+            break;
+        }
+        WALK_ADD(w, errors, 1);
+        if (res.store_error) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                         "zddc_mirror: %s: walk of %s: cannot store %s in "
+                         "the cache: %s", w->vhost, w->job->subtree,
+                         ap_escape_logitem(t->pool, t->url), res.store_error);
+        }
+        else {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                         "zddc_mirror: %s: walk of %s: %s failed: %s",
+                         w->vhost, w->job->subtree,
+                         zddc_upstream_url(w->conf->up, t->pool, t->url),
+                         zddc_upstream_describe(res.rv, &res.resp, t->pool));
+        }
         break;
     }
     return 0;
@@ -785,9 +787,9 @@ static void walk_fetch_busy_file(walk_ctx *w, file_task *t)
     WALK_ADD(w, busy, 1);
     WALK_ADD(w, errors, 1);
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                 "zddc_mirror: walk of %s: %s is still being downloaded by "
+                 "zddc_mirror: %s: walk of %s: %s is still being downloaded by "
                  "another request; left for the next walk (busy)",
-                 w->job->subtree, ap_escape_logitem(t->pool, t->url));
+                 w->vhost, w->job->subtree, ap_escape_logitem(t->pool, t->url));
 }
 
 /* Thread pool task: a batch of files of one directory. Must not touch w
@@ -846,8 +848,8 @@ static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
     WALK_ADD(w, files, 1);
     if (w->sp->map(w->st, url, ZDDC_OBJ_FILE, &fs, p) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                     "zddc_mirror: walk of %s: cannot map %s into the cache",
-                     w->job->subtree, ap_escape_logitem(p, url));
+                     "zddc_mirror: %s: walk of %s: cannot map %s into the cache",
+                     w->vhost, w->job->subtree, ap_escape_logitem(p, url));
         WALK_ADD(w, errors, 1);
         WALK_ADD(w, done, 1);
         return;
@@ -865,6 +867,11 @@ static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
     }
     if (have && e->size >= 0 && e->mod_time && fi.size == e->size
         && apr_time_sec(fi.mtime) == apr_time_sec(e->mod_time)) {
+        /* The master just listed it unchanged: the copy is confirmed, so
+         * ZddcCacheFreshness counts from this walk (SPEC §5). */
+        if (w->conf->freshness > 0 || w->conf->swr > 0) {
+            w->sp->touch(w->st, fs);
+        }
         WALK_ADD(w, skipped, 1);
         WALK_ADD(w, done, 1);
         return;
@@ -917,7 +924,7 @@ static void walk_queue_files(walk_ctx *w, const file_task *f, int n)
         t->url = apr_pstrdup(tp, f[i].url);
         t->fs = apr_pstrdup(tp, f[i].fs);
     }
-    if (apr_thread_pool_push(w->wk->tp, zddc_walk_fetch_files, b,
+    if (apr_thread_pool_push(w->tp, zddc_walk_fetch_files, b,
                              APR_THREAD_TASK_PRIORITY_NORMAL, w)
         != APR_SUCCESS) {
         zddc_walk_fetch_files(NULL, b);
@@ -950,6 +957,7 @@ static void zddc_walk_purge_orphans(walk_ctx *w, const char *url_dir,
  * d->subdirs, purges planned. */
 static void zddc_walk_entries(walk_ctx *w, walk_dir *d,
                               const apr_array_header_t *entries,
+                              const apr_array_header_t *skipped,
                               apr_pool_t *p)
 {
     apr_array_header_t *local = NULL;
@@ -969,6 +977,22 @@ static void zddc_walk_entries(walk_ctx *w, walk_dir *d,
     else {
         local = NULL;
     }
+    /* An entry the master lists in a form that cannot be used is skipped;
+     * a local entry of the same name is left as it is, never purged. */
+    for (i = 0; skipped && i < skipped->nelts; i++) {
+        const zddc_listing_skip *sk = &APR_ARRAY_IDX(skipped, i,
+                                                     zddc_listing_skip);
+
+        walk_bad_entry(w, d->url, sk->name, sk->why, p);
+        if (sk->name) {
+            apr_size_t n = strlen(sk->name);
+
+            if (n > 0 && sk->name[n - 1] == '/') {
+                n--;
+            }
+            apr_hash_set(names, apr_pstrmemdup(p, sk->name, n), n, sk);
+        }
+    }
     /* The local directory's content is known (none when it is missing):
      * files it does not hold need no stat. */
     local_known = rv == APR_SUCCESS || APR_STATUS_IS_ENOENT(rv);
@@ -985,11 +1009,7 @@ static void zddc_walk_entries(walk_ctx *w, walk_dir *d,
         }
         if (!e->name || !zddc_name_is_safe(e->name, len,
                                            w->conf->access_file_name)) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: walk of %s: skipping unsafe name "
-                         "\"%s\" in %s", w->job->subtree,
-                         ap_escape_logitem(p, e->name ? e->name : ""),
-                         ap_escape_logitem(p, d->url));
+            walk_bad_entry(w, d->url, e->name, "an unsafe name", p);
             continue;
         }
         apr_hash_set(names, e->name, len, e);
@@ -1022,16 +1042,23 @@ static void *APR_THREAD_FUNC zddc_walk_dir_task(apr_thread_t *thd,
 {
     walk_dir *d = data;
     walk_ctx *w = d->w;
-    apr_array_header_t *entries = NULL;
+    apr_array_header_t *entries = NULL, *skipped = NULL;
     apr_pool_t *lp;
+    int nskipped = 0;
 
     d->files = apr_array_make(d->pool, 8, sizeof(file_task));
     d->subdirs = apr_array_make(d->pool, 8, sizeof(const char *));
     apr_pool_create(&lp, d->pool);
     d->got = walk_cancelled(w) ? LISTING_CANCELLED
-             : zddc_walk_fetch_listing(w, d->url, &entries, lp);
+             : zddc_walk_fetch_listing(w, d->url, &entries, &skipped,
+                                               &nskipped, lp);
     if (d->got == LISTING_OK) {
-        zddc_walk_entries(w, d, entries, lp);
+        zddc_walk_entries(w, d, entries, skipped, lp);
+        /* Those not kept one by one are counted for the walk's total. */
+        if (skipped && nskipped > skipped->nelts) {
+            apr_atomic_add32(&w->bad_entries,
+                             (apr_uint32_t)(nskipped - skipped->nelts));
+        }
     }
     else if (d->got == LISTING_GONE) {
         walk_plan_gone_dir(w, d->url, lp);
@@ -1080,7 +1107,7 @@ static void walk_send_dir(walk_ctx *w)
     free(url);
     w->dirs_held++;
     WALK_ADD(w, dirs, 1);
-    if (apr_thread_pool_push(w->wk->tp, zddc_walk_dir_task, d,
+    if (apr_thread_pool_push(w->tp, zddc_walk_dir_task, d,
                              APR_THREAD_TASK_PRIORITY_HIGH, w)
         != APR_SUCCESS) {
         zddc_walk_dir_task(NULL, d);
@@ -1178,10 +1205,16 @@ static const char *walk_purge_run(walk_ctx *w, apr_pool_t *p)
                                        "ZddcMirrorMaxPurge %" APR_INT64_T_FMT,
                                        w->plan_entries, max);
 
+        for (i = 0; i < w->plan->nelts && i < ZDDC_REPORT_MAX_PATHS; i++) {
+            APR_ARRAY_PUSH(w->report.would_purge, const char *) =
+                APR_ARRAY_IDX(w->plan, i, const char *);
+        }
+        w->report.would_purge_total = w->plan_paths;
+
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->s,
-                     "zddc_mirror: walk of %s would purge %" APR_UINT64_T_FMT
+                     "zddc_mirror: %s: walk of %s would purge %" APR_UINT64_T_FMT
                      " entries, more than ZddcMirrorMaxPurge %"
-                     APR_INT64_T_FMT ": purged none", w->job->subtree,
+                     APR_INT64_T_FMT ": purged none", w->vhost, w->job->subtree,
                      w->plan_entries, max);
         return msg;
     }
@@ -1192,15 +1225,17 @@ static const char *walk_purge_run(walk_ctx *w, apr_pool_t *p)
 
         if (rv == APR_SUCCESS) {
             w->counts.purged += (apr_uint64_t)(count > 0 ? count : 1);
+            walk_report_add(w, w->report.purged, &w->report.purged_total,
+                            url);
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                         "zddc_mirror: walk of %s: purged %s (%d entries)",
-                         w->job->subtree, ap_escape_logitem(p, url), count);
+                         "zddc_mirror: %s: walk of %s: purged %s (%d entries)",
+                         w->vhost, w->job->subtree, ap_escape_logitem(p, url), count);
         }
         else if (!APR_STATUS_IS_ENOENT(rv)) {
             w->counts.errors++;
             ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
-                         "zddc_mirror: walk of %s: cannot purge %s",
-                         w->job->subtree, ap_escape_logitem(p, url));
+                         "zddc_mirror: %s: walk of %s: cannot purge %s",
+                         w->vhost, w->job->subtree, ap_escape_logitem(p, url));
         }
     }
     return NULL;
@@ -1246,70 +1281,100 @@ static apr_status_t walk_pools_create(walk_ctx *w, apr_pool_t *p)
     return APR_SUCCESS;
 }
 
-apr_status_t zddc_walker_create(zddc_walker **wkp, int max_parallel,
+apr_status_t zddc_walker_create(zddc_walker **wkp, int max_walks,
                                 apr_pool_t *p)
 {
     zddc_walker *wk = apr_pcalloc(p, sizeof(*wk));
     apr_status_t rv;
 
     wk->pool = p;
-    wk->max_parallel = max_parallel < 1 ? 1 : max_parallel;
-    rv = apr_thread_pool_create(&wk->tp, 0, wk->max_parallel, p);
+    if (max_walks < 1) {
+        max_walks = 1;
+    }
+    rv = apr_thread_pool_create(&wk->walks, 0, (apr_size_t)max_walks, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    apr_thread_pool_idle_max_set(wk->tp, wk->max_parallel);
     *wkp = wk;
     return APR_SUCCESS;
 }
 
 void zddc_walker_destroy(zddc_walker *wk)
 {
-    apr_thread_pool_destroy(wk->tp);
+    apr_thread_pool_destroy(wk->walks);
 }
 
-void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
+/* A task of the walker's pool: the whole walk, then the news. */
+static void *APR_THREAD_FUNC walk_task(apr_thread_t *thd, void *data)
+{
+    zddc_walk_job *job = data;
+
+    zddc_walk_run(job, &job->result, job->pool);
+    apr_thread_mutex_lock(job->notify_mutex);
+    apr_atomic_set32(&job->finished, 1);
+    apr_thread_cond_broadcast(job->notify);
+    apr_thread_mutex_unlock(job->notify_mutex);
+    return NULL;
+}
+
+apr_status_t zddc_walk_start(zddc_walker *wk, zddc_walk_job *job)
+{
+    apr_atomic_set32(&job->finished, 0);
+    memset(&job->live, 0, sizeof(job->live));
+    memset(&job->result, 0, sizeof(job->result));
+    return apr_thread_pool_push(wk->walks, walk_task, job,
+                                APR_THREAD_TASK_PRIORITY_NORMAL, NULL);
+}
+
+void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
 {
     walk_ctx *w = apr_pcalloc(p, sizeof(*w));
     zddc_server_conf *conf = job->conf;
-    zddc_state_rec rec;
-    const char *why = NULL, *refused = NULL, *dur;
+    const char *why = NULL, *refused = NULL;
     apr_uint32_t cancel;
     apr_time_t ended;
-    int aborted, failed;
+    int aborted;
 
+    memset(res, 0, sizeof(*res));
     w->job = job;
     w->conf = conf;
+    w->vhost = job->vhost ? job->vhost : "(unnamed)";
     w->sp = conf->store_provider;
     w->st = conf->store;
-    w->wk = wk;
     w->s = conf->server;
     w->pool = p;
     w->started = apr_time_now();
     w->deadline = conf->walk_timeout > 0 ? w->started + conf->walk_timeout : 0;
     w->parallel = conf->parallelism < 1 ? 1 : conf->parallelism;
-    if (w->parallel > wk->max_parallel) {
-        w->parallel = wk->max_parallel;
+    if (w->parallel > ZDDC_MAX_PARALLELISM) {
+        w->parallel = ZDDC_MAX_PARALLELISM;
     }
     w->tokens = w->parallel;
     apr_pool_create(&w->plan_pool, p);
     w->plan = apr_array_make(w->plan_pool, 16, sizeof(const char *));
+    w->report.fetched = apr_array_make(w->plan_pool, 16, sizeof(const char *));
+    w->report.purged = apr_array_make(w->plan_pool, 16, sizeof(const char *));
+    w->report.would_purge = apr_array_make(w->plan_pool, 0,
+                                           sizeof(const char *));
     w->pending = apr_array_make(p, 16, sizeof(char *));
 
     if (apr_thread_mutex_create(&w->mutex, APR_THREAD_MUTEX_DEFAULT, p)
         != APR_SUCCESS
         || apr_thread_cond_create(&w->wake, p) != APR_SUCCESS
         || apr_thread_cond_create(&w->freed, p) != APR_SUCCESS
-        || walk_pools_create(w, p) != APR_SUCCESS) {
-        why = "cannot create the walk's mutex or pools";
+        || walk_pools_create(w, p) != APR_SUCCESS
+        || apr_thread_pool_create(&w->tp, 0, (apr_size_t)w->parallel, p)
+           != APR_SUCCESS) {
+        why = "cannot create the walk's mutex, pools or threads";
+        w->tp = NULL;
     }
     else if (!w->sp || !w->st || !conf->up) {
         why = "the virtual host has no cache store or upstream";
     }
     else {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, w->s,
-                     "zddc_mirror: walk of %s started (parallelism %d)",
-                     job->subtree, w->parallel);
+                     "zddc_mirror: %s: walk of %s started (parallelism %d)",
+                     w->vhost, job->subtree, w->parallel);
         if (zddc_upstream_session_create(&w->sess, conf->up, w->parallel,
                                          &job->cancel, p) != APR_SUCCESS) {
             w->sess = NULL;
@@ -1317,9 +1382,21 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
         zddc_walk_subtree(w);
         zddc_upstream_session_destroy(w->sess);
     }
+    if (w->tp) {
+        apr_thread_pool_destroy(w->tp);
+        w->tp = NULL;
+    }
     if (w->task_root) {
         apr_pool_destroy(w->task_root);
         w->task_root = NULL;
+    }
+    if (apr_atomic_read32(&w->bad_entries) > WALK_BAD_LOGGED) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                     "zddc_mirror: %s: walk of %s: %u listing entries were "
+                     "skipped in all; %u of them not logged one by one",
+                     w->vhost, job->subtree,
+                     apr_atomic_read32(&w->bad_entries),
+                     apr_atomic_read32(&w->bad_entries) - WALK_BAD_LOGGED);
     }
 
     cancel = apr_atomic_read32(&job->cancel);
@@ -1338,44 +1415,59 @@ void zddc_walk_run(zddc_walker *wk, zddc_walk_job *job, apr_pool_t *p)
                                job->subtree);
         }
     }
-    failed = why != NULL;
-    if (!aborted && !failed) {
+    /* What the finished directories planned is purged, also after a
+     * timeout (SPEC §6.6); never after a 401, a stop or a restart. */
+    if (!aborted && cancel != ZDDC_CANCEL_AUTH) {
         refused = walk_purge_run(w, p);
     }
-    else if (!aborted && w->plan_entries) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                     "zddc_mirror: walk of %s failed: none of the %"
+    else if (w->plan_paths) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
+                     "zddc_mirror: %s: walk of %s %s: none of the %"
                      APR_UINT64_T_FMT " entries it would purge was purged",
-                     job->subtree, w->plan_entries);
+                     w->vhost, job->subtree,
+                     aborted ? "aborted" : "stopped by a 401",
+                     w->plan_entries);
     }
 
     ended = apr_time_now();
-    memset(&rec, 0, sizeof(rec));
-    rec.last_walk_at = ended;
-    rec.duration = ended - w->started;
-    zddc_walk_counts_to_rec(&w->counts, &rec);
-    if (!aborted) {
-        zddc_sched_publish(job, &w->counts);
-    }
-    zddc_sched_record(job, aborted, &rec, w->counts.busy, failed,
-                      why ? why : refused, p);
+    res->aborted = aborted;
+    res->failed = why != NULL;
+    res->purge_refused = refused != NULL;
+    res->why = why ? why : refused;
+    res->rec.last_walk_at = ended;
+    res->rec.duration = ended - w->started;
+    zddc_walk_counts_to_rec(&w->counts, &res->rec);
+    res->busy = w->counts.busy;
+    res->report = w->report;
+    res->report.ended_at = ended;
+    walk_publish(w, 1);
+}
 
-    dur = walk_duration(p, rec.duration);
-    if (aborted) {
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                     "zddc_mirror: walk of %s aborted after %s: the server "
-                     "is stopping or restarting; last walk time unchanged",
-                     job->subtree, dur);
+void zddc_walk_log(const zddc_walk_job *job, const zddc_walk_result *res,
+                   apr_pool_t *p)
+{
+    server_rec *s = job->conf->server;
+    const char *dur = walk_duration(p, res->rec.duration);
+    const char *vhost = job->vhost ? job->vhost : "(unnamed)";
+
+    if (res->aborted) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
+                     "zddc_mirror: %s: walk of %s aborted after %s: the "
+                     "server is stopping or restarting; last walk time "
+                     "unchanged", vhost, job->subtree, dur);
         return;
     }
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                 "zddc_mirror: walk of %s %s %s%s%s: dirs=%" APR_UINT64_T_FMT
-                 " files=%" APR_UINT64_T_FMT " fetched=%" APR_UINT64_T_FMT
-                 " skipped=%" APR_UINT64_T_FMT " purged=%" APR_UINT64_T_FMT
-                 " errors=%" APR_UINT64_T_FMT " bytes=%" APR_UINT64_T_FMT
-                 " busy=%" APR_UINT64_T_FMT,
-                 job->subtree, failed ? "failed after" : "finished in", dur,
-                 failed ? ": " : "", failed ? why : "",
-                 rec.dirs, rec.files, rec.fetched, rec.skipped, rec.purged,
-                 rec.errors, rec.bytes, w->counts.busy);
+    ap_log_error(APLOG_MARK, res->failed || res->purge_refused
+                 ? APLOG_WARNING : APLOG_INFO, 0, s,
+                 "zddc_mirror: %s: walk of %s %s %s%s%s: dirs=%"
+                 APR_UINT64_T_FMT " files=%" APR_UINT64_T_FMT " fetched=%"
+                 APR_UINT64_T_FMT " skipped=%" APR_UINT64_T_FMT " purged=%"
+                 APR_UINT64_T_FMT " errors=%" APR_UINT64_T_FMT " bytes=%"
+                 APR_UINT64_T_FMT " busy=%" APR_UINT64_T_FMT,
+                 vhost, job->subtree,
+                 res->failed ? "failed after" : "finished in", dur,
+                 res->why ? ": " : "", res->why ? res->why : "",
+                 res->rec.dirs, res->rec.files, res->rec.fetched,
+                 res->rec.skipped, res->rec.purged, res->rec.errors,
+                 res->rec.bytes, res->busy);
 }

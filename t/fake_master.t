@@ -121,7 +121,30 @@ ok(m.acl_changed_at > before and m.acl_changed_at >= time.time() - 5,
    "changing the ACL bumps acl_changed_at")
 st, h, _, _ = req("GET", "/Project A/",
                   headers={"If-Modified-Since": http_date(T0)})
-is_(st, 200, "listing IMS after ACL change -> 200")
+is_(st, 304, "realistic (default): an ACL change leaves a listing's "
+    "Last-Modified, the directory's mtime, alone")
+m.realistic = False
+st, h, _, _ = req("GET", "/Project A/",
+                  headers={"If-Modified-Since": http_date(T0)})
+is_(st, 200, "realistic=False: listing IMS after ACL change -> 200")
+m.realistic = True
+
+# --- listing ETags (switch) ---------------------------------------------
+st, h, _, _ = req("GET", "/Project A/", headers={"Accept": "application/json"})
+ok("ETag" not in h, "no listing ETag by default")
+m.listing_etags = True
+st, h, _, _ = req("GET", "/Project A/", headers={"Accept": "application/json"})
+etag = h.get("ETag")
+ok(st == 200 and etag and etag.startswith('"'), "listing_etags: an ETag",
+   repr(etag))
+is_(req("GET", "/Project A/", headers={"Accept": "application/json",
+                                       "If-None-Match": etag})[0], 304,
+    "If-None-Match with the listing's ETag -> 304")
+is_(req("GET", "/Project A/", headers={"Accept": "application/json",
+                                       "If-None-Match": '"other"',
+                                       "If-Modified-Since": http_date(T0)})[0],
+    200, "another ETag -> 200 (If-None-Match decides, not the date)")
+m.listing_etags = False
 
 # --- no-store, query, writes --------------------------------------------
 m.no_store.add("/top.txt")

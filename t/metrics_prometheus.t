@@ -183,6 +183,7 @@ is_((cb[("zddc_requests_total", "MISS")], cb[("zddc_requests_total", "HIT")],
 for host, path, fault, kind in ((HA, "/Docs/cut.pdf", "truncate", "broken"),
                                 (HB, "/Docs/stall.pdf", "drip", "timeout")):
     m.set_fault(fault, path)
+    m.slow_seconds = 6      # a drip's pause: far past ZddcUpstreamTimeout 1s
     before = counts(host)
     resp = a.get(path, headers=host)
     ok(resp.incomplete or resp.status >= 500,

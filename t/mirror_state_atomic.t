@@ -106,8 +106,10 @@ state = check_state("after the first walk")
 ok(state and "/Other" not in state["subtrees"], "a subtree never walked has "
    "no entry", state)
 extra = sorted(n for n in os.listdir(a.cache)
-               if n not in (".zddc-cache", ".zddc-mirror-state.json", "Docs"))
-is_(extra, [], "nothing but the marker, the state file and the subtree in "
+               if n not in (".zddc-cache", ".zddc-mirror-state.json", "Docs")
+               and not re.match(r"\.zddc-report-[0-9a-f]{16}\.json$", n))
+is_(extra, [], "nothing but the marker, the state file, the change report "
+    "and the subtree in "
     "the cache root")
 
 # --- atomic replacement ------------------------------------------------------

@@ -36,8 +36,9 @@ with open(a.cache + "/Docs/.zddc-listing.json") as f:
     unlike(f.read(), r"forged", "the sidecar is the real listing, not the "
            "upstream's .zddc-listing.json")
 for name in (".htaccess", ".zddc-evil", ".zddc-cache-tmp-0000"):
-    like(a.error_log(), r"\[zddc_mirror:warn\].*skipping unsafe name "
-         r"\"%s\" in /Docs/" % re.escape(name), "skip of %s is logged" % name)
+    like(a.error_log(), r"\[zddc_mirror:warn\].*skipping the entry "
+         r"\"%s\" of /Docs/: an unsafe name" % re.escape(name),
+         "skip of %s is logged" % name)
 is_([e["path"] for e in m.requests("GET")
      if "/." in e["path"]], [], "unsafe names were never requested upstream")
 

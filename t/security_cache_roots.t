@@ -61,6 +61,8 @@ ok(not started, "one root, two tokens: httpd does not start")
 pb, b = host("tokB", root="{root}/cache-b")
 a = Apache(cache_conf(m, token="tokA"), server_conf=b).start()
 is_(a.get(DOC).status, 200, "own roots: vendor A fetches the document")
+ok(wait_until(lambda: a.disk(DOC) is not None, 10), "own roots: A's copy "
+   "is stored")
 conn = http.client.HTTPConnection("127.0.0.1", pb, timeout=10)
 conn.request("GET", quote_path(DOC))
 rb = conn.getresponse()
@@ -130,7 +132,7 @@ if ROOT:
     is_(a.get(DOC).status, 200, "and is adopted at start")
     st = os.stat(a.cache)
     is_((st.st_uid, st.st_gid), (65534, 65534), "owned by User/Group now")
-    ok(a.disk(DOC) is not None, "the copy was stored")
+    ok(wait_until(lambda: a.disk(DOC) is not None, 10), "the copy was stored")
     a.stop()
     # A missing root User could never reach.
     locked = os.path.join(tempdir(), "locked")

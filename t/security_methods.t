@@ -22,7 +22,9 @@ m = master()
 for mpm in ("event", "prefork"):
     m.put_file(DOC, BODY, mtime=T0)
     a = Apache(cache_conf(m), mpm=mpm).start()
-    is_(a.get(DOC).status, 200, "%s: the document is cached" % mpm)
+    is_(a.get(DOC).status, 200, "%s: the document is fetched" % mpm)
+    ok(wait_until(lambda: a.disk(DOC) == BODY, 10),
+       "%s: and stored" % mpm)
     m.clear_log()
 
     for meth in METHODS:
@@ -55,7 +57,9 @@ for mpm in ("event", "prefork"):
 
     # --- ZddcForwardWrites On: forwarded, local copy dropped ---------------
     b = Apache(cache_conf(m, "ZddcForwardWrites On\n"), mpm=mpm).start()
-    is_(b.get(DOC).status, 200, "%s/On: the document is cached" % mpm)
+    is_(b.get(DOC).status, 200, "%s/On: the document is fetched" % mpm)
+    ok(wait_until(lambda: b.disk(DOC) == BODY, 10),
+       "%s/On: and stored" % mpm)
     b.get(PROJ + "/", headers={"Accept": "application/json"})
     ok(os.path.exists(b.on_disk(PROJ + "/.zddc-listing.json")),
        "%s/On: its folder listing is cached" % mpm)

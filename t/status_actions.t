@@ -98,8 +98,9 @@ like(a.error_log(), r"\[zddc_mirror:notice\].*status page action walk",
      "at notice level")
 
 # a walk in flight: 409
-m.set_mtime("/Walked/w1.pdf", T0 + 60)
-m.set_fault("slow", "/Walked/w1.pdf")
+# the walk's listing request is held by the master: the walk stays in flight
+m.set_fault("slow", "/Walked/")
+before = listings()
 r = post({"action": "walk", "subtree": "/Walked"}, json=False)
 is_(r.status, 303, "walk now from a browser: 303 See Other")
 is_(r.header("Location"), ORIGIN + "/zddc-status", "back to the status page")
@@ -108,8 +109,8 @@ ok(wait_until(lambda: subtree("/Walked")["in_flight"], 10),
 r = post({"action": "walk", "subtree": "/Walked"})
 is_(r.status, 409, "walk now while one is in flight: 409")
 like(r.json().get("error", ""), r"in flight", "saying so")
-ok(wait_until(lambda: m.count("GET", "/Walked/w1.pdf") >= 1, 10),
-   "the walk asked for the slow file",
+ok(wait_until(lambda: listings() == before + 1, 10),
+   "the walk's listing request reached the master",
    m.requests(prefix="/Walked/"))
 m.clear_faults()
 ok(wait_until(lambda: subtree("/Walked")["in_flight"] is None, 20),
@@ -119,7 +120,6 @@ r = post({"action": "walk", "subtree": "/Nope"})
 is_(r.status, 404, "walk of an unconfigured subtree: 404")
 r = post({"action": "walk"})
 is_(r.status, 400, "walk without a subtree: 400")
-before = listings()
 r = post({"action": "walk", "subtree": "/Other/"})
 is_(r.status, 200, "walk now of /Other/ (normalized to /Other)")
 ok(wait_until(lambda: subtree("/Other")["last_walk_at"], 15),
@@ -129,8 +129,9 @@ ok(wait_until(lambda: subtree("/Other")["last_walk_at"], 15),
 for p in ("/Docs/a.pdf", "/Docs/keep.pdf", "/Docs/sub/b.pdf",
           "/Docs/sub/deeper/c.pdf"):
     is_(a.get(p).status, 200, "cached %s" % p)
-ok(all(os.path.exists(a.on_disk(p)) for p in
-       ("/Docs/a.pdf", "/Docs/sub/b.pdf", "/Docs/sub/deeper/c.pdf")),
+ok(wait_until(lambda: all(os.path.exists(a.on_disk(p)) for p in
+                          ("/Docs/a.pdf", "/Docs/keep.pdf", "/Docs/sub/b.pdf",
+                           "/Docs/sub/deeper/c.pdf")), 10),
    "the copies are on disk")
 m.clear_log()
 r = post({"action": "purge", "path": "/Docs/a.pdf"})

@@ -109,7 +109,10 @@ def follow(logs, stop, duration):
     duration ends), each line behind its label."""
     end = time.monotonic() + duration if duration > 0 else None
     pos = dict((path, 0) for _, path in logs)
-    while not stop.is_set() and (end is None or time.monotonic() < end):
+    last = False
+    while not last:
+        # One more pass after the stop, so nothing logged is left unshown.
+        last = stop.is_set() or (end is not None and time.monotonic() >= end)
         for label, path in logs:
             try:
                 with open(path, errors="replace") as f:
@@ -121,7 +124,8 @@ def follow(logs, stop, duration):
             for line in chunk.splitlines():
                 sys.stdout.write("%-8s %s\n" % (label, line))
         sys.stdout.flush()
-        stop.wait(0.5)
+        if not last:
+            stop.wait(0.5)
 
 
 def main():

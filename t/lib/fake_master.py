@@ -14,6 +14,7 @@ Usage in a test:
 import argparse
 import datetime
 import email.utils
+import hashlib
 import html
 import json
 import mimetypes
@@ -314,10 +315,23 @@ class _Handler(BaseHTTPRequestHandler):
         ims = parse_http_date(self.headers.get("If-Modified-Since"))
         return ims is not None and int(lm) <= int(ims)
 
-    def _send_body(self, status, data, ctype, lm, path, fault):
-        if self._not_modified(lm) and status == 200:
+    def _etag_matches(self, etag):
+        inm = self.headers.get("If-None-Match")
+        if inm is None or etag is None:
+            return None
+        tags = [t.strip() for t in inm.split(",")]
+        return "*" in tags or etag in tags or ("W/" + etag) in tags
+
+    def _send_body(self, status, data, ctype, lm, path, fault, etag=None):
+        match = self._etag_matches(etag)
+        # RFC 9110 §13.2.2: If-None-Match, when present, decides alone.
+        fresh = match if match is not None else self._not_modified(lm)
+        no_lm = path in self.master.no_last_modified
+        if fresh and status == 200 and not no_lm:
             self.send_response(304)
             self.send_header("Last-Modified", http_date(lm))
+            if etag:
+                self.send_header("ETag", etag)
             if path in self.master.no_store:
                 self.send_header("Cache-Control", "no-store")
             for k, v in self.master.extra_headers.items():
@@ -328,7 +342,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Last-Modified", http_date(lm))
+        if not no_lm:
+            self.send_header("Last-Modified", http_date(lm))
+        if etag:
+            self.send_header("ETag", etag)
         if path in self.master.no_store:
             self.send_header("Cache-Control", "no-store")
         for k, v in self.master.extra_headers.items():
@@ -371,7 +388,12 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             data = m.render_html(path, entries).encode("utf-8")
             ctype = "text/html; charset=utf-8"
-        self._send_body(200, data, ctype, lm, path, fault)
+        if path in m.raw_listings and want_json:
+            data = m.raw_listings[path]
+        etag = None
+        if m.listing_etags:
+            etag = '"%s"' % hashlib.sha1(data).hexdigest()[:20]
+        self._send_body(200, data, ctype, lm, path, fault, etag=etag)
 
     def _write(self, path, fs, body):
         cmd = self.command
@@ -400,11 +422,21 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeMaster:
     """A fake ZDDC master. Attributes tests may change at any time:
     acl (dict bearer -> prefixes), faults (dict prefix-or-'*' -> fault),
-    no_store (set of decoded paths), slow_seconds (float), verbose,
-    extra_headers (dict sent with every 200/304 of a file or listing)."""
+    no_store (set of decoded paths), no_last_modified (set of decoded paths
+    answered without Last-Modified, never 304), slow_seconds (float), verbose,
+    listing_etags (bool: listings carry an ETag and honour If-None-Match),
+    raw_listings (dict directory path -> bytes served as its JSON listing),
+    extra_headers (dict sent with every 200/304 of a file or listing).
+
+    realistic (the default) dates a listing like Go's http.FileServer: its
+    Last-Modified is the directory's own mtime, which neither an in-place
+    rewrite of a file in it nor an ACL change moves. realistic=False dates
+    it by the newest of the directory, its entries and the last ACL change
+    (the suite's old, kinder master)."""
 
     def __init__(self, docroot=None, acl=None, bearer=None, port=0,
-                 slow_seconds=2.0, verbose=False, ssl_context=None):
+                 slow_seconds=2.0, verbose=False, ssl_context=None,
+                 realistic=True, listing_etags=False):
         self._own_docroot = docroot is None
         self.docroot = os.path.realpath(
             docroot or tempfile.mkdtemp(prefix="zddc-master-"))
@@ -415,6 +447,10 @@ class FakeMaster:
         self._acl = AclDict(acl, self._bump_acl)
         self.faults = {}
         self.no_store = set()
+        self.no_last_modified = set()
+        self.realistic = realistic
+        self.listing_etags = listing_etags
+        self.raw_listings = {}
         self.extra_headers = {}
         self.slow_seconds = slow_seconds
         self.verbose = verbose
@@ -603,7 +639,9 @@ class FakeMaster:
     # --- listings -----------------------------------------------------------
     def list_entries(self, path, fs, prefixes):
         """(entries visible to prefixes, Last-Modified) of directory path."""
-        lm = max(os.stat(fs).st_mtime, self.acl_changed_at)
+        lm = os.stat(fs).st_mtime
+        if not self.realistic:
+            lm = max(lm, self.acl_changed_at)
         entries = []
         for name in sorted(os.listdir(fs)):
             full = os.path.join(fs, name)
@@ -616,7 +654,8 @@ class FakeMaster:
             if not (self.visible(epath, prefixes)
                     or (is_dir and self.ancestor(epath, prefixes))):
                 continue
-            lm = max(lm, st.st_mtime)
+            if not self.realistic:
+                lm = max(lm, st.st_mtime)
             entries.append({"name": name + ("/" if is_dir else ""),
                             "is_dir": is_dir,
                             "size": 0 if is_dir else st.st_size,

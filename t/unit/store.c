@@ -769,16 +769,93 @@ static void test_touch(zddc_store *st, const char *root)
     const char *fs = apr_pstrcat(pool, root, "/t.txt", NULL);
     apr_time_t mtime = apr_time_from_sec(1500000000);
     apr_finfo_t before, after;
+    apr_time_t v_before;
 
     sp->put(st, fs, "t", 1, mtime, pool);
     sp->stat(st, fs, &before, pool);
+    v_before = sp->validated_at(st, fs, &before);
     apr_sleep(apr_time_from_msec(1100));
     is_int(sp->touch(st, fs), APR_SUCCESS, "touch");
     sp->stat(st, fs, &after, pool);
     is_int(after.mtime, mtime, "touch keeps mtime");
-    ok(sp->validated_at(&after) > sp->validated_at(&before),
+    ok(sp->validated_at(st, fs, &after) > v_before,
        "touch moves validated_at");
-    is_int(sp->validated_at(&after), after.ctime, "validated_at is ctime");
+    apr_sleep(apr_time_from_msec(20));
+    chmod(fs, 0600);
+    sp->stat(st, fs, &before, pool);
+    ok(before.ctime > after.ctime, "a chmod moves ctime");
+    is_int(sp->validated_at(st, fs, &before), sp->validated_at(st, fs, &after),
+           "but not validated_at, kept with the object");
+}
+
+/* Metadata kept with an object, bound to its content; the head a writer
+ * publishes with its temp for followers; small objects read whole. */
+static void test_meta(zddc_store *st, const char *root)
+{
+    const char *fs, *meta_file;
+    zddc_store_meta m, got;
+    zddc_store_head h, hg;
+    zddc_store_tmp *lead, *fol;
+    char *data;
+    apr_size_t len;
+    int leader = 0;
+
+    sp->map(st, "/m/doc.pdf", ZDDC_OBJ_FILE, &fs, pool);
+    sp->put(st, fs, "v1", 2, apr_time_from_sec(1000000000), pool);
+    is_int(sp->meta_get(st, fs, &got, pool), APR_ENOENT,
+           "no metadata before any was kept");
+    memset(&m, 0, sizeof(m));
+    m.validated_at = apr_time_from_sec(1234);
+    m.no_validator = 1;
+    m.etag = "\"abc\"";
+    m.content_type = "application/pdf";
+    m.content_disposition = "attachment;\r\n filename=\"x.pdf\"";
+    is_int(sp->meta_set(st, fs, &m, pool), APR_SUCCESS, "meta_set");
+    is_int(sp->meta_get(st, fs, &got, pool), APR_SUCCESS, "meta_get");
+    ok(got.validated_at == m.validated_at && got.no_validator
+       && got.etag && !strcmp(got.etag, "\"abc\"")
+       && got.content_type && !strcmp(got.content_type, "application/pdf"),
+       "the metadata comes back as kept");
+    ok(got.content_disposition && !strchr(got.content_disposition, '\n'),
+       "a header value stays on one line");
+    meta_file = apr_pstrcat(pool, root, "/m/" ZDDC_META_DIR "/doc.pdf", NULL);
+    ok(access(meta_file, F_OK) == 0, "kept under the reserved .zddc-meta/");
+    sp->put(st, fs, "v2", 2, apr_time_from_sec(1000000500), pool);
+    is_int(sp->meta_get(st, fs, &got, pool), APR_ENOENT,
+           "a replaced object does not inherit the old metadata");
+    ok(!got.no_validator && !got.etag, "and reads as none");
+    sp->meta_set(st, fs, &m, pool);
+    sp->purge(st, "/m/doc.pdf", NULL, pool);
+    ok(access(meta_file, F_OK) != 0, "a purge takes the metadata along");
+
+    sp->map(st, "/m/small.txt", ZDDC_OBJ_FILE, &fs, pool);
+    sp->put(st, fs, "hello", 5, 0, pool);
+    is_int(sp->get(st, fs, 100, &data, &len, pool), APR_SUCCESS,
+           "get reads a small object");
+    ok(len == 5 && !strcmp(data, "hello"), "whole and NUL-terminated");
+    is_int(sp->get(st, fs, 4, &data, &len, pool), APR_EGENERAL,
+           "get refuses past max");
+
+    sp->map(st, "/m/dl.pdf", ZDDC_OBJ_FILE, &fs, pool);
+    is_int(sp->begin(st, fs, &lead, &leader, pool), APR_SUCCESS, "begin");
+    ok(leader, "the first writer leads");
+    is_int(sp->begin(st, fs, &fol, &leader, pool), APR_SUCCESS,
+           "a second begin follows");
+    is_int(sp->head_get(fol, &hg, pool), APR_ENOENT,
+           "no head before the writer publishes one");
+    memset(&h, 0, sizeof(h));
+    h.last_modified = apr_time_from_sec(1700000000);
+    h.length = 12345;
+    h.content_type = "application/pdf";
+    is_int(sp->head_set(lead, &h), APR_SUCCESS, "the leader publishes a head");
+    is_int(sp->head_get(fol, &hg, pool), APR_SUCCESS,
+           "the follower reads it");
+    ok(hg.last_modified == h.last_modified && hg.length == 12345
+       && !hg.no_store && hg.content_type
+       && !strcmp(hg.content_type, "application/pdf")
+       && !hg.content_disposition, "as published");
+    sp->unfollow(fol);
+    sp->discard(lead);
 }
 
 int main(void)
@@ -812,6 +889,7 @@ int main(void)
     test_purge(st, root);
     test_list(st, root);
     test_touch(st, root);
+    test_meta(st, root);
 
     nftw(base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     apr_pool_destroy(pool);

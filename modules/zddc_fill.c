@@ -1,0 +1,615 @@
+/* The fill engine: one upstream exchange for a file turned into the cache's
+ * copy (validators, same-second dates, no-store), synchronous for the
+ * walker, on a background thread for the request path (SPEC §5). */
+#include <pthread.h>
+#include <signal.h>
+
+#include <apr_strings.h>
+#include <apr_atomic.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_pool.h>
+
+#include <httpd.h>
+#include <http_log.h>
+
+#include "zddc_fill.h"
+
+APLOG_USE_MODULE(zddc_mirror);
+
+/* Background fills in flight in one process at most; more wait their
+ * turn (each holds an upstream connection). */
+#define FILL_THREADS_MAX 128
+
+/* Per child: the threads of background fills and the pool their own pools
+ * hang from (its allocator locked: fills end on their own threads). */
+static apr_thread_pool_t *fill_threads;
+static apr_pool_t *fill_root;
+/* Raised when the child goes away: every fill's transfer stops. */
+static volatile apr_uint32_t fill_stop;
+
+typedef struct {
+    zddc_server_conf *conf;
+    const zddc_store_provider *sp;
+    const char *url, *fs;
+    zddc_store_tmp *tmp;         /* the leader's temp */
+    int spool;                   /* keep a no-store body in the temp for the
+                                    request that started the fill */
+    int have;
+    apr_time_t ims;
+    apr_time_t answered;         /* when the headers arrived */
+    volatile apr_uint32_t *cancel;
+    zddc_upstream_session *session;
+    zddc_fill_progress_fn *progress;
+    void *baton;
+    zddc_fill_result *res;
+    zddc_fill *shared;           /* the background fill, or NULL */
+    apr_status_t store_rv;
+    apr_pool_t *p;
+} fill_exchange;
+
+struct zddc_fill {
+    apr_pool_t *pool;
+    apr_thread_mutex_t *m;
+    apr_thread_cond_t *cv;
+    int refs;
+    int head_ready;
+    int ended;
+    apr_off_t written;
+    zddc_fill_result res;
+    fill_exchange x;
+};
+
+apr_time_t zddc_fill_store_mtime(apr_time_t lm, apr_time_t now)
+{
+    /* A date in the future is kept as it is: back-dated, it would never
+     * match a listing and every walk would download the file again. */
+    if (lm && lm <= now && apr_time_sec(lm) + 1 >= apr_time_sec(now)) {
+        return lm - apr_time_from_sec(1);
+    }
+    return lm;
+}
+
+apr_time_t zddc_fill_ims(zddc_server_conf *conf, const char *fs_path,
+                         const zddc_fill_copy *copy, apr_pool_t *p)
+{
+    zddc_store_meta meta;
+
+    if (!copy || !copy->have) {
+        return 0;
+    }
+    if (conf->store_provider->meta_get(conf->store, fs_path, &meta, p)
+        == APR_SUCCESS && meta.no_validator) {
+        return 0;
+    }
+    return copy->mtime;
+}
+
+static zddc_fill_e fill_classify(int status)
+{
+    switch (status) {
+    case 200:
+        return ZDDC_FILL_STORED;
+    case 304:
+        return ZDDC_FILL_NOT_MODIFIED;
+    case 401:
+        return ZDDC_FILL_UNAUTHORIZED;
+    case 403:
+    case 404:
+    case 410:
+        return ZDDC_FILL_GONE;
+    default:
+        return ZDDC_FILL_OTHER;
+    }
+}
+
+static void fill_signal(fill_exchange *x, int head, apr_off_t written)
+{
+    zddc_fill *f = x->shared;
+
+    if (!f) {
+        return;
+    }
+    apr_thread_mutex_lock(f->m);
+    if (head) {
+        f->head_ready = 1;
+    }
+    f->written += written;
+    apr_thread_cond_broadcast(f->cv);
+    apr_thread_mutex_unlock(f->m);
+}
+
+static apr_status_t fill_on_headers(void *baton, const zddc_upstream_resp *resp)
+{
+    fill_exchange *x = baton;
+    zddc_store_head head;
+    apr_status_t rv = APR_SUCCESS;
+
+    x->answered = apr_time_now();
+    x->res->outcome = fill_classify(resp->status);
+    if (resp->status == 200) {
+        if (resp->no_store) {
+            x->res->outcome = ZDDC_FILL_NO_STORE;
+        }
+        if (resp->no_store && !x->spool) {
+            if (x->tmp) {
+                x->sp->discard(x->tmp);
+                x->tmp = NULL;
+            }
+            rv = APR_EINCOMPLETE;    /* nothing to keep, nobody to feed */
+        }
+        else if (!x->tmp) {
+            int leader = 0;
+
+            rv = x->sp->begin(x->conf->store, x->fs, &x->tmp, &leader, x->p);
+            if (rv == APR_SUCCESS && !leader) {
+                x->sp->unfollow(x->tmp);
+                x->tmp = NULL;
+                rv = APR_EAGAIN;
+            }
+            if (rv != APR_SUCCESS) {
+                x->tmp = NULL;
+                x->res->outcome = APR_STATUS_IS_EAGAIN(rv) ? ZDDC_FILL_BUSY
+                                                           : ZDDC_FILL_FAILED;
+                x->store_rv = rv;
+            }
+        }
+        if (x->tmp) {
+            memset(&head, 0, sizeof(head));
+            head.last_modified = resp->last_modified;
+            head.length = resp->content_length;
+            head.no_store = resp->no_store;
+            head.content_type = apr_table_get(resp->headers, "Content-Type");
+            head.content_disposition = apr_table_get(resp->headers,
+                                                     "Content-Disposition");
+            /* Without it, followers lack only their headers. */
+            x->sp->head_set(x->tmp, &head);
+        }
+    }
+    else if (x->tmp) {
+        /* Nothing to write: followers see the writer gone at once. */
+        x->sp->discard(x->tmp);
+        x->tmp = NULL;
+    }
+    fill_signal(x, 1, 0);
+    return rv;
+}
+
+static apr_status_t fill_on_body(void *baton, const char *data, apr_size_t len)
+{
+    fill_exchange *x = baton;
+    apr_status_t rv;
+
+    if (!x->tmp) {
+        return APR_SUCCESS;
+    }
+    rv = x->sp->write(x->tmp, data, len);
+    if (rv != APR_SUCCESS) {
+        x->store_rv = rv;
+        return rv;
+    }
+    if (x->progress && (rv = x->progress(x->baton, len)) != APR_SUCCESS) {
+        return rv;
+    }
+    fill_signal(x, 0, (apr_off_t)len);
+    return APR_SUCCESS;
+}
+
+/* The exchange itself, on whichever thread: x->tmp is already the
+ * leader's temp (background fills) or taken on a 200 (walker). */
+static zddc_fill_e fill_exchange_run(fill_exchange *x)
+{
+    zddc_fill_result *res = x->res;
+    zddc_upstream_req req;
+    zddc_store_meta meta;
+    apr_status_t rv;
+    int count = 0;
+
+    memset(&req, 0, sizeof(req));
+    req.path = x->url;
+    req.if_modified_since = x->ims;
+    req.body_length = -1;
+    req.on_headers = fill_on_headers;
+    req.on_body = fill_on_body;
+    req.baton = x;
+    req.cancel = x->cancel;
+    req.session = x->session;
+    res->outcome = ZDDC_FILL_FAILED;
+    rv = zddc_upstream_perform(x->conf->up, &req, &res->resp, x->p);
+    res->rv = rv;
+
+    if (rv != APR_SUCCESS) {
+        if (x->tmp) {
+            x->sp->discard(x->tmp);
+            x->tmp = NULL;
+        }
+        if (res->outcome == ZDDC_FILL_NO_STORE && !x->spool) {
+            rv = APR_SUCCESS;           /* stopped on purpose */
+        }
+        else if (res->outcome != ZDDC_FILL_BUSY) {
+            res->outcome = ZDDC_FILL_FAILED;
+            if (x->store_rv != APR_SUCCESS) {
+                char buf[120];
+
+                res->store_error = apr_pstrdup(x->p, apr_strerror(x->store_rv,
+                                                                  buf,
+                                                                  sizeof(buf)));
+            }
+            return res->outcome;
+        }
+        else {
+            return res->outcome;
+        }
+    }
+
+    switch (res->outcome) {
+    case ZDDC_FILL_STORED:
+        if (!x->tmp) {
+            res->outcome = ZDDC_FILL_FAILED;
+            break;
+        }
+        rv = x->sp->commit(x->tmp, zddc_fill_store_mtime(
+                               res->resp.last_modified, x->answered));
+        x->tmp = NULL;
+        if (rv != APR_SUCCESS) {
+            char buf[120];
+
+            res->outcome = ZDDC_FILL_FAILED;
+            res->store_error = apr_pstrdup(x->p, apr_strerror(rv, buf,
+                                                              sizeof(buf)));
+            break;
+        }
+        res->published = 1;
+        /* Kept with the copy: no validator (never answered 304 on a
+         * made-up date, fetched unconditionally next time), and the
+         * headers the master chose for it, so a HIT sends what the MISS
+         * sent. Only then: a metadata file per copy costs a walk. */
+        memset(&meta, 0, sizeof(meta));
+        meta.no_validator = !res->resp.last_modified;
+        meta.content_disposition = apr_table_get(res->resp.headers,
+                                                 "Content-Disposition");
+        if (meta.no_validator || meta.content_disposition) {
+            meta.validated_at = apr_time_now();
+            meta.content_type = apr_table_get(res->resp.headers,
+                                              "Content-Type");
+            x->sp->meta_set(x->conf->store, x->fs, &meta, x->p);
+        }
+        break;
+    case ZDDC_FILL_NO_STORE:
+        if (x->tmp) {
+            x->sp->discard(x->tmp);     /* the spool goes with its reader */
+            x->tmp = NULL;
+        }
+        /* The master no longer lets this be kept: a copy kept before
+         * would be served stale later. */
+        if (x->have
+            && x->sp->purge(x->conf->store, x->url, &count, x->p)
+               == APR_SUCCESS) {
+            res->purged = 1;
+        }
+        break;
+    case ZDDC_FILL_NOT_MODIFIED:
+        if (x->have) {
+            x->sp->touch(x->conf->store, x->fs);
+        }
+        break;
+    default:
+        break;
+    }
+    if (x->tmp) {
+        x->sp->discard(x->tmp);
+        x->tmp = NULL;
+    }
+    return res->outcome;
+}
+
+zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
+                           zddc_upstream_session *session, const char *url,
+                           const char *fs_path, const zddc_fill_copy *copy,
+                           volatile apr_uint32_t *cancel,
+                           zddc_fill_progress_fn *progress, void *baton,
+                           zddc_fill_result *res, apr_pool_t *p)
+{
+    fill_exchange x;
+
+    memset(&x, 0, sizeof(x));
+    memset(res, 0, sizeof(*res));
+    x.conf = conf;
+    x.sp = conf->store_provider;
+    x.url = url;
+    x.fs = fs_path;
+    x.have = copy && copy->have;
+    x.ims = zddc_fill_ims(conf, fs_path, copy, p);
+    x.cancel = cancel;
+    x.session = session;
+    x.progress = progress;
+    x.baton = baton;
+    x.res = res;
+    x.p = p;
+    return fill_exchange_run(&x);
+}
+
+static void fill_unref(zddc_fill *f)
+{
+    int last;
+
+    apr_thread_mutex_lock(f->m);
+    last = --f->refs == 0;
+    apr_thread_mutex_unlock(f->m);
+    if (last) {
+        apr_pool_destroy(f->pool);
+    }
+}
+
+/* What a background fill says of the master's reachability, for
+ * ZddcCacheStaleWhileRevalidate's verdict (UPDATING or STALE). */
+static void fill_note_upstream(zddc_server_conf *conf,
+                               const zddc_fill_result *res)
+{
+    int down = (res->outcome == ZDDC_FILL_FAILED
+                && (res->rv == ZDDC_UP_ECONNECT || res->rv == ZDDC_UP_ETIMEOUT))
+               || (res->outcome == ZDDC_FILL_OTHER && res->resp.status >= 500);
+
+    if (down) {
+        apr_atomic_cas64(&conf->upstream_down_since,
+                         (apr_uint64_t)apr_time_now(), 0);
+    }
+    else if (res->outcome != ZDDC_FILL_FAILED
+             && res->outcome != ZDDC_FILL_BUSY) {
+        apr_atomic_set64(&conf->upstream_down_since, 0);
+    }
+}
+
+static void *APR_THREAD_FUNC fill_task(apr_thread_t *thd, void *data)
+{
+    zddc_fill *f = data;
+
+    fill_exchange_run(&f->x);
+    fill_note_upstream(f->x.conf, &f->res);
+    apr_thread_mutex_lock(f->m);
+    f->head_ready = 1;
+    f->ended = 1;
+    apr_thread_cond_broadcast(f->cv);
+    apr_thread_mutex_unlock(f->m);
+    fill_unref(f);
+    return NULL;
+}
+
+/* Under prefork a SIGTERM makes the child exit from inside the signal
+ * handler, pchild's cleanups (fill_child_stop, which waits for the fill
+ * threads) included, on whatever the request thread was doing. So the
+ * request thread holds the fills' locks (a fill's mutex, the fills'
+ * allocator, the thread pool's) only with those signals blocked. */
+static void fill_signals_block(sigset_t *saved)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
+    sigaddset(&set, SIGWINCH);
+    pthread_sigmask(SIG_BLOCK, &set, saved);
+}
+
+static void fill_signals_restore(const sigset_t *saved)
+{
+    pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
+/* Threads the pool starts for the task inherit the pusher's signal mask:
+ * with every signal blocked, none of the MPM's signals lands on a fill
+ * thread (under prefork a SIGTERM handled there would destroy the pool
+ * from one of its own threads). */
+static apr_status_t fill_push(zddc_fill *f)
+{
+    sigset_t all, saved;
+    apr_status_t rv;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &saved);
+    rv = apr_thread_pool_push(fill_threads, fill_task, f,
+                              APR_THREAD_TASK_PRIORITY_NORMAL, NULL);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    return rv;
+}
+
+static apr_status_t fill_start(zddc_server_conf *conf, const char *url,
+                               const char *fs_path, const zddc_fill_copy *copy,
+                               zddc_fill **fillp, zddc_store_tmp **follow,
+                               apr_pool_t *p);
+
+apr_status_t zddc_fill_start(zddc_server_conf *conf, const char *url,
+                             const char *fs_path, const zddc_fill_copy *copy,
+                             zddc_fill **fillp, zddc_store_tmp **follow,
+                             apr_pool_t *p)
+{
+    sigset_t saved;
+    apr_status_t rv;
+
+    fill_signals_block(&saved);
+    rv = fill_start(conf, url, fs_path, copy, fillp, follow, p);
+    fill_signals_restore(&saved);
+    return rv;
+}
+
+static apr_status_t fill_start(zddc_server_conf *conf, const char *url,
+                               const char *fs_path, const zddc_fill_copy *copy,
+                               zddc_fill **fillp, zddc_store_tmp **follow,
+                               apr_pool_t *p)
+{
+    const zddc_store_provider *sp = conf->store_provider;
+    apr_status_t rv;
+    int attempt;
+
+    *fillp = NULL;
+    *follow = NULL;
+    if (!fill_threads || !fill_root) {
+        return APR_ENOTIMPL;
+    }
+    for (attempt = 0; attempt < 3; attempt++) {
+        zddc_fill *f;
+        apr_pool_t *fp;
+        int leader = 0;
+
+        /* The writer's temp belongs to a fill of its own, which outlives
+         * the request; the request follows it like anyone else. */
+        apr_pool_create(&fp, fill_root);
+        apr_pool_tag(fp, "zddc_fill");
+        f = apr_pcalloc(fp, sizeof(*f));
+        f->pool = fp;
+        rv = sp->begin(conf->store, fs_path, &f->x.tmp, &leader, fp);
+        if (rv != APR_SUCCESS || !leader) {
+            apr_pool_destroy(fp);       /* closes a follower handle */
+            if (rv != APR_SUCCESS) {
+                return rv;
+            }
+            /* Someone else's download: follow it. */
+            rv = sp->begin(conf->store, fs_path, follow, &leader, p);
+            if (rv != APR_SUCCESS) {
+                *follow = NULL;
+                return rv;
+            }
+            if (!leader) {
+                return APR_SUCCESS;
+            }
+            sp->discard(*follow);       /* it ended meanwhile: start over */
+            *follow = NULL;
+            continue;
+        }
+        rv = sp->begin(conf->store, fs_path, follow, &leader, p);
+        if (rv != APR_SUCCESS || leader) {
+            if (rv == APR_SUCCESS) {
+                sp->discard(*follow);
+            }
+            *follow = NULL;
+            sp->discard(f->x.tmp);
+            apr_pool_destroy(fp);
+            return rv == APR_SUCCESS ? APR_EGENERAL : rv;
+        }
+        if (apr_thread_mutex_create(&f->m, APR_THREAD_MUTEX_DEFAULT, fp)
+            != APR_SUCCESS
+            || apr_thread_cond_create(&f->cv, fp) != APR_SUCCESS) {
+            sp->unfollow(*follow);
+            *follow = NULL;
+            sp->discard(f->x.tmp);
+            apr_pool_destroy(fp);
+            return APR_ENOMEM;
+        }
+        f->refs = 2;
+        f->x.conf = conf;
+        f->x.sp = sp;
+        f->x.url = apr_pstrdup(fp, url);
+        f->x.fs = apr_pstrdup(fp, fs_path);
+        f->x.spool = 1;
+        f->x.have = copy && copy->have;
+        f->x.ims = zddc_fill_ims(conf, fs_path, copy, fp);
+        f->x.cancel = &fill_stop;
+        f->x.res = &f->res;
+        f->x.shared = f;
+        f->x.p = fp;
+        rv = fill_push(f);
+        if (rv != APR_SUCCESS) {
+            sp->unfollow(*follow);
+            *follow = NULL;
+            sp->discard(f->x.tmp);
+            apr_pool_destroy(fp);
+            return rv;
+        }
+        *fillp = f;
+        return APR_SUCCESS;
+    }
+    return APR_EAGAIN;
+}
+
+const zddc_fill_result *zddc_fill_wait_head(zddc_fill *f)
+{
+    sigset_t saved;
+    int ready = 0;
+
+    /* Waits in slices, the lock never held while a signal can land. */
+    while (!ready) {
+        fill_signals_block(&saved);
+        apr_thread_mutex_lock(f->m);
+        if (!f->head_ready) {
+            apr_thread_cond_timedwait(f->cv, f->m, apr_time_from_msec(100));
+        }
+        ready = f->head_ready;
+        apr_thread_mutex_unlock(f->m);
+        fill_signals_restore(&saved);
+    }
+    return &f->res;
+}
+
+int zddc_fill_ended(zddc_fill *f, apr_off_t *written)
+{
+    sigset_t saved;
+    int ended;
+
+    fill_signals_block(&saved);
+    apr_thread_mutex_lock(f->m);
+    ended = f->ended;
+    if (written) {
+        *written = f->written;
+    }
+    apr_thread_mutex_unlock(f->m);
+    fill_signals_restore(&saved);
+    return ended;
+}
+
+void zddc_fill_release(zddc_fill *f)
+{
+    sigset_t saved;
+
+    if (f) {
+        fill_signals_block(&saved);
+        fill_unref(f);
+        fill_signals_restore(&saved);
+    }
+}
+
+/* A pre-cleanup of pchild: transfers stop, the threads are joined before
+ * the configuration they use goes. */
+static apr_status_t fill_child_stop(void *data)
+{
+    apr_atomic_set32(&fill_stop, 1);
+    if (fill_threads) {
+        apr_thread_pool_destroy(fill_threads);
+        fill_threads = NULL;
+    }
+    fill_root = NULL;
+    return APR_SUCCESS;
+}
+
+void zddc_fill_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_allocator_t *alloc = NULL;
+    apr_thread_mutex_t *m;
+    apr_status_t rv;
+
+    apr_atomic_set32(&fill_stop, 0);
+    rv = apr_allocator_create(&alloc);
+    if (rv == APR_SUCCESS) {
+        rv = apr_thread_mutex_create(&m, APR_THREAD_MUTEX_DEFAULT, pchild);
+    }
+    if (rv == APR_SUCCESS) {
+        apr_allocator_mutex_set(alloc, m);
+        rv = apr_pool_create_ex(&fill_root, pchild, NULL, alloc);
+    }
+    if (rv == APR_SUCCESS) {
+        apr_allocator_owner_set(alloc, fill_root);
+        apr_pool_tag(fill_root, "zddc_fills");
+        rv = apr_thread_pool_create(&fill_threads, 0, FILL_THREADS_MAX,
+                                    pchild);
+    }
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "zddc_mirror: cannot start the threads that fill the "
+                     "cache; requests will be answered without it");
+        fill_threads = NULL;
+        fill_root = NULL;
+        return;
+    }
+    apr_thread_pool_idle_max_set(fill_threads, 8);
+    apr_pool_pre_cleanup_register(pchild, NULL, fill_child_stop);
+}

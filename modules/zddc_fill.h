@@ -1,0 +1,90 @@
+/* The fill engine (SPEC §5, §6.2): the one place that turns an upstream
+ * answer for a file into the cache's copy, for the request path and the
+ * walker alike. */
+#ifndef ZDDC_FILL_H
+#define ZDDC_FILL_H
+
+#include <apr_pools.h>
+#include "zddc_config.h"
+#include "zddc_store.h"
+#include "zddc_upstream.h"
+
+typedef enum {
+    ZDDC_FILL_STORED,        /* 200: stored (or being stored) */
+    ZDDC_FILL_NOT_MODIFIED,  /* 304: the copy is current, validated now */
+    ZDDC_FILL_NO_STORE,      /* 200 with no-store: not kept, old copy purged */
+    ZDDC_FILL_GONE,          /* 403/404/410: local copy purged */
+    ZDDC_FILL_UNAUTHORIZED,  /* 401 */
+    ZDDC_FILL_OTHER,         /* any other status (5xx, 3xx, ...) */
+    ZDDC_FILL_FAILED,        /* no complete answer (connect, timeout, broken,
+                                the store refused the body) */
+    ZDDC_FILL_BUSY           /* another writer holds the file */
+} zddc_fill_e;
+
+/* What a fill's caller knows of the copy it asks about. */
+typedef struct {
+    int have;                /* a regular file is cached */
+    apr_time_t mtime;        /* its mtime (the stored Last-Modified) */
+} zddc_fill_copy;
+
+/* Called for each piece of body as it is stored (walker: bytes, deadline);
+ * non-APR_SUCCESS stops the transfer. */
+typedef apr_status_t zddc_fill_progress_fn(void *baton, apr_size_t len);
+
+typedef struct {
+    zddc_fill_e outcome;
+    apr_status_t rv;             /* the transport's error for FAILED */
+    zddc_upstream_resp resp;     /* status, headers (valid with the fill) */
+    int purged;                  /* a local copy was removed */
+    int published;               /* STORED and committed */
+    const char *store_error;     /* why the store refused the body */
+} zddc_fill_result;
+
+/* Once per child (child_init): the threads background fills run on,
+ * stopped (their transfers cancelled) when pchild goes away. */
+void zddc_fill_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* The mtime a body with Last-Modified lm is stored with: a date in the
+ * second the answer arrived cannot vouch for a change later in that
+ * second (RFC 9110 §8.8.2.2), so it is stored a second older. */
+apr_time_t zddc_fill_store_mtime(apr_time_t lm, apr_time_t now);
+
+/* The If-Modified-Since for a copy: 0 (unconditional) when there is none
+ * or it was stored without a validator. */
+apr_time_t zddc_fill_ims(zddc_server_conf *conf, const char *fs_path,
+                         const zddc_fill_copy *copy, apr_pool_t *p);
+
+/* Fill url on the calling thread (the walker, whose requests go through
+ * its session; NULL: a request of its own). res->resp and its headers live
+ * in p. */
+zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
+                           zddc_upstream_session *session, const char *url,
+                           const char *fs_path, const zddc_fill_copy *copy,
+                           volatile apr_uint32_t *cancel,
+                           zddc_fill_progress_fn *progress, void *baton,
+                           zddc_fill_result *res, apr_pool_t *p);
+
+/* A fill running on a background thread at the upstream's pace, shared
+ * with the request that started it. */
+typedef struct zddc_fill zddc_fill;
+
+/* Start filling url in the background unless another writer is at it.
+ * *fill is the new fill (NULL when another writer leads); *follow is a
+ * follower handle on the download (both cases), in p, to read the body
+ * from what is stored; APR_EAGAIN when neither could be had. */
+apr_status_t zddc_fill_start(zddc_server_conf *conf, const char *url,
+                             const char *fs_path, const zddc_fill_copy *copy,
+                             zddc_fill **fill, zddc_store_tmp **follow,
+                             apr_pool_t *p);
+
+/* Wait until the fill has the upstream's response headers or has ended;
+ * returns its result so far (outcome valid once the headers are in). */
+const zddc_fill_result *zddc_fill_wait_head(zddc_fill *f);
+
+/* Whether the fill has ended; *written gets the body bytes stored so far. */
+int zddc_fill_ended(zddc_fill *f, apr_off_t *written);
+
+/* The caller is done with it (the fill itself goes on if it must). */
+void zddc_fill_release(zddc_fill *f);
+
+#endif
