@@ -268,6 +268,16 @@ static int stream_from_store(request_rec *r, zddc_server_conf *conf,
             if (out.sent == 0 && !fill) {
                 return -1;
             }
+            if (out.sent == 0 && !r->sent_bodyct) {
+                /* Nothing reached the client: a clean 502, not a closed
+                 * connection (e.g. a master that never ends its trailers). */
+                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                              "download of %s broke before its first byte "
+                              "reached the client", r->uri);
+                r->status = HTTP_OK;
+                apr_table_clear(r->headers_out);
+                return HTTP_BAD_GATEWAY;
+            }
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                           "download of %s broke; aborting client", r->uri);
             return zddc_stream_abort(&out);
