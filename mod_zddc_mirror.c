@@ -25,6 +25,7 @@
 #include "zddc_upstream.h"
 #include "zddc_util.h"
 #include "zddc_version.h"
+#include "zddc_log.h"
 
 /* AP_DECLARE_MODULE below also declares the log module index. */
 
@@ -513,7 +514,7 @@ static int zddc_check_config(apr_pool_t *pconf, apr_pool_t *plog,
         }
         if (err) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, s,
-                         "zddc_mirror (%s): %s", where, err);
+                         ZDDC_LOGNO(01001) "zddc_mirror (%s): %s", where, err);
             failed = 1;
             continue;
         }
@@ -525,7 +526,7 @@ static int zddc_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     if (!failed && (err = zddc_rootcheck_scopes(ptemp, scopes)) != NULL) {
         ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, NULL,
-                     "zddc_mirror: ZddcCacheRoot: %s", err);
+                     ZDDC_LOGNO(01002) "zddc_mirror: ZddcCacheRoot: %s", err);
         failed = 1;
     }
     return failed ? HTTP_INTERNAL_SERVER_ERROR : OK;
@@ -551,7 +552,7 @@ static void log_configured(server_rec *s)
     for (vs = s; vs; vs = vs->next) {
         n += zddc_config_get(vs)->mode != ZDDC_MODE_OFF;
     }
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_zddc_mirror/%s "
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, ZDDC_LOGNO(01003) "mod_zddc_mirror/%s "
                  "(libcurl/%s) configured -- %d virtual host%s in Cache or "
                  "Mirror mode", ZDDC_VERSION, zddc_upstream_client_version(),
                  n, n == 1 ? "" : "s");
@@ -588,14 +589,14 @@ static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
             && (err = zddc_config_read_token(pconf, c->bearer_file,
                                        &c->bearer_value))) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, vs,
-                         "ZddcUpstreamBearerFile: %s", err);
+                         ZDDC_LOGNO(01004) "ZddcUpstreamBearerFile: %s", err);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         c->store_provider = ap_lookup_provider(ZDDC_STORE_GROUP, "disk",
                                                ZDDC_STORE_VERSION);
         if (!c->store_provider) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, vs,
-                         "zddc_mirror: storage provider %s/disk missing",
+                         ZDDC_LOGNO(01005) "zddc_mirror: storage provider %s/disk missing",
                          ZDDC_STORE_GROUP);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
@@ -604,14 +605,14 @@ static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                      pconf);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, rv, vs,
-                         "ZddcCacheRoot %s: %s", c->cache_root,
+                         ZDDC_LOGNO(01006) "ZddcCacheRoot %s: %s", c->cache_root,
                          err ? err : "cannot open the cache root");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         if (c->proxy_auth_file
             && (err = read_proxy_auth(pconf, c->proxy_auth_file,
                                       &c->proxy_auth))) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, vs, "%s", err);
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, vs, ZDDC_LOGNO(01007) "%s", err);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         rv = zddc_upstream_create(&c->up, c->upstream, c->bearer_value,
@@ -626,7 +627,7 @@ static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         }
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, rv, vs,
-                         "ZddcUpstream %s: cannot set up the client",
+                         ZDDC_LOGNO(01008) "ZddcUpstream %s: cannot set up the client",
                          c->upstream);
             return HTTP_INTERNAL_SERVER_ERROR;
         }

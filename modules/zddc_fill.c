@@ -14,6 +14,7 @@
 #include <http_log.h>
 
 #include "zddc_fill.h"
+#include "zddc_log.h"
 
 APLOG_USE_MODULE(zddc_mirror);
 
@@ -604,7 +605,7 @@ void zddc_fill_child_init(apr_pool_t *pchild, server_rec *s)
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "zddc_mirror: cannot start the threads that fill the "
+                     ZDDC_LOGNO(01009) "zddc_mirror: cannot start the threads that fill the "
                      "cache; requests will be answered without it");
         fill_threads = NULL;
         fill_root = NULL;

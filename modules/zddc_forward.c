@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 #include "zddc_forward.h"
 #include "zddc_respond.h"
+#include "zddc_log.h"
 
 APLOG_USE_MODULE(zddc_mirror);
 
@@ -164,19 +165,19 @@ int zddc_forward(request_rec *r, zddc_server_conf *conf)
     if (rv != APR_SUCCESS) {
         if (lv.out.sent > 0) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "forwarded %s %s broke: %s", r->method, r->uri,
+                          ZDDC_LOGNO(01010) "forwarded %s %s broke: %s", r->method, r->uri,
                           zddc_upstream_describe(rv, &resp, r->pool));
             return zddc_stream_abort(&lv.out);
         }
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "forwarding %s %s failed: %s", r->method, r->uri,
+                      ZDDC_LOGNO(01011) "forwarding %s %s failed: %s", r->method, r->uri,
                       zddc_upstream_describe(rv, &resp, r->pool));
         r->status = HTTP_OK;
         return resp.status == 0 ? HTTP_GATEWAY_TIME_OUT : HTTP_BAD_GATEWAY;
     }
     if (lv.status == HTTP_UNAUTHORIZED) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "upstream %s answered 401 for %s %s: the mirror's "
+                      ZDDC_LOGNO(01012) "upstream %s answered 401 for %s %s: the mirror's "
                       "bearer token is missing or rejected", conf->upstream,
                       r->method, r->uri);
         return HTTP_BAD_GATEWAY;
@@ -212,7 +213,7 @@ int zddc_forward_or_refuse(request_rec *r, zddc_server_conf *conf)
     }
     if (r->method_number == M_TRACE || !conf->forward_writes) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      "%s %s refused: the mirror forwards no writes "
+                      ZDDC_LOGNO(01013) "%s %s refused: the mirror forwards no writes "
                       "(ZddcForwardWrites Off)", r->method, r->uri);
         return HTTP_METHOD_NOT_ALLOWED;
     }

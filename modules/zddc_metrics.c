@@ -14,6 +14,7 @@
 
 #include "zddc_metrics.h"
 #include "zddc_upstream.h"
+#include "zddc_log.h"
 
 APLOG_USE_MODULE(zddc_mirror);
 
@@ -139,7 +140,7 @@ static apr_status_t segment_create(metrics_segment **out,
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "zddc_mirror: cannot create %" APR_SIZE_T_FMT " bytes of "
+                     ZDDC_LOGNO(01014) "zddc_mirror: cannot create %" APR_SIZE_T_FMT " bytes of "
                      "shared memory for the request counters", size);
         return rv;
     }

@@ -16,6 +16,7 @@
 #include "zddc_json.h"
 #include "zddc_listing.h"
 #include "zddc_util.h"
+#include "zddc_log.h"
 
 APLOG_USE_MODULE(zddc_mirror);
 
@@ -86,7 +87,7 @@ static const char *upstream_verdict(request_rec *r,
 static int upstream_unauthorized(request_rec *r, zddc_server_conf *conf)
 {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  "upstream %s answered 401 for %s: the mirror's bearer "
+                  ZDDC_LOGNO(01015) "upstream %s answered 401 for %s: the mirror's bearer "
                   "token (ZddcUpstreamBearer) is missing or rejected",
                   conf->upstream, r->uri);
     zddc_respond_verdict(r, ZDDC_MISS);
@@ -112,7 +113,7 @@ static int upstream_gone(request_rec *r, zddc_server_conf *conf, int status)
     }
     if (rv == APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "upstream answered %d for %s: purged %d local "
+                      ZDDC_LOGNO(01016) "upstream answered %d for %s: purged %d local "
                       "entr%s", status, r->uri, count, count == 1 ? "y" : "ies");
     }
     zddc_respond_verdict(r, ZDDC_MISS);
@@ -128,7 +129,7 @@ static int redirect_to_local(request_rec *r, zddc_server_conf *conf, int status,
     zddc_respond_verdict(r, ZDDC_MISS);
     if (!local) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "upstream redirected %s outside itself; refusing", r->uri);
+                      ZDDC_LOGNO(01017) "upstream redirected %s outside itself; refusing", r->uri);
         return HTTP_BAD_GATEWAY;
     }
     apr_table_setn(r->headers_out, "Location", local);
@@ -272,20 +273,20 @@ static int stream_from_store(request_rec *r, zddc_server_conf *conf,
                 /* Nothing reached the client: a clean 502, not a closed
                  * connection (e.g. a master that never ends its trailers). */
                 ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                              "download of %s broke before its first byte "
+                              ZDDC_LOGNO(01018) "download of %s broke before its first byte "
                               "reached the client", r->uri);
                 r->status = HTTP_OK;
                 apr_table_clear(r->headers_out);
                 return HTTP_BAD_GATEWAY;
             }
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "download of %s broke; aborting client", r->uri);
+                          ZDDC_LOGNO(01019) "download of %s broke; aborting client", r->uri);
             return zddc_stream_abort(&out);
         }
         if (apr_time_now() - last_progress > conf->timeout) {
             sp->unfollow(tmp);
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "download of %s stalled for %s", r->uri,
+                          ZDDC_LOGNO(01020) "download of %s stalled for %s", r->uri,
                           zddc_duration_format(r->pool, conf->timeout));
             if (out.sent == 0 && !r->sent_bodyct) {
                 return HTTP_GATEWAY_TIME_OUT;
@@ -308,7 +309,7 @@ static int serve_stale(request_rec *r, zddc_server_conf *conf,
 
     if (conf->max_stale >= 0 && age > conf->max_stale) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                      "%s: master unreachable and the cached copy was last "
+                      ZDDC_LOGNO(01021) "%s: master unreachable and the cached copy was last "
                       "confirmed %" APR_TIME_T_FMT " s ago, longer than "
                       "ZddcCacheMaxStale; answering 504, copy kept", r->uri,
                       apr_time_sec(age));
@@ -336,7 +337,7 @@ static int answer_fill(request_rec *r, zddc_server_conf *conf,
                                                  ZDDC_REVALIDATED));
         }
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "upstream answered 304 to an unconditional GET of %s",
+                      ZDDC_LOGNO(01022) "upstream answered 304 to an unconditional GET of %s",
                       r->uri);
         zddc_respond_verdict(r, ZDDC_MISS);
         return HTTP_BAD_GATEWAY;
@@ -351,7 +352,7 @@ static int answer_fill(request_rec *r, zddc_server_conf *conf,
         if (status >= 500) {
             if (have) {
                 ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                              "upstream answered %d for %s; serving the "
+                              ZDDC_LOGNO(01023) "upstream answered %d for %s; serving the "
                               "cached copy", status, r->uri);
                 return serve_stale(r, conf, fs_path, NULL, confirmed,
                                    apr_psprintf(r->pool, "stale: upstream "
@@ -373,11 +374,11 @@ static int answer_fill(request_rec *r, zddc_server_conf *conf,
     /* No answer: the upstream is unreachable, or the store failed. */
     if (res->store_error) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "could not store %s: %s", r->uri, res->store_error);
+                      ZDDC_LOGNO(01024) "could not store %s: %s", r->uri, res->store_error);
     }
     if (have) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "upstream unreachable for %s (%s); serving the cached "
+                      ZDDC_LOGNO(01025) "upstream unreachable for %s (%s); serving the cached "
                       "copy", r->uri,
                       zddc_upstream_describe(res->rv, &res->resp, r->pool));
         return serve_stale(r, conf, fs_path, NULL, confirmed,
@@ -386,7 +387,7 @@ static int answer_fill(request_rec *r, zddc_server_conf *conf,
                            : "stale: upstream unreachable");
     }
     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                  "upstream unreachable for %s (%s)", r->uri,
+                  ZDDC_LOGNO(01026) "upstream unreachable for %s (%s)", r->uri,
                   zddc_upstream_describe(res->rv, &res->resp, r->pool));
     zddc_respond_verdict(r, ZDDC_MISS);
     if (res->resp.status >= 500 || res->rv == ZDDC_UP_EBROKEN
@@ -569,7 +570,7 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
                 continue;
             }
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                          "cannot write %s into the cache", r->uri);
+                          ZDDC_LOGNO(01027) "cannot write %s into the cache", r->uri);
             if (have) {
                 return serve_stale(r, conf, fs_path, NULL, confirmed,
                                    "stale: the cache cannot be written");
@@ -589,7 +590,7 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
         solo = 1;
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  "could not take part in the download of %s after %d "
+                  ZDDC_LOGNO(01028) "could not take part in the download of %s after %d "
                   "attempts", r->uri, ZDDC_MISS_ATTEMPTS);
     zddc_respond_verdict(r, ZDDC_MISS);
     return HTTP_BAD_GATEWAY;
@@ -652,7 +653,7 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
             if (conf->max_stale >= 0
                 && apr_time_now() - view.confirmed_at > conf->max_stale) {
                 ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                              "%s: master unreachable and the listing was "
+                              ZDDC_LOGNO(01029) "%s: master unreachable and the listing was "
                               "last confirmed longer ago than "
                               "ZddcCacheMaxStale; answering 504", r->uri);
                 zddc_respond_verdict(r, ZDDC_MISS);
@@ -729,7 +730,7 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
                            ZDDC_LISTING_MAX, NULL, &resp, &body, &len, r->pool);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "listing %s: upstream %s", r->uri,
+                      ZDDC_LOGNO(01030) "listing %s: upstream %s", r->uri,
                       zddc_upstream_describe(rv, &resp, r->pool));
         return offline_listing(r, conf, side, have, json,
                                resp.status == 0 && rv != ZDDC_UP_ETOOBIG
@@ -741,7 +742,7 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
         const char *err;
         if (json && listing_unusable(body, len, &entries, &err, r->pool)) {
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-                          "listing %s: upstream sent malformed JSON (%s); "
+                          ZDDC_LOGNO(01031) "listing %s: upstream sent malformed JSON (%s); "
                           "not stored", r->uri, err);
             return offline_listing(r, conf, side, have, json,
                                    HTTP_BAD_GATEWAY);
@@ -757,7 +758,7 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
                      r->pool);
         if (rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                          "could not store listing %s", side);
+                          ZDDC_LOGNO(01032) "could not store listing %s", side);
             return serve_listing_body(r, body, len, type, ZDDC_MISS);
         }
         return zddc_respond_cached(r, side, type,
@@ -781,7 +782,7 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
         return redirect_to_local(r, conf, resp.status, resp.headers);
     case ZDDC_FETCH_SERVER_ERROR:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "listing %s: upstream answered %d", r->uri, resp.status);
+                      ZDDC_LOGNO(01033) "listing %s: upstream answered %d", r->uri, resp.status);
         return offline_listing(r, conf, side, have, json, HTTP_BAD_GATEWAY);
     default:
         r->status = resp.status;

@@ -11,6 +11,7 @@
 #include "zddc_cache_status.h"
 #include "zddc_respond.h"
 #include "zddc_metrics.h"
+#include "zddc_log.h"
 
 APLOG_USE_MODULE(zddc_mirror);
 
@@ -104,7 +105,7 @@ int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
             return HTTP_NOT_FOUND;
         }
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                      "cannot open the cached copy %s", fs_path);
+                      ZDDC_LOGNO(01034) "cannot open the cached copy %s", fs_path);
         return APR_STATUS_IS_EACCES(rv) ? HTTP_FORBIDDEN
                                         : HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -175,7 +176,7 @@ int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
     apr_brigade_cleanup(bb);
     if (rv != APR_SUCCESS && r->status == HTTP_OK && !r->connection->aborted) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
-                      "sending cached copy %s", fs_path);
+                      ZDDC_LOGNO(01035) "sending cached copy %s", fs_path);
         return AP_FILTER_ERROR;
     }
     return OK;

@@ -26,6 +26,7 @@
 #include "zddc_walker.h"
 #include "zddc_state.h"
 #include "zddc_util.h"
+#include "zddc_log.h"
 
 APLOG_USE_MODULE(zddc_mirror);
 
@@ -91,7 +92,7 @@ static int sched_lock(server_rec *s)
 
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
-                     "zddc_mirror: cannot lock the " ZDDC_MUTEX_TYPE " mutex");
+                     ZDDC_LOGNO(01036) "zddc_mirror: cannot lock the " ZDDC_MUTEX_TYPE " mutex");
         return 0;
     }
     return 1;
@@ -165,13 +166,13 @@ static void sched_load_state(sched_vhost *v, apr_pool_t *ptemp)
     rv = zddc_state_load(v->conf, &recs, &err, ptemp);
     if (APR_STATUS_IS_ENOENT(rv)) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, v->s,
-                     "zddc_mirror: %s: no mirror state file %s yet: every "
+                     ZDDC_LOGNO(01037) "zddc_mirror: %s: no mirror state file %s yet: every "
                      "subtree counts as never walked", name, path);
         return;
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, v->s,
-                     "zddc_mirror: %s: mirror state file %s is unusable (%s): "
+                     ZDDC_LOGNO(01038) "zddc_mirror: %s: mirror state file %s is unusable (%s): "
                      "every subtree counts as never walked; the file is "
                      "rewritten after the next walk", name, path,
                      err ? err : "unknown error");
@@ -184,13 +185,13 @@ static void sched_load_state(sched_vhost *v, apr_pool_t *ptemp)
         if (rec && rec->last_walk_at) {
             sched_slots[v->first + i].last = *rec;
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, v->s,
-                         "zddc_mirror: %s: subtree %s last walked at %s",
+                         ZDDC_LOGNO(01039) "zddc_mirror: %s: subtree %s last walked at %s",
                          name, sub, zddc_rfc3339_format(ptemp,
                                                         rec->last_walk_at));
         }
         else {
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, v->s,
-                         "zddc_mirror: %s: subtree %s never walked",
+                         ZDDC_LOGNO(01040) "zddc_mirror: %s: subtree %s never walked",
                          name, sub);
         }
     }
@@ -254,7 +255,7 @@ apr_status_t zddc_sched_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                 pconf, 0);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "zddc_mirror: cannot create the " ZDDC_MUTEX_TYPE
+                     ZDDC_LOGNO(01041) "zddc_mirror: cannot create the " ZDDC_MUTEX_TYPE
                      " mutex");
         sched_mutex = NULL;
         return rv;
@@ -271,7 +272,7 @@ apr_status_t zddc_sched_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "zddc_mirror: cannot create %" APR_SIZE_T_FMT " bytes of "
+                     ZDDC_LOGNO(01042) "zddc_mirror: cannot create %" APR_SIZE_T_FMT " bytes of "
                      "shared memory for the mirror scheduler", size);
         sched_shm = NULL;
         sched_mutex = NULL;
@@ -457,7 +458,7 @@ void zddc_sched_trigger(request_rec *r, zddc_server_conf *conf)
 
     if (queued == SCHED_QUEUED) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "zddc_mirror: %s: walk of %s queued in process %"
+                      ZDDC_LOGNO(01043) "zddc_mirror: %s: walk of %s queued in process %"
                       APR_PID_T_FMT, job->vhost, sub, getpid());
     }
 }
@@ -495,7 +496,7 @@ apr_status_t zddc_sched_walk_now(request_rec *r, zddc_server_conf *conf,
     sched_signals_restore(&saved);
     if (queued == SCHED_QUEUED) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "zddc_mirror: walk of %s queued in process %"
+                      ZDDC_LOGNO(01044) "zddc_mirror: walk of %s queued in process %"
                       APR_PID_T_FMT " on request", subtree, getpid());
         return APR_SUCCESS;
     }
@@ -593,7 +594,7 @@ static void sched_record(zddc_walk_job *job, zddc_walk_result *res,
     if (!job_owns_slot(job, slot)) {
         sched_unlock();
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, conf->server,
-                     "zddc_mirror: %s: walk of %s was taken over by another "
+                     ZDDC_LOGNO(01045) "zddc_mirror: %s: walk of %s was taken over by another "
                      "process while it ran; its result is not recorded",
                      job->vhost, job->subtree);
         return;
@@ -629,12 +630,12 @@ static void sched_record(zddc_walk_job *job, zddc_walk_result *res,
 
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, conf->server,
-                     "zddc_mirror: %s: cannot write the mirror state file %s",
+                     ZDDC_LOGNO(01046) "zddc_mirror: %s: cannot write the mirror state file %s",
                      job->vhost, zddc_state_path(conf, p));
     }
     if (rrv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rrv, conf->server,
-                     "zddc_mirror: %s: cannot write the change report of %s",
+                     ZDDC_LOGNO(01047) "zddc_mirror: %s: cannot write the change report of %s",
                      job->vhost, job->subtree);
     }
 }
@@ -746,7 +747,7 @@ static void *APR_THREAD_FUNC sched_thread_main(apr_thread_t *thd, void *data)
     rv = zddc_walker_create(&wk, sched_nslots, p);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, c->s,
-                     "zddc_mirror: cannot start the walker's thread pool; "
+                     ZDDC_LOGNO(01048) "zddc_mirror: cannot start the walker's thread pool; "
                      "this process will not walk");
         wk = NULL;
     }
@@ -851,7 +852,7 @@ void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s)
                                      pchild);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "zddc_mirror: cannot attach the " ZDDC_MUTEX_TYPE
+                     ZDDC_LOGNO(01049) "zddc_mirror: cannot attach the " ZDDC_MUTEX_TYPE
                      " mutex in a child; this process will not walk");
         return;
     }
@@ -880,7 +881,7 @@ void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s)
         || (rv = apr_thread_create(&c->thread, attr, sched_thread_main, c,
                                    pchild)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "zddc_mirror: cannot start the walker thread; this "
+                     ZDDC_LOGNO(01050) "zddc_mirror: cannot start the walker thread; this "
                      "process will not walk");
         return;
     }

@@ -13,6 +13,7 @@
 #include "zddc_status_int.h"
 #include "zddc_json.h"
 #include "zddc_util.h"
+#include "zddc_log.h"
 
 APLOG_USE_MODULE(zddc_mirror);
 
@@ -145,7 +146,7 @@ static int action_reply(action_ctx *a, int status, const char *key,
     request_rec *r = a->r;
 
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                  "zddc_mirror: status page action %s%s%s by %s: %s",
+                  ZDDC_LOGNO(01051) "zddc_mirror: status page action %s%s%s by %s: %s",
                   ap_escape_logitem(r->pool, a->action ? a->action : "(none)"),
                   a->target ? " of " : "",
                   a->target ? ap_escape_logitem(r->pool, a->target) : "",
@@ -227,7 +228,7 @@ static int action_purge(action_ctx *a)
                             "refused: not a path under the cache root", NULL);
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, a->r,
-                  "zddc_mirror: purge of %s failed",
+                  ZDDC_LOGNO(01052) "zddc_mirror: purge of %s failed",
                   ap_escape_logitem(a->r->pool, path));
     return action_reply(a, HTTP_INTERNAL_SERVER_ERROR, "error",
                         "the purge failed (see the error log)", NULL);

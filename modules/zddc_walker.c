@@ -20,6 +20,7 @@
 #include "zddc_fill.h"
 #include "zddc_json.h"
 #include "zddc_util.h"
+#include "zddc_log.h"
 
 APLOG_USE_MODULE(zddc_mirror);
 
@@ -168,7 +169,7 @@ static void walk_bad_entry(walk_ctx *w, const char *url_dir, const char *name,
         return;
     }
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                 "zddc_mirror: %s: walk of %s: skipping the entry \"%s\" of "
+                 ZDDC_LOGNO(01053) "zddc_mirror: %s: walk of %s: skipping the entry \"%s\" of "
                  "%s: %s", w->vhost, w->job->subtree,
                  ap_escape_logitem(p, name ? name : "(no name)"),
                  ap_escape_logitem(p, url_dir), why);
@@ -287,7 +288,7 @@ static void walk_auth_failed(walk_ctx *w, const char *url, apr_pool_t *p)
 {
     if (walk_cancel(w, ZDDC_CANCEL_AUTH)) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->s,
-                     "zddc_mirror: %s: walk of %s: upstream answered 401 to %s: "
+                     ZDDC_LOGNO(01054) "zddc_mirror: %s: walk of %s: upstream answered 401 to %s: "
                      "the mirror's own credentials (ZddcUpstreamBearer) are "
                      "refused; walk stopped, nothing purged", w->vhost, w->job->subtree,
                      zddc_upstream_url(w->conf->up, p, url));
@@ -466,7 +467,7 @@ static void walk_store_listing(walk_ctx *w, const char *url_dir,
     rv = w->sp->put(w->st, side, body, len, mtime, p);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
-                     "zddc_mirror: %s: walk of %s: cannot store the "
+                     ZDDC_LOGNO(01055) "zddc_mirror: %s: walk of %s: cannot store the "
                      "listing of %s", w->vhost, w->job->subtree,
                      ap_escape_logitem(p, url_dir));
         return;
@@ -495,7 +496,7 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
     if (w->sp->map(w->st, url_dir, ZDDC_OBJ_LISTING_JSON, &side, p)
         != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                     "zddc_mirror: %s: walk of %s: cannot map directory %s "
+                     ZDDC_LOGNO(01056) "zddc_mirror: %s: walk of %s: cannot map directory %s "
                      "into the cache", w->vhost, w->job->subtree,
                      ap_escape_logitem(p, url_dir));
         return LISTING_FAILED;
@@ -539,14 +540,14 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
         }
         if (lb.too_big || rv == ZDDC_UP_ETOOBIG) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: %s: walk of %s: listing %s is over "
+                         ZDDC_LOGNO(01057) "zddc_mirror: %s: walk of %s: listing %s is over "
                          "16 MiB; refused", w->vhost, w->job->subtree,
                          zddc_upstream_url(w->conf->up, p, url_dir));
             return LISTING_FAILED;
         }
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: %s: walk of %s: listing %s failed: %s",
+                         ZDDC_LOGNO(01058) "zddc_mirror: %s: walk of %s: listing %s failed: %s",
                          w->vhost, w->job->subtree,
                          zddc_upstream_url(w->conf->up, p, url_dir),
                          zddc_upstream_strerror(rv, p));
@@ -563,7 +564,7 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
                                   p)
                 != APR_SUCCESS) {
                 ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                             "zddc_mirror: %s: walk of %s: listing %s is not "
+                             ZDDC_LOGNO(01059) "zddc_mirror: %s: walk of %s: listing %s is not "
                              "a valid JSON listing (%s); directory left as is",
                              w->vhost, w->job->subtree,
                              zddc_upstream_url(w->conf->up, p, url_dir),
@@ -602,7 +603,7 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
             return LISTING_GONE;
         default:
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: %s: walk of %s: listing %s answered "
+                         ZDDC_LOGNO(01060) "zddc_mirror: %s: walk of %s: listing %s answered "
                          "%d; directory left as is", w->vhost,
                          w->job->subtree,
                          zddc_upstream_url(w->conf->up, p, url_dir),
@@ -611,7 +612,7 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
         }
     }
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                 "zddc_mirror: %s: walk of %s: listing %s answered 304 to an "
+                 ZDDC_LOGNO(01061) "zddc_mirror: %s: walk of %s: listing %s answered 304 to an "
                  "unconditional request", w->vhost, w->job->subtree,
                  zddc_upstream_url(w->conf->up, p, url_dir));
     return LISTING_FAILED;
@@ -663,7 +664,7 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
             walk_report_add(w, w->report.purged, &w->report.purged_total,
                             t->url);
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                         "zddc_mirror: %s: walk of %s: purged %s: the "
+                         ZDDC_LOGNO(01062) "zddc_mirror: %s: walk of %s: purged %s: the "
                          "upstream answered Cache-Control: no-store",
                          w->vhost, w->job->subtree,
                          ap_escape_logitem(t->pool, t->url));
@@ -683,7 +684,7 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
     case ZDDC_FILL_OTHER:
         WALK_ADD(w, errors, 1);
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                     "zddc_mirror: %s: walk of %s: %s answered %d",
+                     ZDDC_LOGNO(01063) "zddc_mirror: %s: walk of %s: %s answered %d",
                      w->vhost, w->job->subtree,
                      zddc_upstream_url(w->conf->up, t->pool, t->url),
                      res.resp.status);
@@ -696,13 +697,13 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
         WALK_ADD(w, errors, 1);
         if (res.store_error) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: %s: walk of %s: cannot store %s in "
+                         ZDDC_LOGNO(01064) "zddc_mirror: %s: walk of %s: cannot store %s in "
                          "the cache: %s", w->vhost, w->job->subtree,
                          ap_escape_logitem(t->pool, t->url), res.store_error);
         }
         else {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                         "zddc_mirror: %s: walk of %s: %s failed: %s",
+                         ZDDC_LOGNO(01065) "zddc_mirror: %s: walk of %s: %s failed: %s",
                          w->vhost, w->job->subtree,
                          zddc_upstream_url(w->conf->up, t->pool, t->url),
                          zddc_upstream_describe(res.rv, &res.resp, t->pool));
@@ -787,7 +788,7 @@ static void walk_fetch_busy_file(walk_ctx *w, file_task *t)
     WALK_ADD(w, busy, 1);
     WALK_ADD(w, errors, 1);
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                 "zddc_mirror: %s: walk of %s: %s is still being downloaded by "
+                 ZDDC_LOGNO(01066) "zddc_mirror: %s: walk of %s: %s is still being downloaded by "
                  "another request; left for the next walk (busy)",
                  w->vhost, w->job->subtree, ap_escape_logitem(t->pool, t->url));
 }
@@ -848,7 +849,7 @@ static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
     WALK_ADD(w, files, 1);
     if (w->sp->map(w->st, url, ZDDC_OBJ_FILE, &fs, p) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                     "zddc_mirror: %s: walk of %s: cannot map %s into the cache",
+                     ZDDC_LOGNO(01067) "zddc_mirror: %s: walk of %s: cannot map %s into the cache",
                      w->vhost, w->job->subtree, ap_escape_logitem(p, url));
         WALK_ADD(w, errors, 1);
         WALK_ADD(w, done, 1);
@@ -1212,7 +1213,7 @@ static const char *walk_purge_run(walk_ctx *w, apr_pool_t *p)
         w->report.would_purge_total = w->plan_paths;
 
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->s,
-                     "zddc_mirror: %s: walk of %s would purge %" APR_UINT64_T_FMT
+                     ZDDC_LOGNO(01068) "zddc_mirror: %s: walk of %s would purge %" APR_UINT64_T_FMT
                      " entries, more than ZddcMirrorMaxPurge %"
                      APR_INT64_T_FMT ": purged none", w->vhost, w->job->subtree,
                      w->plan_entries, max);
@@ -1228,13 +1229,13 @@ static const char *walk_purge_run(walk_ctx *w, apr_pool_t *p)
             walk_report_add(w, w->report.purged, &w->report.purged_total,
                             url);
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
-                         "zddc_mirror: %s: walk of %s: purged %s (%d entries)",
+                         ZDDC_LOGNO(01069) "zddc_mirror: %s: walk of %s: purged %s (%d entries)",
                          w->vhost, w->job->subtree, ap_escape_logitem(p, url), count);
         }
         else if (!APR_STATUS_IS_ENOENT(rv)) {
             w->counts.errors++;
             ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
-                         "zddc_mirror: %s: walk of %s: cannot purge %s",
+                         ZDDC_LOGNO(01070) "zddc_mirror: %s: walk of %s: cannot purge %s",
                          w->vhost, w->job->subtree, ap_escape_logitem(p, url));
         }
     }
@@ -1373,7 +1374,7 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
     }
     else {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, w->s,
-                     "zddc_mirror: %s: walk of %s started (parallelism %d)",
+                     ZDDC_LOGNO(01071) "zddc_mirror: %s: walk of %s started (parallelism %d)",
                      w->vhost, job->subtree, w->parallel);
         if (zddc_upstream_session_create(&w->sess, conf->up, w->parallel,
                                          &job->cancel, p) != APR_SUCCESS) {
@@ -1392,7 +1393,7 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
     }
     if (apr_atomic_read32(&w->bad_entries) > WALK_BAD_LOGGED) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                     "zddc_mirror: %s: walk of %s: %u listing entries were "
+                     ZDDC_LOGNO(01072) "zddc_mirror: %s: walk of %s: %u listing entries were "
                      "skipped in all; %u of them not logged one by one",
                      w->vhost, job->subtree,
                      apr_atomic_read32(&w->bad_entries),
@@ -1422,7 +1423,7 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
     }
     else if (w->plan_paths) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
-                     "zddc_mirror: %s: walk of %s %s: none of the %"
+                     ZDDC_LOGNO(01073) "zddc_mirror: %s: walk of %s %s: none of the %"
                      APR_UINT64_T_FMT " entries it would purge was purged",
                      w->vhost, job->subtree,
                      aborted ? "aborted" : "stopped by a 401",
@@ -1452,14 +1453,14 @@ void zddc_walk_log(const zddc_walk_job *job, const zddc_walk_result *res,
 
     if (res->aborted) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
-                     "zddc_mirror: %s: walk of %s aborted after %s: the "
+                     ZDDC_LOGNO(01074) "zddc_mirror: %s: walk of %s aborted after %s: the "
                      "server is stopping or restarting; last walk time "
                      "unchanged", vhost, job->subtree, dur);
         return;
     }
     ap_log_error(APLOG_MARK, res->failed || res->purge_refused
                  ? APLOG_WARNING : APLOG_INFO, 0, s,
-                 "zddc_mirror: %s: walk of %s %s %s%s%s: dirs=%"
+                 ZDDC_LOGNO(01075) "zddc_mirror: %s: walk of %s %s %s%s%s: dirs=%"
                  APR_UINT64_T_FMT " files=%" APR_UINT64_T_FMT " fetched=%"
                  APR_UINT64_T_FMT " skipped=%" APR_UINT64_T_FMT " purged=%"
                  APR_UINT64_T_FMT " errors=%" APR_UINT64_T_FMT " bytes=%"
