@@ -5,6 +5,7 @@
 .log() (its request log); .stop(). Skips are the caller's business:
 check TinyProxy.available() first."""
 
+import atexit
 import os
 import shutil
 import signal
@@ -48,6 +49,7 @@ class TinyProxy:
                                      stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL,
                                      start_new_session=True)
+        atexit.register(self.stop)      # a failing test leaves no proxy
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
