@@ -19,11 +19,11 @@ const char *zddc_html_escape(apr_pool_t *p, const char *s)
     }
     for (c = s; *c; c++) {
         switch (*c) {
-        case '&':  extra += 4; break;
+        case '&':  extra += 4; break;   /* &amp;  */
         case '<':
-        case '>':  extra += 3; break;
-        case '"':
-        case '\'': extra += 4; break;
+        case '>':  extra += 3; break;   /* &lt; &gt; */
+        case '"':  extra += 5; break;   /* &quot; */
+        case '\'': extra += 4; break;   /* &#39;  */
         default:   break;
         }
     }

@@ -53,6 +53,16 @@ int main(void)
            "123456-EL-SPC-2623_A (IFC) - Pump Spec.pdf",
            "an ordinary name is unchanged");
     is_str(zddc_html_escape(p, ""), "", "empty stays empty");
+    {
+        /* Each '"' takes six bytes: a name of quotes must not overrun
+         * (found by fuzz_listing: its copy overlapped the next allocation). */
+        const char *q = "\"\"\"\"\"\"\"\"";
+        const char *e = zddc_html_escape(p, q);
+        const char *after = apr_pstrdup(p, "next allocation");
+        is_str(e, "&quot;&quot;&quot;&quot;&quot;&quot;&quot;&quot;",
+               "a name of eight quotes is escaped whole");
+        is_str(after, "next allocation", "and the next allocation is intact");
+    }
 
     a = apr_array_make(p, 8, sizeof(zddc_listing_entry));
     add(a, "123456-EL-SPC-2623_A (IFC) - Pump Spec.pdf", 0, 482133,
