@@ -43,7 +43,9 @@ static int same(const char *a, const char *b)
 static void ca_error(char *err, apr_size_t n, const char *what,
                      const char *path)
 {
-    unsigned long e = ERR_peek_last_error();
+    /* the first error queued is the cause, the later ones wrap it */
+    unsigned long e = ERR_peek_error();
+    const char *reason = e ? ERR_reason_error_string(e) : NULL;
     char why[256];
 
     if (!e) {
@@ -51,6 +53,9 @@ static void ca_error(char *err, apr_size_t n, const char *what,
     }
     else if (ERR_GET_LIB(e) == ERR_LIB_SYS) {
         snprintf(why, sizeof(why), "%s", strerror(ERR_GET_REASON(e)));
+    }
+    else if (reason) {
+        snprintf(why, sizeof(why), "%s", reason);
     }
     else {
         ERR_error_string_n(e, why, sizeof(why));
