@@ -1156,7 +1156,8 @@ class Bench:
         for v, size, runs in cases:
             what = ("REVALIDATED requests/s over https, %s, %s (freshness "
                     "0, 304 upstream; the same CA file on every side) vs "
-                    "mod_proxy_http + SSLProxyEngine" % (size, v["label"]))
+                    "mod_proxy_http + SSLProxyEngine (%d round%s)" % (
+                        size, v["label"], rounds, "" if rounds == 1 else "s"))
             target = "≥ 1.00×; master CPU/request ≤ mod_proxy_http's"
             ours, base = got.get(runs[0][0], []), got.get(runs[1][0], [])
             errs = [x for x in ours + base if not isinstance(x, tuple)]
@@ -1390,8 +1391,11 @@ class Bench:
         L.append("")
         L.append("utime+stime of every process of each httpd over the "
                  "measured window (`/proc/<pid>/stat`); `upstream share` is "
-                 "the upstream's part of the two. Verdicts come from the "
-                 "mirror's access log (`%{ZDDC_CACHE_STATUS}e`).")
+                 "the upstream's part of the two; per request means per "
+                 "client request (per upstream request for a walk). "
+                 "Verdicts come from the mirror's access log "
+                 "(`%{ZDDC_CACHE_STATUS}e`; nginx's `$upstream_cache_status` "
+                 "for its P2s runs).")
         L.append("")
         L.append("| run | req/s | wall | mirror CPU | mirror CPU per "
                  "request | upstream CPU | upstream CPU per request | "
@@ -1471,15 +1475,38 @@ sides of one round, so load that comes and goes between rounds cancels.
 - **P6**: a fresh single-child httpd walks `/w100k` into tmpfs; `VmRSS` of
   the child sampled every 50 ms and `VmHWM` at the end, against `VmRSS`
   before the trigger.
+- **P2s** (`--only P2s`): an https upstream (the same tree, mod_ssl with
+  a CA and a certificate for 127.0.0.1 made with `openssl` at run time;
+  one vhost pair offering `h2 http/1.1`, one `http/1.1` only) and a second
+  mirror httpd with, per variant, a Cache vhost (freshness 0) and a
+  `mod_proxy_http` + `SSLProxyEngine` vhost, each trusting either the
+  one-certificate CA or Debian's `ca-certificates.crt` with that CA
+  appended (the same file on both sides; `bench/conf/mirror-tls.conf`).
+  nginx `proxy_cache_revalidate` (`bench/conf/nginx-tls*.conf`) runs beside
+  them when installed, against upstream vhosts that send
+  `X-Accel-Expires: @1` so its copy is always stale and revalidated. Each
+  row reports the master's CPU per request of both sides; %d rounds.
+- **P4s** (`--only P4s`): P4's cold walk on tmpfs with the walker's
+  upstream the https h2 vhost, against `curl --parallel --parallel-max 4`
+  of the same URLs over https (curl multiplexes them over h2 too).
 - **P8**: 32 `curl` processes started together against an uncached 64 MiB
   file; the upstream's access log must show one GET of it.
 - Profiling a miss: `bench/profile.py CASE --tool perf|strace|callgrind`
   starts the same servers and reports where the mirror's time goes
   (`bench/PROFILE.md` has the findings of the last investigation).
-"""
+""" % P2S_ROUNDS
 
 
 def check_deps():
+    global NGINX
+    if not NGINX and os.geteuid() == 0:
+        # P2s's peer; its row says so when it cannot be had
+        log("installing nginx-light (the P2s peer)")
+        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends",
+                        "nginx-light"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=600,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        NGINX = find_nginx()
     missing = [t for t in ("wrk", "curl") if not shutil.which(t)]
     if not missing:
         return
