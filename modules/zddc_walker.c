@@ -20,6 +20,7 @@
 #include "zddc_fill.h"
 #include "zddc_json.h"
 #include "zddc_util.h"
+#include "zddc_cache_status.h"
 #include "zddc_log.h"
 
 APLOG_USE_MODULE(zddc_mirror);
@@ -77,6 +78,8 @@ typedef struct {
                                     each task's own request */
     zddc_walk_counts counts;     /* updated with apr_atomic_add64 only */
     volatile apr_uint32_t bad_entries; /* listing entries skipped */
+    volatile apr_uint32_t answers;     /* upstream answers (not errors) */
+    volatile apr_uint32_t stale_answers; /* of them, a tier's stale copy */
 
     /* Walker thread only. */
     apr_array_header_t *pending; /* char *: directories still to list, the
@@ -148,6 +151,21 @@ static int walk_cancel(walk_ctx *w, apr_uint32_t why)
 
 /* Polled often: ends the walk on its timeout. (The scheduler raises the
  * flag when the process is going away or its generation is over.) */
+/* Count an upstream answer, and whether a tier above served it from a
+ * stale copy (its Cache-Status says so): a walk that saw nothing else
+ * learnt nothing from the master (SPEC §5, §10). */
+static void walk_note_answer(walk_ctx *w, const zddc_upstream_resp *resp)
+{
+    if (resp->status < 200 || resp->status >= 500) {
+        return;
+    }
+    apr_atomic_inc32(&w->answers);
+    if (resp->headers && zddc_cache_status_says_stale(
+                             apr_table_get(resp->headers, "Cache-Status"))) {
+        apr_atomic_inc32(&w->stale_answers);
+    }
+}
+
 static int walk_check_deadline(walk_ctx *w)
 {
     if (walk_cancelled(w)) {
@@ -538,6 +556,9 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
         if (walk_cancelled(w)) {
             return LISTING_CANCELLED;
         }
+        if (rv == APR_SUCCESS) {
+            walk_note_answer(w, &resp);
+        }
         if (lb.too_big || rv == ZDDC_UP_ETOOBIG) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                          ZDDC_LOGNO(01057) "zddc_mirror: %s: walk of %s: listing %s is over "
@@ -646,6 +667,9 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
                          &w->job->cancel, walk_fill_progress, w, &res,
                          t->pool);
     walk_release(w);
+    if (got != ZDDC_FILL_BUSY && got != ZDDC_FILL_FAILED) {
+        walk_note_answer(w, &res.resp);
+    }
 
     switch (got) {
     case ZDDC_FILL_BUSY:
@@ -1414,6 +1438,14 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
         else if (w->root_failure) {
             why = apr_psprintf(p, "the listing of %s could not be fetched",
                                job->subtree);
+        }
+        else if (apr_atomic_read32(&w->answers)
+                 && apr_atomic_read32(&w->stale_answers)
+                    == apr_atomic_read32(&w->answers)) {
+            res->upstream_offline = 1;
+            why = apr_psprintf(p, "upstream offline: each of its %u answers "
+                               "was a stale copy (Cache-Status)",
+                               apr_atomic_read32(&w->answers));
         }
     }
     /* What the finished directories planned is purged, also after a
