@@ -189,8 +189,8 @@ static void walk_bad_entry(walk_ctx *w, const char *url_dir, const char *name,
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                  ZDDC_LOGNO(01053) "zddc_mirror: %s: walk of %s: skipping the entry \"%s\" of "
                  "%s: %s", w->vhost, w->job->subtree,
-                 ap_escape_logitem(p, name ? name : "(no name)"),
-                 ap_escape_logitem(p, url_dir), why);
+                 name ? name : "(no name)",
+                 url_dir, why);
 }
 
 /* Walker thread only: the figures so far, for the scheduler to show. */
@@ -487,7 +487,7 @@ static void walk_store_listing(walk_ctx *w, const char *url_dir,
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
                      ZDDC_LOGNO(01055) "zddc_mirror: %s: walk of %s: cannot store the "
                      "listing of %s", w->vhost, w->job->subtree,
-                     ap_escape_logitem(p, url_dir));
+                     url_dir);
         return;
     }
     if (etag) {
@@ -516,7 +516,7 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                      ZDDC_LOGNO(01056) "zddc_mirror: %s: walk of %s: cannot map directory %s "
                      "into the cache", w->vhost, w->job->subtree,
-                     ap_escape_logitem(p, url_dir));
+                     url_dir);
         return LISTING_FAILED;
     }
     have_side = w->sp->stat(w->st, side, &fi, p) == APR_SUCCESS
@@ -589,7 +589,7 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
                              "a valid JSON listing (%s); directory left as is",
                              w->vhost, w->job->subtree,
                              zddc_upstream_url(w->conf->up, p, url_dir),
-                             ap_escape_logitem(p, err ? err : "parse error"));
+                             err ? err : "parse error");
                 return LISTING_FAILED;
             }
             if (resp.no_store) {
@@ -691,7 +691,7 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
                          ZDDC_LOGNO(01062) "zddc_mirror: %s: walk of %s: purged %s: the "
                          "upstream answered Cache-Control: no-store",
                          w->vhost, w->job->subtree,
-                         ap_escape_logitem(t->pool, t->url));
+                         t->url);
         }
         else {
             WALK_ADD(w, skipped, 1);
@@ -723,7 +723,7 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                          ZDDC_LOGNO(01064) "zddc_mirror: %s: walk of %s: cannot store %s in "
                          "the cache: %s", w->vhost, w->job->subtree,
-                         ap_escape_logitem(t->pool, t->url), res.store_error);
+                         t->url, res.store_error);
         }
         else {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
@@ -814,7 +814,7 @@ static void walk_fetch_busy_file(walk_ctx *w, file_task *t)
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                  ZDDC_LOGNO(01066) "zddc_mirror: %s: walk of %s: %s is still being downloaded by "
                  "another request; left for the next walk (busy)",
-                 w->vhost, w->job->subtree, ap_escape_logitem(t->pool, t->url));
+                 w->vhost, w->job->subtree, t->url);
 }
 
 /* Thread pool task: a batch of files of one directory. Must not touch w
@@ -874,7 +874,7 @@ static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
     if (w->sp->map(w->st, url, ZDDC_OBJ_FILE, &fs, p) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                      ZDDC_LOGNO(01067) "zddc_mirror: %s: walk of %s: cannot map %s into the cache",
-                     w->vhost, w->job->subtree, ap_escape_logitem(p, url));
+                     w->vhost, w->job->subtree, url);
         WALK_ADD(w, errors, 1);
         WALK_ADD(w, done, 1);
         return;
@@ -1254,13 +1254,13 @@ static const char *walk_purge_run(walk_ctx *w, apr_pool_t *p)
                             url);
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
                          ZDDC_LOGNO(01069) "zddc_mirror: %s: walk of %s: purged %s (%d entries)",
-                         w->vhost, w->job->subtree, ap_escape_logitem(p, url), count);
+                         w->vhost, w->job->subtree, url, count);
         }
         else if (!APR_STATUS_IS_ENOENT(rv)) {
             w->counts.errors++;
             ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
                          ZDDC_LOGNO(01070) "zddc_mirror: %s: walk of %s: cannot purge %s",
-                         w->vhost, w->job->subtree, ap_escape_logitem(p, url));
+                         w->vhost, w->job->subtree, url);
         }
     }
     return NULL;
