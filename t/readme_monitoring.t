@@ -47,7 +47,8 @@ for fam in families.values():
         samples.setdefault(s.name, []).append(s.labels)
 
 used = "\n".join(re.findall(r"expr: (.*)", recipe)
-                 + re.findall(r"`([^`]*)`", recipe))
+                 + re.findall(r"`([^`\n]*)`", re.sub(
+                     r"^```.*?^```", "", recipe, flags=re.S | re.M)))
 names = sorted(set(re.findall(r"\bzddc_[a-z_]+\b", used)))
 ok(len(names) >= 6, "the recipe names metrics (%d)" % len(names))
 for n in names:
