@@ -112,7 +112,7 @@ static apr_thread_mutex_t *share_locks[CURL_LOCK_DATA_LAST];
  * used, so sessions verified with one CA file must not resume for an
  * upstream object configured with another. */
 typedef struct tr_share {
-    const char *ca_file, *ca_dir;   /* NULL, NULL: libcurl's own CA options */
+    char *ca_file, *ca_dir;         /* NULL, NULL: libcurl's own CA options */
     CURLSH *sh;
     struct tr_share *next;
 } tr_share;
@@ -222,17 +222,24 @@ static CURLSH *process_share(const char *ca_file, const char *ca_dir)
             break;
         }
     }
-    if (!s && share_pool && (sh = curl_share_init())) {
+    /* malloc, not the pool: kept for the life of the process and
+     * reachable from the list, the share handle too */
+    if (!s && share_pool && (s = calloc(1, sizeof(*s)))
+        && (!ca_file || (s->ca_file = strdup(ca_file)))
+        && (!ca_dir || (s->ca_dir = strdup(ca_dir)))
+        && (sh = curl_share_init())) {
         curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock);
         curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
         curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
         curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-        s = apr_pcalloc(share_pool, sizeof(*s));
-        s->ca_file = ca_file ? apr_pstrdup(share_pool, ca_file) : NULL;
-        s->ca_dir = ca_dir ? apr_pstrdup(share_pool, ca_dir) : NULL;
         s->sh = sh;
         s->next = shares;
         shares = s;
+    }
+    else if (s && !sh) {
+        free(s->ca_file);
+        free(s->ca_dir);
+        free(s);
     }
     pthread_mutex_unlock(&share_init);
     return sh;
