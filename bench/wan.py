@@ -165,6 +165,11 @@ def wrk_latency(url, seconds):
     return res
 
 
+def own_cpu():
+    t = os.times()
+    return t.user + t.system
+
+
 def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
@@ -269,11 +274,13 @@ class Wan:
         time, master requests and connections through the proxy."""
         cur = B.LogCursor(self.up_log)
         c0 = self.proxy.count()
+        p0 = own_cpu()
         with B.CpuMeter(mirror=w, upstream=self.upstream) as cpu:
             t0 = time.monotonic()
             post_walk(port or w.port)
             m = wait_walk(w, nth)
             wall = time.monotonic() - t0
+        pcpu = own_cpu() - p0
         if not m:
             raise RuntimeError("no 'walk of /%s finished' line within %ds:\n"
                                "%s" % (SUB, WALK_TIMEOUT,
@@ -288,6 +295,7 @@ class Wan:
             self.cpu_rows.append({"run": run, "wall": wall,
                                   "mirror": cpu.cpu["mirror"],
                                   "upstream": cpu.cpu["upstream"],
+                                  "proxy": pcpu,
                                   "n": up["requests"], "conns": res["conns"]})
         B.log("%s: %.2fs, %d master requests (%d listings), %d connections%s"
               % (run or "walk", wall, up["requests"], up["listings"],
@@ -301,8 +309,10 @@ class Wan:
             os.makedirs(cwd_clean)
         cur = B.LogCursor(self.up_log)
         c0 = self.proxy.count()
+        p0 = own_cpu()
         with B.CpuMeter(upstream=self.upstream) as cpu:
             wall, r = run_tool(cmd)
+        pcpu = own_cpu() - p0
         up = B.upstream_summary(B.access_entries(cur.new_text()))
         conns = self.proxy.count() - c0
         problem = check(r, up)
@@ -310,7 +320,7 @@ class Wan:
             raise RuntimeError("%s: %s (exit %d) %s" % (
                 name, problem, r.returncode, (r.stderr or r.stdout)[-400:]))
         self.cpu_rows.append({"run": run, "wall": wall, "mirror": None,
-                              "upstream": cpu.cpu["upstream"],
+                              "upstream": cpu.cpu["upstream"], "proxy": pcpu,
                               "n": up["requests"], "conns": conns})
         B.log("%s: %.2fs, %d master requests, %d connections" % (
             run, wall, up["requests"], conns))
@@ -469,6 +479,11 @@ class Wan:
                          rounds[0]["rclone"]["up"]["requests"]),
                      "%.2f× wget2, %.2f× rclone" % (rw, rr), "report",
                      "—")
+            self.notes.append(
+                "rclone's http backend parses the master's HTML listings: "
+                "all %d files arrived in every run; while listing it sends "
+                "a HEAD per file (%d requests for a cold copy)." % (
+                    len(self.urls), rounds[0]["rclone"]["up"]["requests"]))
         except Exception as e:  # noqa: BLE001
             traceback.print_exc()
             self.failed_row("W2", what4, "report", e)
@@ -855,6 +870,9 @@ class Wan:
                         self.failed_row(rid, name, "—", e)
         if self.warm:
             self.warm[0].stop()
+        if self.proxy.refused:
+            self.notes.append("the delay proxy refused %d connections (over "
+                              "its limit of open ones)" % self.proxy.refused)
         self.proxy.stop()
         self.upstream.stop()
 
@@ -913,16 +931,22 @@ class Wan:
                      "| %(target)s | %(met)s |" % r)
         L += ["", "## Every timed run", "",
               "Master requests are counted in the master's access log, "
-              "connections by the delay proxy; CPU is utime+stime of every "
-              "process of each httpd over the run (`/proc/<pid>/stat`).", "",
-              "| run | wall | master requests | connections | mirror CPU | "
-              "master CPU |", "|---|---|---|---|---|---|"]
+              "connections to the master by its delay proxy; CPU is "
+              "utime+stime of every process of each httpd over the run "
+              "(`/proc/<pid>/stat`), and the proxy's is the benchmark "
+              "process's own (it runs there; a client tool's own CPU is not "
+              "counted).", "",
+              "| run | wall | master requests | connections to the master | "
+              "mirror CPU | master CPU | proxy CPU |",
+              "|---|---|---|---|---|---|---|"]
         for c in self.cpu_rows:
-            L.append("| %s | %s | %s | %s | %s | %s |" % (
+            L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
                 c["run"], B.fmt_s(c["wall"]), c["n"] if c["n"] is not None
                 else "—", c["conns"] if c["conns"] is not None else "—",
                 "%.2f s" % c["mirror"] if c["mirror"] is not None else "—",
-                "%.2f s" % c["upstream"]))
+                "%.2f s" % c["upstream"],
+                "%.2f s" % c["proxy"] if c.get("proxy") is not None
+                else "—"))
         L.append("")
         if self.notes or self.errors:
             L += ["## Notes from this run", ""]
