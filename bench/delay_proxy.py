@@ -21,7 +21,7 @@ import threading
 
 CHUNK = 256 * 1024
 QUEUE_CHUNKS = 1024         # per direction: at most 256 MiB held back
-MAX_CONNECTIONS = 1024      # open at once; more are refused
+MAX_CONNECTIONS = 4096      # open at once; more are refused
 CONNECT_TIMEOUT = 10.0
 
 
@@ -101,7 +101,7 @@ class DelayProxy:
         # A real client's first bytes reach the server 1.5 RTT after it
         # sent its SYN; the local connect() took no time, so they wait here.
         first = asyncio.get_running_loop().time() + self.rtt
-        if len(self._open) >= MAX_CONNECTIONS:
+        if len(self._open) >= 2 * MAX_CONNECTIONS:    # two ends each
             self.refused += 1
             cwriter.close()
             return

@@ -27,6 +27,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 import urllib.parse
@@ -37,6 +38,7 @@ sys.path.insert(0, HERE)
 import run as B  # noqa: E402  (bench/run.py: servers, logs, CPU, wrk)
 import gentree  # noqa: E402
 from delay_proxy import DelayProxy  # noqa: E402
+import zddc_test  # noqa: E402
 from zddc_test import Apache, free_port, test_pki  # noqa: E402
 
 REPO = B.REPO
@@ -49,6 +51,7 @@ WALK_TIMEOUT = 300
 TOOL_TIMEOUT = 300
 WRK_SECONDS = 5
 SWR_FRESHNESS = 1       # R2: seconds of freshness before SWR takes over
+R_ROUNDS, R_SECONDS = 5, 3      # R1/R2: more, shorter wrk runs
 
 
 # ---------------------------------------------------------------------------
@@ -104,17 +107,43 @@ def post_walk(port, subtree="/" + SUB):
         c.close()
 
 
-def walks_done(apache, subtree="/" + SUB):
-    return re.compile(B.WALK_RE % re.escape(subtree)).findall(
-        apache.error_log())
+class WalkLines:
+    """The "walk of SUBTREE finished" lines of an httpd's error log, read
+    incrementally: polling must not cost the walking server CPU."""
+
+    def __init__(self, apache, subtree):
+        self.path = os.path.join(apache.root, "logs", "error.log")
+        self.rx = re.compile(B.WALK_RE % re.escape(subtree))
+        self.offset = 0
+        self.partial = b""
+        self.found = []
+
+    def poll(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except OSError:
+            return self.found
+        self.offset += len(data)
+        lines = (self.partial + data).split(b"\n")
+        self.partial = lines.pop()
+        for ln in lines:
+            m = self.rx.search(ln.decode("utf-8", "replace"))
+            if m:
+                self.found.append(m.groups())
+        return self.found
 
 
 def wait_walk(apache, nth, timeout=WALK_TIMEOUT, subtree="/" + SUB):
+    """The nth walk line of subtree in apache's error log, or None."""
+    watch = getattr(apache, "_wan_walks", None)
+    if watch is None:
+        watch = apache._wan_walks = WalkLines(apache, subtree)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = walks_done(apache, subtree)
-        if len(found) >= nth:
-            return found[nth - 1]
+        if len(watch.poll()) >= nth:
+            return watch.found[nth - 1]
         time.sleep(0.01)
     return None
 
@@ -163,6 +192,13 @@ def wrk_latency(url, seconds):
     for p, v, u in PCT_RE.findall(out):
         res["p" + p] = float(v) * UNIT[u]
     return res
+
+
+def pause():
+    """Between two timed runs. Not bench/run.py's settle(): everything here
+    is on tmpfs, and a sync(2) would start the writeback of whatever else
+    the machine is doing right under the next measurement."""
+    time.sleep(0.2)
 
 
 def own_cpu():
@@ -262,12 +298,20 @@ class Wan:
                modules=()):
         vhost = B.template("wan-mirror.conf",
                            UPSTREAM=upstream or self.base_url() + "/",
-                           CA=self.pki["ca"], CACHE="{cache}",
+                           CA=self.pki["ca"], CACHE=self.shm("cache"),
                            FRESHNESS=freshness, SWR=swr,
                            SUBTREE="/" + SUB, PARALLELISM=parallelism)
         return Apache(vhost, server_conf="MaxKeepAliveRequests 0\n" + mpm +
                       server_extra, modules=modules,
                       module_path=self.args.module)
+
+    def shm(self, name):
+        """A path on tmpfs for a cache root or a peer's copy (removed at
+        exit): the network is compared, not this shared machine's disk."""
+        base = tempfile.mkdtemp(prefix="zddc-bench-wan-", dir=B.TMPFS)
+        os.chmod(base, 0o755)
+        zddc_test._cleanup["dirs"].append(base)
+        return os.path.join(base, name)
 
     def walk(self, w, nth, port=None, run=None):
         """Start a walk on w's vhost (port), wait for its log line; wall
@@ -376,7 +420,7 @@ class Wan:
     def cold(self, par, label, keep=False):
         w = self.mirror(par).start()
         try:
-            B.settle()
+            pause()
             res = self.walk(w, 1, run="%s: cold walk, parallelism %d" % (
                 label, par))
         except Exception:
@@ -402,7 +446,7 @@ class Wan:
                 order = ("ours", "curl") if k % 2 == 0 else ("curl", "ours")
                 got = {}
                 for side in order:
-                    B.settle()
+                    pause()
                     if side == "ours":
                         got[side] = self.cold(64, "W1")
                     else:
@@ -435,8 +479,7 @@ class Wan:
                  "yes" if ratio <= 1.0 and conns <= 2 and ok else "**no**")
 
     def w2(self):
-        wdir = os.path.join(self.args.workdir, "wan-wget2")
-        rdir = os.path.join(self.args.workdir, "wan-rclone")
+        wdir, rdir = self.shm("wget2"), self.shm("rclone")
         what4 = ("cold walk at parallelism 4 (same tree and WAN) vs wget2 "
                  "`--max-threads 4` (h2, recursive over the HTML listings) "
                  "and rclone `copy --transfers 4 --checkers 4` (http backend "
@@ -448,9 +491,13 @@ class Wan:
             for k in range(self.rounds):
                 sides = ["ours", "wget2", "rclone"]
                 sides = sides[k % 3:] + sides[:k % 3]
+                if k > 0:
+                    # rclone takes as long as our walk: one round of it
+                    # keeps the whole run within ten minutes
+                    sides.remove("rclone")
                 got = {}
                 for side in sides:
-                    B.settle()
+                    pause()
                     if side == "ours":
                         got[side] = self.cold(4, "W2")
                     elif side == "wget2":
@@ -462,22 +509,23 @@ class Wan:
                 rounds.append(got)
             o = [g["ours"]["wall"] for g in rounds]
             wg = [g["wget2"]["wall"] for g in rounds]
-            rc = [g["rclone"]["wall"] for g in rounds]
+            rc = [g["rclone"]["wall"] for g in rounds if "rclone" in g]
             rw = med([a / b for a, b in zip(o, wg)])
-            rr = med([a / b for a, b in zip(o, rc)])
+            rr = o[0] / rc[0]
             self.row("W2", what4,
                      "%s, %d connection%s; rounds %s" % (
                          B.fmt_s(med(o)), rounds[0]["ours"]["conns"],
                          "" if rounds[0]["ours"]["conns"] == 1 else "s",
                          ", ".join(B.fmt_s(x) for x in o)),
                      "wget2 %s (%d connections, %d requests), rclone %s "
-                     "(%d connections, %d requests: listings, a HEAD and a "
-                     "GET per file)" % (
+                     "(first round only; %d connection, %d requests: "
+                     "listings, a HEAD and a GET per file)" % (
                          B.fmt_s(med(wg)), rounds[0]["wget2"]["conns"],
                          rounds[0]["wget2"]["up"]["requests"],
                          B.fmt_s(med(rc)), rounds[0]["rclone"]["conns"],
                          rounds[0]["rclone"]["up"]["requests"]),
-                     "%.2f× wget2, %.2f× rclone" % (rw, rr), "report",
+                     "%.2f× wget2 (median), %.2f× rclone" % (rw, rr),
+                     "report",
                      "—")
             self.notes.append(
                 "rclone's http backend parses the master's HTML listings: "
@@ -493,7 +541,7 @@ class Wan:
                 order = ("ours", "wget2") if k % 2 == 0 else ("wget2", "ours")
                 got = {}
                 for side in order:
-                    B.settle()
+                    pause()
                     if side == "ours":
                         got[side] = self.cold(32, "W2", keep=True)
                     else:
@@ -528,8 +576,7 @@ class Wan:
                 "requests counted in its access log")
         ndirs = TOP * (SUBDIRS + 1) + 1
         target = "≤ 0.50×; requests = %d listings" % ndirs
-        wdir = os.path.join(self.args.workdir, "wan-wget2")
-        rdir = os.path.join(self.args.workdir, "wan-rclone")
+        wdir, rdir = self.shm("wget2"), self.shm("rclone")
         try:
             if self.warm is None:
                 self.cold(32, "W3", keep=True)
@@ -544,7 +591,7 @@ class Wan:
                 sides = sides[k % 3:] + sides[:k % 3]
                 got = {}
                 for side in sides:
-                    B.settle()
+                    pause()
                     if side == "ours":
                         nth += 1
                         got[side] = self.walk(
@@ -608,8 +655,8 @@ class Wan:
             "ProxyPass \"/\" \"%s/\"\n</VirtualHost>\n" % (
                 pp, pp, self.pki["ca"], self.base_url()))
         vhost = ("ZddcMode Cache\nZddcUpstream %s/\nZddcUpstreamCAFile "
-                 "\"%s\"\nZddcCacheRoot \"{cache}\"\nZddcCacheFreshness 0\n"
-                 % (self.base_url(), self.pki["ca"]))
+                 "\"%s\"\nZddcCacheRoot \"%s\"\nZddcCacheFreshness 0\n"
+                 % (self.base_url(), self.pki["ca"], self.shm("cache")))
         m = Apache(vhost, server_conf="MaxKeepAliveRequests 0\n" +
                    B.MPM_SINGLE + server, modules=("proxy", "proxy_http",
                                                    "ssl"),
@@ -694,7 +741,7 @@ class Wan:
         def vh(port, mode, up, cache, fresh, swr, status):
             return ("Listen 127.0.0.1:%d\n<VirtualHost 127.0.0.1:%d>\n"
                     "ServerName 127.0.0.1\nZddcMode %s\nZddcUpstream %s\n"
-                    "ZddcUpstreamCAFile \"%s\"\nZddcCacheRoot \"{root}/%s\"\n"
+                    "ZddcUpstreamCAFile \"%s\"\nZddcCacheRoot \"%s\"\n"
                     "ZddcCacheFreshness %s\nZddcCacheStaleWhileRevalidate %s\n"
                     "ZddcMirrorSubtree /%s\nZddcMirrorMinInterval 1h\n"
                     "ZddcMirrorParallelism 32\n%s</VirtualHost>\n" % (
@@ -702,8 +749,8 @@ class Wan:
                         swr, SUB, status))
         status = ("<Location /zddc-status>\n SetHandler zddc-status\n"
                   "</Location>\n")
-        extra = (vh(pl, "Cache", local_up, "cache-local", "1h", "0", "") +
-                 vh(pc, "Mirror", self.base_url() + "/", "cache-swr",
+        extra = (vh(pl, "Cache", local_up, self.shm("cache"), "1h", "0", "")
+                 + vh(pc, "Mirror", self.base_url() + "/", self.shm("cache"),
                     "%ds" % SWR_FRESHNESS, "1h", status))
         m = self.mirror(32, mpm=B.MPM_MULTI, server_extra="\n" + extra)
         m.start()
@@ -730,7 +777,9 @@ class Wan:
             got = {k: [] for k in sides}
             upc = {k: [] for k in sides}
             verdicts = {k: {} for k in sides}
-            for rnd in range(self.rounds):
+            rounds = 1 if self.args.quick else R_ROUNDS
+            seconds = 2 if self.args.quick else R_SECONDS
+            for rnd in range(rounds):
                 order = ["local", "remote", "swr"]
                 order = order[rnd % 3:] + order[:rnd % 3]
                 for side in order:
@@ -740,7 +789,7 @@ class Wan:
                     mcur = B.LogCursor(mlog)
                     t0 = time.monotonic()
                     with B.CpuMeter(mirror=m, upstream=self.upstream) as cpu:
-                        res = wrk_latency(url, self.seconds)
+                        res = wrk_latency(url, seconds)
                     res["span"] = time.monotonic() - t0
                     ups = [e for e in B.access_entries(cur.new_text())]
                     for e in B.access_entries(mcur.new_text()):
@@ -777,6 +826,7 @@ class Wan:
                  "yes" if ratio >= 0.9 and ups == 0 else "**no**")
         lr = med([a["p50"] / b["p50"] for a, b in zip(swr, rem)
                   if "p50" in a and "p50" in b])
+        seconds = 2 if self.args.quick else R_SECONDS
         # one background request at a time: at most one per lapse of
         # freshness (plus the one the run starts with)
         bound = [int(x["span"] / SWR_FRESHNESS) + 1 for x in swr]
@@ -787,7 +837,7 @@ class Wan:
                      fmt_lat(med([x["p50"] for x in swr])),
                      fmt_lat(med([x["p99"] for x in swr])),
                      fmt_lat(max(x["max"] for x in swr)),
-                     B.fmt_rate(med([x["rps"] for x in swr])), self.seconds,
+                     B.fmt_rate(med([x["rps"] for x in swr])), seconds,
                      ", ".join(str(u) for u in upc["swr"]), vtext("swr")),
                  "p50 %s, p99 %s, max %s; bound %s" % (
                      fmt_lat(med([x["p50"] for x in rem])),
@@ -795,7 +845,10 @@ class Wan:
                      fmt_lat(max(x["max"] for x in rem)),
                      ", ".join(str(b) for b in bound)),
                  "%.2f×" % lr, t2,
-                 "yes" if lr <= 1.2 and not over else "**no**")
+                 "yes" if lr <= 1.2 and not over else
+                 "**no** (latency %s; requests over the bound in %d of %d "
+                 "runs)" % ("met" if lr <= 1.2 else "not met", len(over),
+                            len(swr)))
 
     # --- R3 -------------------------------------------------------------------
     def r3(self):
@@ -970,6 +1023,9 @@ make bench-wan      # deps (bench/install-deps.sh) and build, then bench/wan.py
   holds every chunk RTT/2 in each direction, in order, and one RTT more
   before a new connection's first bytes (the TCP handshake a local
   `connect()` skips); it counts the connections it accepts.
+- Every cache root and every peer's copy is on tmpfs (`/dev/shm`): the
+  network is compared, not the disk of a shared machine (curl writes to
+  `/dev/null`).
 - **W1, W2**: every cold walk runs in a fresh single-child httpd with an
   empty cache root; the walk starts from the status page's button and is
   timed until its log line. curl gets a `-K` list of the 2,000 file URLs
@@ -984,7 +1040,8 @@ make bench-wan      # deps (bench/install-deps.sh) and build, then bench/wan.py
 - **R1, R2**: one httpd (the P1 MPM settings) with three vhosts: the remote
   site (Mirror, through the WAN, walked once), a local Cache vhost whose
   master is on loopback, and the SWR site; `wrk -t2 -c16 --latency` on one
-  file of the tree, each side in turn, after a 1 s warm-up.
+  file of the tree, each side in turn (five rounds of 3 s), after a 1 s
+  warm-up.
 - **R3**: two chains (regional freshness 1h, then 0), each tier a
   single-child httpd; the site reaches the regional tier through a second
   delay proxy.
