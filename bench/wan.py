@@ -168,10 +168,10 @@ PCT_RE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)", re.M)
 UNIT = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
-def wrk_latency(url, seconds):
+def wrk_latency(url, seconds, conns=B.WRK_CONNS, threads=B.WRK_THREADS):
     """wrk with --latency: req/s, requests, non-2xx, latency avg/p50/p99/max
     (seconds)."""
-    cmd = ["wrk", "-t%d" % B.WRK_THREADS, "-c%d" % B.WRK_CONNS,
+    cmd = ["wrk", "-t%d" % threads, "-c%d" % conns,
            "-d%ds" % seconds, "--timeout", "10s", "--latency", url]
     r = subprocess.run(cmd, capture_output=True, text=True,
                        timeout=seconds + 60)
@@ -731,8 +731,9 @@ class Wan:
                  "same server" % (self.rtt * 1e3))
         what2 = ("the same remote site with `ZddcCacheFreshness %ds` and "
                  "`ZddcCacheStaleWhileRevalidate 1h` (copies past freshness "
-                 "all the run): client latency (wrk, median of 50%%) vs the "
-                 "remote HIT of R1" % SWR_FRESHNESS)
+                 "all the run): latency of one client (`wrk -t1 -c1 --latency`"
+                 ", its 50th percentile; median of the per-round ratios) vs "
+                 "the remote HIT of R1, and master requests" % SWR_FRESHNESS)
         t1 = "≥ 0.90×, 0 master requests"
         t2 = "≤ 1.20×; ≤ 1 master request per file per lapse of freshness"
         pl, pc = free_port(), free_port()
@@ -773,23 +774,30 @@ class Wan:
             st, v, _ = B.probe(pc, path)
             if st != 200 or v not in ("UPDATING", "HIT"):
                 raise RuntimeError("SWR site answered %d %s" % (st, v))
-            sides = {"local": pl, "remote": m.port, "swr": pc}
+            # name -> (port, wrk connections): the rates under load, and
+            # the latency of one client alone (no queueing behind others)
+            sides = {"local": (pl, B.WRK_CONNS),
+                     "remote": (m.port, B.WRK_CONNS),
+                     "swr": (pc, B.WRK_CONNS),
+                     "remote1": (m.port, 1), "swr1": (pc, 1)}
             got = {k: [] for k in sides}
             upc = {k: [] for k in sides}
             verdicts = {k: {} for k in sides}
             rounds = 1 if self.args.quick else R_ROUNDS
             seconds = 2 if self.args.quick else R_SECONDS
             for rnd in range(rounds):
-                order = ["local", "remote", "swr"]
-                order = order[rnd % 3:] + order[:rnd % 3]
+                order = list(sides)
+                order = order[rnd % 5:] + order[:rnd % 5]
                 for side in order:
-                    url = "http://127.0.0.1:%d%s" % (sides[side], path)
-                    wrk_latency(url, 1)
+                    port, conns = sides[side]
+                    url = "http://127.0.0.1:%d%s" % (port, path)
+                    wrk_latency(url, 1, conns, min(conns, B.WRK_THREADS))
                     cur = B.LogCursor(self.up_log)
                     mcur = B.LogCursor(mlog)
                     t0 = time.monotonic()
                     with B.CpuMeter(mirror=m, upstream=self.upstream) as cpu:
-                        res = wrk_latency(url, seconds)
+                        res = wrk_latency(url, seconds, conns,
+                                          min(conns, B.WRK_THREADS))
                     res["span"] = time.monotonic() - t0
                     ups = [e for e in B.access_entries(cur.new_text())]
                     for e in B.access_entries(mcur.new_text()):
@@ -797,7 +805,8 @@ class Wan:
                     got[side].append(res)
                     upc[side].append(len(ups))
                     self.cpu_rows.append({
-                        "run": "R1/R2 wrk: %s" % side, "wall": cpu.wall,
+                        "run": "R1/R2 wrk -c%d: %s" % (conns, side),
+                        "wall": cpu.wall,
                         "mirror": cpu.cpu["mirror"],
                         "upstream": cpu.cpu["upstream"],
                         "n": res["requests"], "conns": None})
@@ -824,31 +833,38 @@ class Wan:
                                         vtext("local")),
                  "%.2f×" % ratio, t1,
                  "yes" if ratio >= 0.9 and ups == 0 else "**no**")
-        lr = med([a["p50"] / b["p50"] for a, b in zip(swr, rem)
+        one, swr1 = got["remote1"], got["swr1"]
+        lr = med([a["p50"] / b["p50"] for a, b in zip(swr1, one)
                   if "p50" in a and "p50" in b])
+        rr = med([a["rps"] / b["rps"] for a, b in zip(swr, rem)])
         seconds = 2 if self.args.quick else R_SECONDS
         # one background request at a time: at most one per lapse of
         # freshness (plus the one the run starts with)
-        bound = [int(x["span"] / SWR_FRESHNESS) + 1 for x in swr]
-        over = [u for u, b in zip(upc["swr"], bound) if u > b]
+        spans = swr + swr1
+        counts = upc["swr"] + upc["swr1"]
+        bound = [int(x["span"] / SWR_FRESHNESS) + 1 for x in spans]
+        over = [u for u, b in zip(counts, bound) if u > b]
         self.row("R2", what2,
-                 "p50 %s, p99 %s, max %s, %s; master requests per %d s run: "
-                 "%s (verdicts: %s)" % (
-                     fmt_lat(med([x["p50"] for x in swr])),
-                     fmt_lat(med([x["p99"] for x in swr])),
-                     fmt_lat(max(x["max"] for x in swr)),
-                     B.fmt_rate(med([x["rps"] for x in swr])), seconds,
-                     ", ".join(str(u) for u in upc["swr"]), vtext("swr")),
-                 "p50 %s, p99 %s, max %s; bound %s" % (
-                     fmt_lat(med([x["p50"] for x in rem])),
-                     fmt_lat(med([x["p99"] for x in rem])),
-                     fmt_lat(max(x["max"] for x in rem)),
+                 "one client: p50 %s, p99 %s, max %s; master requests per "
+                 "%d s run: %s (verdicts: %s); under wrk -c%d: %s, %.2f× the "
+                 "remote HIT rate (verdicts: %s)" % (
+                     fmt_lat(med([x["p50"] for x in swr1])),
+                     fmt_lat(med([x["p99"] for x in swr1])),
+                     fmt_lat(max(x["max"] for x in swr1)), seconds,
+                     ", ".join(str(u) for u in counts), vtext("swr1"),
+                     B.WRK_CONNS, B.fmt_rate(med([x["rps"] for x in swr])),
+                     rr, vtext("swr")),
+                 "remote HIT, one client: p50 %s, p99 %s, max %s; bound on "
+                 "master requests per run %s" % (
+                     fmt_lat(med([x["p50"] for x in one])),
+                     fmt_lat(med([x["p99"] for x in one])),
+                     fmt_lat(max(x["max"] for x in one)),
                      ", ".join(str(b) for b in bound)),
-                 "%.2f×" % lr, t2,
+                 "%.2f× (p50)" % lr, t2,
                  "yes" if lr <= 1.2 and not over else
                  "**no** (latency %s; requests over the bound in %d of %d "
                  "runs)" % ("met" if lr <= 1.2 else "not met", len(over),
-                            len(swr)))
+                            len(counts)))
 
     # --- R3 -------------------------------------------------------------------
     def r3(self):
@@ -968,8 +984,11 @@ class Wan:
              "(`/%s`), gentree.py's names and listings |" % (
                  len(self.urls), TOP * (SUBDIRS + 1), SUB),
              "| peers | %s |" % "; ".join(tools),
-             "| rounds | %d, interleaved (the side that goes first rotates); "
-             "a ratio is the median of the per-round ratios |" % self.rounds,
+             "| rounds | %d (R1/R2: %d of %d s each), interleaved (the side "
+             "that goes first rotates); a ratio is the median of the "
+             "per-round ratios |" % (self.rounds,
+                                     1 if self.args.quick else R_ROUNDS,
+                                     2 if self.args.quick else R_SECONDS),
              "| run time | %.0f s |" % self.elapsed,
              "| load average (1/5/15 min) | %s at start, %s at end (the "
              "machine was shared with other work; it shows here) |" % (
