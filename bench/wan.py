@@ -235,7 +235,6 @@ class Wan:
         self.upstream = self.proxy = None
         self.urls = []
         self.warm = None        # a walker with a walked cache (W1/W2 -> W3)
-        self.peer_dirs = {}     # tool -> its download dir (W2 -> W3)
 
     def want(self, rid):
         return not self.args.only or rid in self.args.only
@@ -432,6 +431,16 @@ class Wan:
             w.stop()
         return res
 
+    def floor_note(self, par, reqs):
+        """What the network alone costs a walk with par requests in flight:
+        the connection (TCP + TLS) and reqs / par round trips."""
+        self.notes.append(
+            "latency floor at %d in flight: (2 + %d / %d) × %.0f ms = %s; "
+            "a client with more in flight (more connections, or more HTTP/2 "
+            "streams on each) has a lower one." % (
+                par, reqs, par, self.rtt * 1e3,
+                B.fmt_s((2 + reqs / par) * self.rtt)))
+
     def w1(self):
         what = ("cold walk of %d files / %d directories over https+h2 at %d "
                 "ms RTT, `ZddcMirrorParallelism 64`: wall time (button to "
@@ -457,6 +466,7 @@ class Wan:
             traceback.print_exc()
             return self.failed_row("W1", what, target, e)
         ratio = med([o["wall"] / c["wall"] for o, c in rounds])
+        self.floor_note(64, rounds[0][0]["up"]["requests"])
         conns = max(o["conns"] for o, _ in rounds)
         ok = all(o["ok"] for o, _ in rounds)
         o = [o for o, _ in rounds]
@@ -512,6 +522,7 @@ class Wan:
             rc = [g["rclone"]["wall"] for g in rounds if "rclone" in g]
             rw = med([a / b for a, b in zip(o, wg)])
             rr = o[0] / rc[0]
+            self.floor_note(4, rounds[0]["ours"]["up"]["requests"])
             self.row("W2", what4,
                      "%s, %d connection%s; rounds %s" % (
                          B.fmt_s(med(o)), rounds[0]["ours"]["conns"],
@@ -549,8 +560,8 @@ class Wan:
                                                "--max-threads 32")
                 rounds.append((got["ours"], got["wget2"]))
             ratio = med([o["wall"] / b["wall"] for o, b in rounds])
+            self.floor_note(32, rounds[0][0]["up"]["requests"])
             ok = all(o["ok"] for o, _ in rounds)
-            self.peer_dirs["wget2"] = wdir
             self.row("W2", what32,
                      "%s, %d connection%s; rounds %s" % (
                          B.fmt_s(med([o["wall"] for o, _ in rounds])),
