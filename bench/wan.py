@@ -594,8 +594,10 @@ class Wan:
             w, _ = self.warm
             nth = 1
             # the peers' first (cold) runs, so their re-runs have a copy
-            self.wget2(32, wdir, "W3: wget2 --max-threads 32 (cold)")
-            self.rclone(32, rdir, "W3: rclone --transfers 32 (cold)")
+            self.prep(lambda again: self.wget2(
+                32, wdir, "W3: wget2 --max-threads 32 (cold)", again))
+            self.prep(lambda again: self.rclone(
+                32, rdir, "W3: rclone --transfers 32 (cold)", again))
             rounds = []
             for k in range(self.rounds):
                 sides = ["ours", "wget2", "rclone"]
@@ -649,6 +651,17 @@ class Wan:
                  "%.3f×" % ratio, target,
                  "yes" if ratio <= 0.5 and reqs == ndirs and files == 0
                  and ok else "**no**")
+
+    def prep(self, fn, tries=3):
+        """An untimed run that only makes a peer's copy: an incomplete one
+        is noted and completed by running the tool again on it."""
+        for k in range(tries):
+            try:
+                return fn(k > 0)
+            except RuntimeError as e:
+                self.notes.append("%s; run again on its copy" % e)
+                if k == tries - 1:
+                    raise
 
     # --- W4 -------------------------------------------------------------------
     def w4(self):
