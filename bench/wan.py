@@ -210,6 +210,13 @@ def med(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
+def fmt_ratio(x, target):
+    """x as "0.93×"; with a third decimal when two would round it onto the
+    target it missed or met (0.897 is not 0.90)."""
+    two = "%.2f" % x
+    return ("%.3f×" % x) if abs(float(two) - target) < 1e-9 else two + "×"
+
+
 def fmt_lat(x):
     return "%.2f ms" % (x * 1e3) if x < 0.1 else B.fmt_s(x)
 
@@ -485,7 +492,7 @@ class Wan:
                      B.fmt_s(med([x["wall"] for x in c])),
                      max(x["conns"] for x in c),
                      "" if max(x["conns"] for x in c) == 1 else "s"),
-                 "%.2f×" % ratio, target,
+                 fmt_ratio(ratio, 1.0), target,
                  "yes" if ratio <= 1.0 and conns <= 2 and ok else "**no**")
 
     def w2(self):
@@ -573,7 +580,7 @@ class Wan:
                      "%s, %d connections" % (
                          B.fmt_s(med([b["wall"] for _, b in rounds])),
                          rounds[0][1]["conns"]),
-                     "%.2f×" % ratio, "≤ 1.00×",
+                     fmt_ratio(ratio, 1.0), "≤ 1.00×",
                      "yes" if ratio <= 1.0 and ok else "**no**")
         except Exception as e:  # noqa: BLE001
             traceback.print_exc()
@@ -855,7 +862,7 @@ class Wan:
                  "%s (verdicts: %s)" % (B.fmt_rate(med([x["rps"] for x in
                                                         loc])),
                                         vtext("local")),
-                 "%.2f×" % ratio, t1,
+                 fmt_ratio(ratio, 0.9), t1,
                  "yes" if ratio >= 0.9 and ups == 0 else "**no**")
         one, swr1 = got["remote1"], got["swr1"]
         lr = med([a["p50"] / b["p50"] for a, b in zip(swr1, one)
@@ -884,7 +891,7 @@ class Wan:
                      fmt_lat(med([x["p99"] for x in one])),
                      fmt_lat(max(x["max"] for x in one)),
                      ", ".join(str(b) for b in bound)),
-                 "%.2f× (p50)" % lr, t2,
+                 fmt_ratio(lr, 1.2) + " (p50)", t2,
                  "yes" if lr <= 1.2 and not over else
                  "**no** (latency %s; requests over the bound in %d of %d "
                  "runs)" % ("met" if lr <= 1.2 else "not met", len(over),
