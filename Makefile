@@ -179,6 +179,17 @@ demo: deps
 clean:
 	rm -rf build build-san build-deb build-fuzz build-tsan
 
-bench: deps
+bench: deps bench-deps
 	$(MAKE) all
 	$(PYTHON) bench/run.py --module $(CURDIR)/build/mod_$(MODNAME).so
+	$(PYTHON) bench/wan.py --module $(CURDIR)/build/mod_$(MODNAME).so
+
+# The peers and load tools of make bench (wrk, wget2, rclone, nginx).
+.PHONY: bench-deps bench-wan
+bench-deps:
+	@sh bench/install-deps.sh
+
+# Only the WAN and remote-site rows (bench/wan.py -> bench/results-wan.md).
+bench-wan: deps bench-deps
+	$(MAKE) all
+	$(PYTHON) bench/wan.py --module $(CURDIR)/build/mod_$(MODNAME).so

@@ -70,6 +70,9 @@ ELSEWHERE = [
     (r"^(sudo )?apachectl graceful$", "t/fault_graceful.t", r"graceful"),
     (r"^curl --parallel --parallel-max 4$", "bench/run.py",
      r'"--parallel-max"'),
+    (r"^make bench-wan$", "t/readme_commands.t", r"bench/wan\.py"),
+    (r"^curl --http2 --parallel-max 64$", "bench/wan.py",
+     r'"--http2", "--parallel", "--parallel-max"'),
 ]
 # Commands this file runs below.
 HERE = [r"^curl -s -H 'Origin: https://mirror\.example' .*action=(walk|purge)",
@@ -99,6 +102,15 @@ like(p.stdout, r"bench/run\.py --module \S+/build/mod_zddc_mirror\.so",
 p = subprocess.run([sys.executable, os.path.join(REPO, "bench", "run.py"),
                     "--help"], capture_output=True, text=True, timeout=60)
 is_(p.returncode, 0, "bench/run.py starts (--help)")
+# `make bench` and `make bench-wan` run bench/wan.py (the WAN rows) too.
+for target in ("bench", "bench-wan"):
+    p = subprocess.run(["make", "-n", "-C", REPO, target],
+                       capture_output=True, text=True, timeout=60)
+    like(p.stdout, r"bench/wan\.py --module \S+/build/mod_zddc_mirror\.so",
+         "make %s runs bench/wan.py on the built module" % target)
+p = subprocess.run([sys.executable, os.path.join(REPO, "bench", "wan.py"),
+                    "--help"], capture_output=True, text=True, timeout=60)
+is_(p.returncode, 0, "bench/wan.py starts (--help)")
 
 # --- the status page's buttons, as the README's curl commands --------------
 PROJ = "/Project 123456"
