@@ -1498,15 +1498,6 @@ sides of one round, so load that comes and goes between rounds cancels.
 
 
 def check_deps():
-    global NGINX
-    if not NGINX and os.geteuid() == 0:
-        # P2s's peer; its row says so when it cannot be had
-        log("installing nginx-light (the P2s peer)")
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends",
-                        "nginx-light"], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL, timeout=600,
-                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
-        NGINX = find_nginx()
     missing = [t for t in ("wrk", "curl") if not shutil.which(t)]
     if not missing:
         return
