@@ -569,9 +569,11 @@ class Apache:
         if self.sanitize:
             libs = _sanitizer_libs()
             env["LD_PRELOAD"] = " ".join(libs)
+            # allow_user_segv_handler=0: httpd's own SIGSEGV handler
+            # (sig_coredump) would otherwise hide a crash's stack from ASan.
             env["ASAN_OPTIONS"] = ("detect_leaks=0:abort_on_error=0:"
-                                   "halt_on_error=1:log_path=%s/logs/asan"
-                                   % self.root)
+                                   "halt_on_error=1:allow_user_segv_handler=0:"
+                                   "log_path=%s/logs/asan" % self.root)
             env["UBSAN_OPTIONS"] = ("print_stacktrace=1:halt_on_error=1:"
                                     "log_path=%s/logs/ubsan" % self.root)
         return env
