@@ -106,6 +106,18 @@ ok(a.wait_log(r"ZDDC01076: .*/c/endless\.pdf.*body grew past", 10),
 ok(not os.path.exists(a.on_disk("/c/endless.pdf")), "nothing stored")
 ok(wait_until(lambda: not temps(a), 10), "no temp file left", temps(a))
 
+# Clients sharing one such download all fail cleanly.
+m.put_file("/c/shared.pdf", SMALL, mtime=T0)
+m.set_fault("endless", "/c/shared.pdf")
+got = at_once(4, lambda i: timed_get(a, "/c/shared.pdf"))
+ok(all(isinstance(g, tuple) and refused(g[0]) for g in got),
+   "four clients of one endless download: each refused", got)
+ok(all(isinstance(g, tuple) and g[1] < BOUND for g in got),
+   "each within a bounded time", [getattr(g, "__getitem__", None) and g[1]
+                                  for g in got])
+ok(not os.path.exists(a.on_disk("/c/shared.pdf")), "nothing stored")
+ok(wait_until(lambda: not temps(a), 10), "no temp file left", temps(a))
+
 # An older good copy survives both ways of outgrowing the limit.
 r = a.get("/c/doc.pdf")
 ok(r.status == 200 and r.body == OLD, "a good copy is cached", r)
