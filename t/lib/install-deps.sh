@@ -14,6 +14,8 @@ PKGS="$PKGS python3-prometheus-client"
 PKGS="$PKGS clang libfuzzer-14-dev libclang-rt-14-dev"
 # t/upstream_proxy.t: a real outbound proxy
 PKGS="$PKGS tinyproxy"
+# t/readme_commands.t: the README moves a cache root with rsync
+PKGS="$PKGS rsync"
 
 missing=""
 for p in $PKGS; do
