@@ -785,6 +785,19 @@ class Apache:
     def stderr_log(self):
         return self._read("stderr.log")
 
+    def walk_when_due(self, subtree, path, headers=None, timeout=20.0):
+        """Access path until a walk of subtree is queued, i.e. once its
+        ZddcMirrorMinInterval has passed (the observable effect, not a
+        guessed time); True if one was. Wait for its end yourself."""
+        queued = re.compile(r"walk of %s queued in process"
+                            % re.escape(subtree))
+        before = len(queued.findall(self.error_log()))
+
+        def walked():
+            self.get(path, headers)
+            return len(queued.findall(self.error_log())) > before
+        return wait_until(walked, timeout, 0.1)
+
     def wait_log(self, regex, timeout=10.0, log="error"):
         """Wait until the error (or access) log matches regex; return match."""
         read = self.error_log if log == "error" else self.access_log
