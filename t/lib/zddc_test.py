@@ -764,6 +764,28 @@ class Apache:
         except OSError:
             return None
 
+    def validated_at(self, path):
+        """When the copy of path was last confirmed by the master, as the
+        store keeps it (the user.zddc.validated xattr, in microseconds, else
+        the file's ctime), in seconds; None without a copy."""
+        f = self.on_disk(path)
+        try:
+            return int(os.getxattr(f, "user.zddc.validated")) / 1e6
+        except (OSError, ValueError):
+            try:
+                return os.stat(f).st_ctime
+            except OSError:
+                return None
+
+    def wait_confirmed_for(self, path, seconds, timeout=15.0):
+        """Wait until the copy of path was last confirmed more than seconds
+        ago (a ZddcCacheFreshness running out, an Age accruing): the
+        condition itself, not a guessed sleep. True once it holds."""
+        def held():
+            v = self.validated_at(path)
+            return v is not None and time.time() - v > seconds
+        return wait_until(held, timeout, 0.02)
+
     # --- logs -------------------------------------------------------------
     def _read(self, name):
         try:
