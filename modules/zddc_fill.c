@@ -123,7 +123,8 @@ static void fill_signal(fill_exchange *x, int head, apr_off_t written)
 
 /* ZddcCacheMaxFileSize: the download is stopped and its temp discarded
  * (followers see it fail, the previous copy stays); logged here, once per
- * fill, for the request path and the walker alike. */
+ * fill, for the request path and the walker alike (the path as it is:
+ * httpd escapes error log messages itself). */
 static apr_status_t fill_too_large(fill_exchange *x, apr_off_t size,
                                    int announced)
 {
@@ -138,7 +139,7 @@ static apr_status_t fill_too_large(fill_exchange *x, apr_off_t size,
                  ZDDC_LOGNO(01076) "zddc_mirror: %s: %s %" APR_OFF_T_FMT
                  " bytes, over ZddcCacheMaxFileSize (%" APR_INT64_T_FMT
                  "): download stopped, nothing stored",
-                 ap_escape_logitem(x->p, x->url),
+                 x->url,
                  announced ? "Content-Length of" : "body grew past",
                  size, x->conf->max_file_size);
     return ZDDC_UP_EABORT;

@@ -147,6 +147,8 @@ m.put_file("/w/a.pdf", SMALL, mtime=T0)
 m.put_file("/w/big.pdf", BIG, mtime=T0)
 m.put_file("/w/endless.pdf", SMALL, mtime=T0)
 m.put_file("/w/z.pdf", OLD, mtime=T0)
+ODD = "/w/big\x1b[1m.pdf"        # a terminal escape in the master's name
+m.put_file(ODD, BIG, mtime=T0)
 m.set_fault("endless", "/w/endless.pdf")
 w = Apache(mirror_conf(m, "ZddcMirrorSubtree /w\n"
                        "ZddcMirrorMinInterval 1h\n"
@@ -158,7 +160,7 @@ done = w.wait_log(r"walk of /w (finished|failed).*", 3 * BOUND)
 ok(done, "the walk ends", w.error_log_tail())
 line = done.group(0) if done else ""
 like(line, r"fetched=2 ", "the files under the limit are fetched")
-like(line, r"errors=2 ", "each file over the limit counts as one error")
+like(line, r"errors=3 ", "each file over the limit counts as one error")
 ok(w.disk("/w/a.pdf") == SMALL, "a.pdf stored")
 ok(w.disk("/w/z.pdf") == OLD, "z.pdf stored")
 ok(not os.path.exists(w.on_disk("/w/big.pdf")), "big.pdf not stored")
@@ -166,6 +168,9 @@ ok(not os.path.exists(w.on_disk("/w/endless.pdf")),
    "endless.pdf not stored")
 is_(len(log_lines(w, "/w/big.pdf")), 1, "big.pdf logged once")
 is_(len(log_lines(w, "/w/endless.pdf")), 1, "endless.pdf logged once")
+is_(len(log_lines(w, "/w/big\\x1b[1m.pdf")), 1,
+    "a name with a control character is logged once, escaped")
+ok("\x1b" not in w.error_log(), "no raw control character in the log")
 is_(temps(w), [], "no temp file left by the walk")
 w.stop()
 
