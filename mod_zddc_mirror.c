@@ -243,6 +243,21 @@ static const char *set_max_stale(cmd_parms *cmd, void *d, const char *v)
                           &c->max_stale_set, 1);
 }
 
+static const char *set_max_file_size(cmd_parms *cmd, void *d, const char *v)
+{
+    zddc_server_conf *c = cmd_conf(cmd);
+    const char *err;
+
+    if (!strcasecmp(v, "unlimited")) {
+        c->max_file_size = ZDDC_UNLIMITED;
+    }
+    else if ((err = zddc_size_parse(v, &c->max_file_size))) {
+        return apr_psprintf(cmd->pool, "ZddcCacheMaxFileSize: %s", err);
+    }
+    c->max_file_size_set = 1;
+    return NULL;
+}
+
 static const char *set_swr(cmd_parms *cmd, void *d, const char *v)
 {
     zddc_server_conf *c = cmd_conf(cmd);
@@ -382,6 +397,9 @@ static const command_rec zddc_cmds[] = {
     AP_INIT_TAKE1("ZddcCacheMaxStale", set_max_stale, NULL, RSRC_CONF,
                   "with the master unreachable, do not serve a copy last "
                   "confirmed longer ago than this (or 'unlimited')"),
+    AP_INIT_TAKE1("ZddcCacheMaxFileSize", set_max_file_size, NULL, RSRC_CONF,
+                  "a file download growing past this many bytes (K, M, G "
+                  "suffixes) is stopped and not stored (or 'unlimited')"),
     AP_INIT_TAKE1("ZddcCacheStaleWhileRevalidate", set_swr, NULL, RSRC_CONF,
                   "past freshness by less than this, serve the copy at once "
                   "and revalidate it in the background"),

@@ -13,6 +13,7 @@ void *zddc_config_create(apr_pool_t *p, server_rec *s)
     c->timeout = ZDDC_DEFAULT_TIMEOUT;
     c->freshness = ZDDC_DEFAULT_FRESHNESS;
     c->max_stale = ZDDC_UNLIMITED;
+    c->max_file_size = ZDDC_UNLIMITED;
     c->subtrees = apr_array_make(p, 2, sizeof(const char *));
     c->min_interval = ZDDC_DEFAULT_MIN_INTERVAL;
     c->parallelism = ZDDC_DEFAULT_PARALLELISM;
@@ -47,6 +48,7 @@ void *zddc_config_merge(apr_pool_t *p, void *basev, void *addv)
     ZDDC_MERGE(freshness);
     ZDDC_MERGE(swr);
     ZDDC_MERGE(max_stale);
+    ZDDC_MERGE(max_file_size);
     ZDDC_MERGE(subtrees);
     ZDDC_MERGE(min_interval);
     ZDDC_MERGE(parallelism);

@@ -39,6 +39,7 @@ typedef struct zddc_server_conf {
     apr_interval_time_t freshness;        int freshness_set;
     apr_interval_time_t swr;              int swr_set;
     apr_interval_time_t max_stale;        int max_stale_set; /* -1 = unlimited */
+    apr_int64_t max_file_size;            int max_file_size_set; /* -1 = unlimited */
     apr_array_header_t *subtrees;         int subtrees_set; /* const char * */
     apr_interval_time_t min_interval;     int min_interval_set;
     int parallelism;                      int parallelism_set;

@@ -46,6 +46,7 @@ typedef struct {
     zddc_fill_result *res;
     zddc_fill *shared;           /* the background fill, or NULL */
     apr_status_t store_rv;
+    apr_off_t stored;            /* body bytes written to the temp */
     apr_pool_t *p;
 } fill_exchange;
 
@@ -120,6 +121,30 @@ static void fill_signal(fill_exchange *x, int head, apr_off_t written)
     apr_thread_mutex_unlock(f->m);
 }
 
+/* ZddcCacheMaxFileSize: the download is stopped and its temp discarded
+ * (followers see it fail, the previous copy stays); logged here, once per
+ * fill, for the request path and the walker alike (the path as it is:
+ * httpd escapes error log messages itself). */
+static apr_status_t fill_too_large(fill_exchange *x, apr_off_t size,
+                                   int announced)
+{
+    if (x->tmp) {
+        x->sp->discard(x->tmp);
+        x->tmp = NULL;
+    }
+    x->res->outcome = ZDDC_FILL_FAILED;
+    x->res->too_large = 1;
+    x->res->store_error = "larger than ZddcCacheMaxFileSize";
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, x->conf->server,
+                 ZDDC_LOGNO(01076) "zddc_mirror: %s: %s %" APR_OFF_T_FMT
+                 " bytes, over ZddcCacheMaxFileSize (%" APR_INT64_T_FMT
+                 "): download stopped, nothing stored",
+                 x->url,
+                 announced ? "Content-Length of" : "body grew past",
+                 size, x->conf->max_file_size);
+    return ZDDC_UP_EABORT;
+}
+
 static apr_status_t fill_on_headers(void *baton, const zddc_upstream_resp *resp)
 {
     fill_exchange *x = baton;
@@ -138,6 +163,10 @@ static apr_status_t fill_on_headers(void *baton, const zddc_upstream_resp *resp)
                 x->tmp = NULL;
             }
             rv = APR_EINCOMPLETE;    /* nothing to keep, nobody to feed */
+        }
+        else if (x->conf->max_file_size >= 0 && resp->content_length >= 0
+                 && resp->content_length > x->conf->max_file_size) {
+            rv = fill_too_large(x, resp->content_length, 1);
         }
         else if (!x->tmp) {
             int leader = 0;
@@ -184,6 +213,12 @@ static apr_status_t fill_on_body(void *baton, const char *data, apr_size_t len)
     if (!x->tmp) {
         return APR_SUCCESS;
     }
+    if (x->conf->max_file_size >= 0
+        && (apr_uint64_t)x->stored + len
+           > (apr_uint64_t)x->conf->max_file_size) {
+        return fill_too_large(x, x->stored + (apr_off_t)len, 0);
+    }
+    x->stored += (apr_off_t)len;
     rv = x->sp->write(x->tmp, data, len);
     if (rv != APR_SUCCESS) {
         x->store_rv = rv;

@@ -38,6 +38,9 @@ typedef struct {
     int purged;                  /* a local copy was removed */
     int published;               /* STORED and committed */
     const char *store_error;     /* why the store refused the body */
+    int too_large;               /* FAILED: the body outgrew (or its
+                                    Content-Length exceeded)
+                                    ZddcCacheMaxFileSize; nothing kept */
 } zddc_fill_result;
 
 /* Once per child (child_init): the threads background fills run on,

@@ -371,6 +371,13 @@ static int answer_fill(request_rec *r, zddc_server_conf *conf,
     default:
         break;
     }
+    /* Over ZddcCacheMaxFileSize (logged by the fill engine): the master
+     * answered, with a body this cache will not keep; an older copy is no
+     * answer to that and stays on disk. */
+    if (res->too_large) {
+        zddc_respond_verdict(r, ZDDC_MISS);
+        return HTTP_BAD_GATEWAY;
+    }
     /* No answer: the upstream is unreachable, or the store failed. */
     if (res->store_error) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,

@@ -170,6 +170,51 @@ const char *zddc_duration_parse(const char *s, apr_interval_time_t *out)
     return NULL;
 }
 
+#define SIZE_HINT "(use e.g. 1048576, 512K, 100M, 2G)"
+
+const char *zddc_size_parse(const char *s, apr_int64_t *out)
+{
+    apr_uint64_t v = 0, unit = 1;
+    const char *p = s, *why = NULL;
+
+    if (!s) {
+        return "missing size " SIZE_HINT;
+    }
+    for (; is_digit((unsigned char)*p); p++) {
+        if (v > ((apr_uint64_t)APR_INT64_MAX - (apr_uint64_t)(*p - '0'))
+                / 10) {
+            why = "too large";
+            break;
+        }
+        v = v * 10 + (apr_uint64_t)(*p - '0');
+    }
+    if (!why && p != s) {
+        switch (lower((unsigned char)*p)) {
+        case 'k': unit = 1024ULL; p++; break;
+        case 'm': unit = 1024ULL * 1024; p++; break;
+        case 'g': unit = 1024ULL * 1024 * 1024; p++; break;
+        default: break;
+        }
+        if (*p) {
+            why = "not a number of bytes";
+        }
+        else if (v > (apr_uint64_t)APR_INT64_MAX / unit) {
+            why = "too large";
+        }
+    }
+    else if (!why) {
+        why = "not a number of bytes";
+    }
+    if (why) {
+        snprintf(duration_err, sizeof(duration_err),
+                 "invalid size '%.100s'%s: %s %s", s,
+                 strlen(s) > 100 ? "..." : "", why, SIZE_HINT);
+        return duration_err;
+    }
+    *out = (apr_int64_t)(v * unit);
+    return NULL;
+}
+
 const char *zddc_duration_format(apr_pool_t *p, apr_interval_time_t d)
 {
     static const struct {

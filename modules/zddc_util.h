@@ -15,6 +15,11 @@ const char *zddc_duration_parse(const char *s, apr_interval_time_t *out);
  * "1h30m", "90ms", "0s"). */
 const char *zddc_duration_format(apr_pool_t *p, apr_interval_time_t d);
 
+/* Parse a size in bytes: digits with an optional K, M or G suffix (1024
+ * based, either case). Returns NULL on success, else a message naming the
+ * value (valid until the next call on this thread). */
+const char *zddc_size_parse(const char *s, apr_int64_t *out);
+
 /* True when the Accept header names application/json (or the application/ wildcard)
  * with a non-zero q, and that q is at least the q given to text/html. */
 int zddc_accept_wants_json(const char *accept);

@@ -719,6 +719,9 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
             break;
         }
         WALK_ADD(w, errors, 1);
+        if (res.too_large) {
+            break;      /* the fill engine logged it (ZddcCacheMaxFileSize) */
+        }
         if (res.store_error) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                          ZDDC_LOGNO(01064) "zddc_mirror: %s: walk of %s: cannot store %s in "

@@ -227,18 +227,18 @@ is_(r.header("X-Zddc-Cache"), "HIT",
 m.start()
 b.stop()
 
-c = Apache(VHOST + "ZddcCacheFreshness 2s\n").start()
+c = Apache(VHOST + "ZddcCacheFreshness 1s\n").start()
 c.get(SPEC)
 wait_until(lambda: os.path.isfile(os.path.join(c.cache, SPEC.lstrip("/"))), 5)
-time.sleep(2.5)
+c.wait_confirmed_for(SPEC, 1.0)
 n = m.count(path=SPEC)
 r = c.get(SPEC)
 is_(r.header("X-Zddc-Cache"), "REVALIDATED",
-    "freshness 2s: after 2.5s the copy is revalidated again")
+    "freshness 1s: once it ran out the copy is revalidated again")
 is_(m.count(path=SPEC) - n, 1, "freshness expired: one upstream request")
 r = c.get(SPEC)
 is_(r.header("X-Zddc-Cache"), "HIT",
-    "freshness 2s: right after a revalidation the copy is fresh again (HIT)")
+    "freshness 1s: right after a revalidation the copy is fresh again (HIT)")
 c.stop()
 
 done_testing()

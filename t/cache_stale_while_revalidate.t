@@ -29,7 +29,7 @@ is_(a.get(DOC).header("X-Zddc-Cache"), "MISS", "first GET: MISS")
 ok(wait_until(lambda: a.disk(DOC) == BODY, 10), "stored")
 is_(a.get(DOC).header("X-Zddc-Cache"), "HIT", "within freshness: HIT")
 
-time.sleep(FRESH + 0.2)     # the behaviour under test: freshness expiring
+a.wait_confirmed_for(DOC, FRESH)    # under test: freshness running out
 m.set_fault("slow", DOC)
 m.clear_log()
 
@@ -60,7 +60,7 @@ is_(m.count("GET", DOC), 1, "exactly one background request for the five")
 m.clear_faults()
 
 # --- the master down inside the window --------------------------------------
-time.sleep(FRESH + 0.2)
+a.wait_confirmed_for(DOC, FRESH)
 m.stop()
 r = a.get(DOC)
 is_((r.status, r.body == BODY), (200, True),
@@ -90,7 +90,7 @@ ok(w.wait_log(r"walk of /Project 123456 finished", 20), "a walk ran",
    w.error_log_tail())
 ok(wait_until(lambda: w.disk(DOC) == BODY, 5), "it mirrored the document")
 before = len(re.findall(r"walk of /Project 123456 finished", w.error_log()))
-time.sleep(2.5)     # the fetched copy's freshness runs out
+w.wait_confirmed_for(DOC, 2.0)      # the fetched copy's freshness runs out
 m.clear_log()
 w.get(PROJ + "/")
 ok(wait_until(lambda: len(re.findall(r"walk of /Project 123456 finished",

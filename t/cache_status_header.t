@@ -48,7 +48,7 @@ is_(cs(r), ME + "; fwd=uri-miss; stored", "a listing MISS too")
 
 # --- the master away: STALE with Age and X-Zddc-Verified-At ----------------
 confirmed = time.time()
-time.sleep(1.1)     # let Age be at least 1 s
+a.wait_confirmed_for(DOC, 1.0)      # let Age be at least 1 s
 m.stop()
 r = a.get(DOC)
 is_((r.status, r.header("X-Zddc-Cache")), (200, "STALE"), "master down: STALE")

@@ -57,7 +57,8 @@ def last_bearer(path):
 # --- configtest: a good host passes ----------------------------------------
 rc, out = configtest(GOOD + "ZddcUpstreamTimeout 1m30s\n"
                      "ZddcCacheFreshness 500ms\nZddcMirrorParallelism 256\n"
-                     "ZddcMirrorMaxPurge 0\nZddcMirrorMinInterval 90\n")
+                     "ZddcMirrorMaxPurge 0\nZddcMirrorMinInterval 90\n"
+                     "ZddcCacheMaxFileSize 512M\n")
 ok(rc == 0 and "Syntax OK" in out,
    "configtest of a good Cache vhost: exit 0 and 'Syntax OK'",
    "rc=%d output:\n%s" % (rc, out))
@@ -77,6 +78,8 @@ BAD = [
     ("ZddcMirrorMaxPurge -1", "ZddcMirrorMaxPurge", "-1"),
     ("ZddcMirrorMaxPurge abc", "ZddcMirrorMaxPurge", "abc"),
     ("ZddcMirrorMinInterval 5x", "ZddcMirrorMinInterval", "5x"),
+    ("ZddcCacheMaxFileSize 10MB", "ZddcCacheMaxFileSize", "10MB"),
+    ("ZddcCacheMaxFileSize -1", "ZddcCacheMaxFileSize", "-1"),
 ]
 for line, directive, value in BAD:
     rc, out = configtest(GOOD + line + "\n")

@@ -4,7 +4,6 @@
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -36,8 +35,7 @@ for p in ("/Secret/inner/s2.pdf", "/Shared/Vendor A/sub/v2.pdf"):
 # itself answers 403 although /Shared/ still lists it.
 m.set_acl("tok", ["/Public/", "/Shared/"])
 m.set_fault("403", "/Shared/Vendor A/")
-time.sleep(1.2)
-a.get("/Public/p.pdf")
+a.walk_when_due("/", "/Public/p.pdf")
 ok(wait_until(lambda: len(walks()) == 2, 15), "second walk ran",
    a.error_log_tail())
 ok(not os.path.lexists(a.cache + "/Secret"),

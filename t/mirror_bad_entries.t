@@ -8,7 +8,6 @@ import json
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -49,8 +48,7 @@ raw = ('[%s, {"name": "evil\\u0000.pdf", "is_dir": false}, "just a string", '
                                           * 50), json.dumps(good[1])))
 m.raw_listings["/D/"] = raw.encode()
 log_before = len(a.error_log())
-time.sleep(1.1)
-a.get("/D/good.pdf")
+a.walk_when_due("/D", "/D/good.pdf")
 ok(wait_until(lambda: len(walks()) == 2, 20), "second walk ran",
    a.error_log_tail())
 ok(os.path.isfile(a.on_disk("/D/new.pdf")),

@@ -7,7 +7,6 @@
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -31,8 +30,7 @@ def walks():
 
 
 def walk(n, what):
-    time.sleep(1.1)     # ZddcMirrorMinInterval 1s must pass
-    a.get("/Other/o.pdf")
+    a.walk_when_due("/", "/Other/o.pdf")
     ok(wait_until(lambda: len(walks()) >= n, 20), what, a.error_log_tail())
 
 

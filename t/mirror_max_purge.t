@@ -4,7 +4,6 @@
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -18,7 +17,7 @@ for p in NAMES:
 
 a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
-ZddcMirrorMinInterval 1s
+ZddcMirrorMinInterval 500ms
 ZddcMirrorMaxPurge 2
 <Location /zddc-status>
     SetHandler zddc-status
@@ -37,8 +36,7 @@ ok(all(os.path.isfile(a.cache + p) for p in NAMES), "all five files cached")
 
 for p in NAMES[1:]:
     m.remove(p)
-time.sleep(1.2)
-a.get("/Docs/")
+a.walk_when_due("/Docs", "/Docs/")
 ok(wait_until(lambda: len(walks()) == 2, 15), "second walk ran",
    a.error_log_tail())
 like(a.error_log(), r"\[zddc_mirror:error\].*walk of /Docs would purge 4 "
@@ -53,8 +51,7 @@ like(st["vhosts"][0]["subtrees"][0]["last"]["message"] or "",
 
 for p in NAMES[1:3]:
     m.put_file(p, p.encode(), mtime=T0)
-time.sleep(1.2)
-a.get("/Docs/")
+a.walk_when_due("/Docs", "/Docs/")
 ok(wait_until(lambda: len(walks()) == 3, 15), "third walk ran")
 ok(all(os.path.isfile(a.cache + p) for p in NAMES[:3]), "listed files stay")
 ok(not any(os.path.exists(a.cache + p) for p in NAMES[3:]),

@@ -4,7 +4,6 @@
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -24,7 +23,7 @@ with open(os.path.join(outside, "precious.txt"), "w") as f:
 
 a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
-ZddcMirrorMinInterval 1s
+ZddcMirrorMinInterval 500ms
 """))
 a.start()
 
@@ -40,8 +39,7 @@ ok(os.path.isfile(a.cache + OLD + "/nested/deeper/c.pdf"),
 os.symlink(outside, a.cache + OLD + "/nested/link-out")
 
 m.remove(OLD)
-time.sleep(1.2)
-a.get("/Docs/")
+a.walk_when_due("/Docs", "/Docs/")
 ok(wait_until(lambda: len(walks()) == 2, 15), "second walk ran",
    a.error_log_tail())
 ok(not os.path.lexists(a.cache + OLD), "the orphan directory is gone whole")

@@ -4,7 +4,6 @@
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -19,7 +18,7 @@ m.put_file("/Docs/sub/keep too.pdf", b"keep too", mtime=T0)
 
 a = Apache(mirror_conf(m, """\
 ZddcMirrorSubtree /Docs
-ZddcMirrorMinInterval 1s
+ZddcMirrorMinInterval 500ms
 """))
 a.start()
 
@@ -35,8 +34,7 @@ for p in ("/Docs/gone.pdf", "/Docs/sub/gone too.pdf"):
 
 m.remove("/Docs/gone.pdf")
 m.remove("/Docs/sub/gone too.pdf")
-time.sleep(1.2)
-a.get("/Docs/")
+a.walk_when_due("/Docs", "/Docs/")
 ok(wait_until(lambda: len(walks()) == 2, 15), "second walk ran",
    a.error_log_tail())
 like(walks()[-1] if walks() else "", r"purged=2 errors=0",

@@ -4,7 +4,6 @@
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -30,8 +29,7 @@ ok(a.wait_log(r"walk of /Docs finished", 15), "first walk ran")
 before = sorted(os.listdir(a.cache + "/Docs"))
 
 m.acl = {"someone-else": ["/"]}
-time.sleep(1.2)
-a.get("/Docs/f0.pdf")
+a.walk_when_due("/Docs", "/Docs/f0.pdf")
 ok(a.wait_log(r"walk of /Docs failed after \S+: the upstream refused the "
               r"mirror's credentials \(401\)", 15),
    "the walk fails and says why", a.error_log_tail())

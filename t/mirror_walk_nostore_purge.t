@@ -6,7 +6,6 @@
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -54,9 +53,8 @@ m.no_store.add(SECRET)
 m.set_mtime(DRAFTS, T0 + 100)
 m.no_store.add(DRAFTS + "/")
 
-time.sleep(1.2)
 m.clear_log()
-a.get("/Docs/")
+a.walk_when_due("/Docs", "/Docs/")
 ok(wait_until(lambda: len(walks()) == 2, 15), "second walk ran",
    a.error_log_tail())
 f = figures(walks()[-1] if len(walks()) == 2 else "")

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -37,8 +36,8 @@ def ends():
 
 
 def walk(n, what):
-    time.sleep(1.1)
-    a.get("/Docs/")          # a listing: the walk alone fetches files
+    # A listing: the walk alone fetches files.
+    a.walk_when_due("/Docs", "/Docs/")
     ok(wait_until(lambda: len(ends()) >= n, 20), what, a.error_log_tail())
     return ends()[-1] if ends() else ("", "")
 

@@ -5,7 +5,6 @@
 import os
 import re
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -38,9 +37,8 @@ like(walks()[0] if walks() else "", r"files=12 fetched=12 ",
 
 
 def warm_walk(n, what):
-    time.sleep(1.2)
     m.clear_log()
-    a.get("/Docs/")
+    a.walk_when_due("/Docs", "/Docs/")
     ok(wait_until(lambda: len(walks()) == n, 15), what, a.error_log_tail())
     like(walks()[-1] if walks() else "", r"dirs=4 files=12 fetched=0 "
          r"skipped=12 purged=0 errors=0 bytes=0",

@@ -30,9 +30,11 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-FAULTS = ("5xx", "slow", "drip", "truncate", "badjson",
+FAULTS = ("5xx", "slow", "drip", "truncate", "badjson", "endless",
           "401", "403", "404", "405", "410", "302")
 DRIP_HEAD = 1024          # bytes sent before a "drip" pause
+ENDLESS_SECONDS = 60      # an "endless" body stops after this at the latest,
+ENDLESS_BYTES = 32 << 20  # or after this many bytes (far past any test limit)
 MAX_BODY = 64 << 20       # refuse request bodies larger than this
 IDLE_TIMEOUT = 30         # seconds an idle keep-alive connection is kept
 
@@ -367,7 +369,35 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(data)
 
+    def _endless(self, fs):
+        """A close-delimited 200 whose body (the file, over and over) ends
+        only when the client goes, the master stops, or after
+        ENDLESS_SECONDS or ENDLESS_BYTES."""
+        st = os.stat(fs)
+        with open(fs, "rb") as f:
+            data = f.read() or b"x"
+        chunk = data * max(1, 65536 // len(data))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Last-Modified", http_date(st.st_mtime))
+        self.send_header("Connection", "close")
+        self.close_connection = True
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        end, sent = time.monotonic() + ENDLESS_SECONDS, 0
+        try:
+            while (time.monotonic() < end and sent < ENDLESS_BYTES
+                   and not self.master._down.is_set()):
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass
+        self._abort()
+
     def _file(self, path, fs, fault):
+        if fault == "endless":
+            return self._endless(fs)
         st = os.stat(fs)
         with open(fs, "rb") as f:
             data = f.read()

@@ -602,9 +602,11 @@ class Apache:
         if self.sanitize:
             libs = _sanitizer_libs()
             env["LD_PRELOAD"] = " ".join(libs)
+            # allow_user_segv_handler=0: httpd's own SIGSEGV handler
+            # (sig_coredump) would otherwise hide a crash's stack from ASan.
             env["ASAN_OPTIONS"] = ("detect_leaks=0:abort_on_error=0:"
-                                   "halt_on_error=1:log_path=%s/logs/asan"
-                                   % self.root)
+                                   "halt_on_error=1:allow_user_segv_handler=0:"
+                                   "log_path=%s/logs/asan" % self.root)
             env["UBSAN_OPTIONS"] = ("print_stacktrace=1:halt_on_error=1:"
                                     "log_path=%s/logs/ubsan" % self.root)
         return env
@@ -762,6 +764,28 @@ class Apache:
         except OSError:
             return None
 
+    def validated_at(self, path):
+        """When the copy of path was last confirmed by the master, as the
+        store keeps it (the user.zddc.validated xattr, in microseconds, else
+        the file's ctime), in seconds; None without a copy."""
+        f = self.on_disk(path)
+        try:
+            return int(os.getxattr(f, "user.zddc.validated")) / 1e6
+        except (OSError, ValueError):
+            try:
+                return os.stat(f).st_ctime
+            except OSError:
+                return None
+
+    def wait_confirmed_for(self, path, seconds, timeout=15.0):
+        """Wait until the copy of path was last confirmed more than seconds
+        ago (a ZddcCacheFreshness running out, an Age accruing): the
+        condition itself, not a guessed sleep. True once it holds."""
+        def held():
+            v = self.validated_at(path)
+            return v is not None and time.time() - v > seconds
+        return wait_until(held, timeout, 0.02)
+
     # --- logs -------------------------------------------------------------
     def _read(self, name):
         try:
@@ -782,6 +806,19 @@ class Apache:
 
     def stderr_log(self):
         return self._read("stderr.log")
+
+    def walk_when_due(self, subtree, path, headers=None, timeout=20.0):
+        """Access path until a walk of subtree is queued, i.e. once its
+        ZddcMirrorMinInterval has passed (the observable effect, not a
+        guessed time); True if one was. Wait for its end yourself."""
+        queued = re.compile(r"walk of %s queued in process"
+                            % re.escape(subtree))
+        before = len(queued.findall(self.error_log()))
+
+        def walked():
+            self.get(path, headers)
+            return len(queued.findall(self.error_log())) > before
+        return wait_until(walked, timeout, 0.1)
 
     def wait_log(self, regex, timeout=10.0, log="error"):
         """Wait until the error (or access) log matches regex; return match."""
