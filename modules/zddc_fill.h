@@ -51,7 +51,7 @@ apr_time_t zddc_fill_store_mtime(apr_time_t lm, apr_time_t now);
 
 /* The If-Modified-Since for a copy: 0 (unconditional) when there is none
  * or it was stored without a validator. */
-apr_time_t zddc_fill_ims(zddc_server_conf *conf, const char *fs_path,
+apr_time_t zddc_fill_ims(zddc_server_conf *conf, zddc_store_obj *obj,
                          const zddc_fill_copy *copy, apr_pool_t *p);
 
 /* Fill url on the calling thread (the walker, whose requests go through
@@ -59,7 +59,7 @@ apr_time_t zddc_fill_ims(zddc_server_conf *conf, const char *fs_path,
  * in p. */
 zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
                            zddc_upstream_session *session, const char *url,
-                           const char *fs_path, const zddc_fill_copy *copy,
+                           zddc_store_obj *obj, const zddc_fill_copy *copy,
                            volatile apr_uint32_t *cancel,
                            zddc_fill_progress_fn *progress, void *baton,
                            zddc_fill_result *res, apr_pool_t *p);
@@ -68,12 +68,13 @@ zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
  * with the request that started it. */
 typedef struct zddc_fill zddc_fill;
 
-/* Start filling url in the background unless another writer is at it.
+/* Start filling url (whose copy is obj) in the background unless another
+ * writer is at it.
  * *fill is the new fill (NULL when another writer leads); *follow is a
  * follower handle on the download (both cases), in p, to read the body
  * from what is stored; APR_EAGAIN when neither could be had. */
 apr_status_t zddc_fill_start(zddc_server_conf *conf, const char *url,
-                             const char *fs_path, const zddc_fill_copy *copy,
+                             zddc_store_obj *obj, const zddc_fill_copy *copy,
                              zddc_fill **fill, zddc_store_tmp **follow,
                              apr_pool_t *p);
 
