@@ -529,6 +529,7 @@ static int sched_job_start(zddc_walk_job *job, apr_pool_t *p)
             slot->last = *rec;
             slot->last_busy = 0;
             slot->last_failed = 0;
+            slot->last_offline = 0;
             slot->last_error[0] = '\0';
         }
         now = apr_time_now();
@@ -605,6 +606,7 @@ static void sched_record(zddc_walk_job *job, zddc_walk_result *res,
         slot->last = res->rec;
         slot->last_busy = res->busy;
         slot->last_failed = res->failed;
+        slot->last_offline = res->upstream_offline;
         apr_cpystrn(slot->last_error, res->why ? res->why : "",
                     sizeof(slot->last_error));
 

@@ -78,6 +78,8 @@ typedef struct {
                                  figures */
     apr_uint64_t last_busy;   /* the last walk's busy figure (not persisted) */
     int last_failed;
+    int last_offline;         /* it failed because the upstream served only
+                                 stale copies (a tier above is cut off) */
     char last_error[ZDDC_SLOT_ERROR_MAX]; /* why it failed, purge refusal */
 } zddc_sched_slot;
 

@@ -273,7 +273,8 @@ static void status_json(request_rec *r, apr_array_header_t *vhosts,
                            json_time(p, sl->last.last_walk_at),
                            zddc_json_quote(p, duration(p,
                                                        sl->last.duration)),
-                           sl->last_failed ? "failed" : "ok",
+                           !sl->last_failed ? "ok"
+                           : sl->last_offline ? "offline" : "failed",
                            sl->last_error[0]
                                ? zddc_json_quote(p, sl->last_error) : "null",
                            json_counts(p, &c));

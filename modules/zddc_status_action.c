@@ -147,10 +147,10 @@ static int action_reply(action_ctx *a, int status, const char *key,
 
     ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
                   ZDDC_LOGNO(01051) "zddc_mirror: status page action %s%s%s by %s: %s",
-                  ap_escape_logitem(r->pool, a->action ? a->action : "(none)"),
+                  a->action ? a->action : "(none)",
                   a->target ? " of " : "",
-                  a->target ? ap_escape_logitem(r->pool, a->target) : "",
-                  r->user ? ap_escape_logitem(r->pool, r->user)
+                  a->target ? a->target : "",
+                  r->user ? r->user
                           : "(no user)", what);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     if (a->json) {
@@ -229,7 +229,7 @@ static int action_purge(action_ctx *a)
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, a->r,
                   ZDDC_LOGNO(01052) "zddc_mirror: purge of %s failed",
-                  ap_escape_logitem(a->r->pool, path));
+                  path);
     return action_reply(a, HTTP_INTERNAL_SERVER_ERROR, "error",
                         "the purge failed (see the error log)", NULL);
 }

@@ -20,6 +20,7 @@
 #include "zddc_fill.h"
 #include "zddc_json.h"
 #include "zddc_util.h"
+#include "zddc_cache_status.h"
 #include "zddc_log.h"
 
 APLOG_USE_MODULE(zddc_mirror);
@@ -77,6 +78,8 @@ typedef struct {
                                     each task's own request */
     zddc_walk_counts counts;     /* updated with apr_atomic_add64 only */
     volatile apr_uint32_t bad_entries; /* listing entries skipped */
+    volatile apr_uint32_t answers;     /* upstream answers (not errors) */
+    volatile apr_uint32_t stale_answers; /* of them, a tier's stale copy */
 
     /* Walker thread only. */
     apr_array_header_t *pending; /* char *: directories still to list, the
@@ -148,6 +151,21 @@ static int walk_cancel(walk_ctx *w, apr_uint32_t why)
 
 /* Polled often: ends the walk on its timeout. (The scheduler raises the
  * flag when the process is going away or its generation is over.) */
+/* Count an upstream answer, and whether a tier above served it from a
+ * stale copy (its Cache-Status says so): a walk that saw nothing else
+ * learnt nothing from the master (SPEC §5, §10). */
+static void walk_note_answer(walk_ctx *w, const zddc_upstream_resp *resp)
+{
+    if (resp->status < 200 || resp->status >= 500) {
+        return;
+    }
+    apr_atomic_inc32(&w->answers);
+    if (resp->headers && zddc_cache_status_says_stale(
+                             apr_table_get(resp->headers, "Cache-Status"))) {
+        apr_atomic_inc32(&w->stale_answers);
+    }
+}
+
 static int walk_check_deadline(walk_ctx *w)
 {
     if (walk_cancelled(w)) {
@@ -171,8 +189,8 @@ static void walk_bad_entry(walk_ctx *w, const char *url_dir, const char *name,
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                  ZDDC_LOGNO(01053) "zddc_mirror: %s: walk of %s: skipping the entry \"%s\" of "
                  "%s: %s", w->vhost, w->job->subtree,
-                 ap_escape_logitem(p, name ? name : "(no name)"),
-                 ap_escape_logitem(p, url_dir), why);
+                 name ? name : "(no name)",
+                 url_dir, why);
 }
 
 /* Walker thread only: the figures so far, for the scheduler to show. */
@@ -470,7 +488,7 @@ static void walk_store_listing(walk_ctx *w, const char *url_dir,
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
                      ZDDC_LOGNO(01055) "zddc_mirror: %s: walk of %s: cannot store the "
                      "listing of %s", w->vhost, w->job->subtree,
-                     ap_escape_logitem(p, url_dir));
+                     url_dir);
         return;
     }
     if (etag) {
@@ -500,7 +518,7 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                      ZDDC_LOGNO(01056) "zddc_mirror: %s: walk of %s: cannot map directory %s "
                      "into the cache", w->vhost, w->job->subtree,
-                     ap_escape_logitem(p, url_dir));
+                     url_dir);
         return LISTING_FAILED;
     }
     have_side = w->sp->stat(side, &fi, p) == APR_SUCCESS
@@ -540,6 +558,9 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
         if (walk_cancelled(w)) {
             return LISTING_CANCELLED;
         }
+        if (rv == APR_SUCCESS) {
+            walk_note_answer(w, &resp);
+        }
         if (lb.too_big || rv == ZDDC_UP_ETOOBIG) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                          ZDDC_LOGNO(01057) "zddc_mirror: %s: walk of %s: listing %s is over "
@@ -570,7 +591,7 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
                              "a valid JSON listing (%s); directory left as is",
                              w->vhost, w->job->subtree,
                              zddc_upstream_url(w->conf->up, p, url_dir),
-                             ap_escape_logitem(p, err ? err : "parse error"));
+                             err ? err : "parse error");
                 return LISTING_FAILED;
             }
             if (resp.no_store) {
@@ -664,6 +685,9 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
                          &w->job->cancel, walk_fill_progress, w, &res,
                          t->pool);
     walk_release(w);
+    if (got != ZDDC_FILL_BUSY && got != ZDDC_FILL_FAILED) {
+        walk_note_answer(w, &res.resp);
+    }
 
     switch (got) {
     case ZDDC_FILL_BUSY:
@@ -685,7 +709,7 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
                          ZDDC_LOGNO(01062) "zddc_mirror: %s: walk of %s: purged %s: the "
                          "upstream answered Cache-Control: no-store",
                          w->vhost, w->job->subtree,
-                         ap_escape_logitem(t->pool, t->url));
+                         t->url);
         }
         else {
             WALK_ADD(w, skipped, 1);
@@ -717,7 +741,7 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                          ZDDC_LOGNO(01064) "zddc_mirror: %s: walk of %s: cannot store %s in "
                          "the cache: %s", w->vhost, w->job->subtree,
-                         ap_escape_logitem(t->pool, t->url), res.store_error);
+                         t->url, res.store_error);
         }
         else {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
@@ -812,7 +836,7 @@ static void walk_fetch_busy_file(walk_ctx *w, file_task *t)
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                  ZDDC_LOGNO(01066) "zddc_mirror: %s: walk of %s: %s is still being downloaded by "
                  "another request; left for the next walk (busy)",
-                 w->vhost, w->job->subtree, ap_escape_logitem(t->pool, t->url));
+                 w->vhost, w->job->subtree, t->url);
 }
 
 /* Thread pool task: a batch of files of one directory. Must not touch w
@@ -872,7 +896,7 @@ static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
     if (w->sp->obj(w->st, url, ZDDC_OBJ_FILE, &o, p) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                      ZDDC_LOGNO(01067) "zddc_mirror: %s: walk of %s: cannot map %s into the cache",
-                     w->vhost, w->job->subtree, ap_escape_logitem(p, url));
+                     w->vhost, w->job->subtree, url);
         WALK_ADD(w, errors, 1);
         WALK_ADD(w, done, 1);
         return;
@@ -1251,13 +1275,13 @@ static const char *walk_purge_run(walk_ctx *w, apr_pool_t *p)
                             url);
             ap_log_error(APLOG_MARK, APLOG_INFO, 0, w->s,
                          ZDDC_LOGNO(01069) "zddc_mirror: %s: walk of %s: purged %s (%d entries)",
-                         w->vhost, w->job->subtree, ap_escape_logitem(p, url), count);
+                         w->vhost, w->job->subtree, url, count);
         }
         else if (!APR_STATUS_IS_ENOENT(rv)) {
             w->counts.errors++;
             ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
                          ZDDC_LOGNO(01070) "zddc_mirror: %s: walk of %s: cannot purge %s",
-                         w->vhost, w->job->subtree, ap_escape_logitem(p, url));
+                         w->vhost, w->job->subtree, url);
         }
     }
     return NULL;
@@ -1435,6 +1459,14 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
         else if (w->root_failure) {
             why = apr_psprintf(p, "the listing of %s could not be fetched",
                                job->subtree);
+        }
+        else if (apr_atomic_read32(&w->answers)
+                 && apr_atomic_read32(&w->stale_answers)
+                    == apr_atomic_read32(&w->answers)) {
+            res->upstream_offline = 1;
+            why = apr_psprintf(p, "upstream offline: each of its %u answers "
+                               "was a stale copy (Cache-Status)",
+                               apr_atomic_read32(&w->answers));
         }
     }
     /* What the finished directories planned is purged, also after a

@@ -20,6 +20,8 @@ typedef struct {
                                     record */
     int failed;
     int purge_refused;           /* ZddcMirrorMaxPurge refused the purge */
+    int upstream_offline;        /* failed: every answer was a tier's stale
+                                    copy (SPEC §10) */
     const char *why;             /* why it failed or its purge was refused */
     zddc_state_rec rec;          /* ended at, duration, figures */
     apr_uint64_t busy;

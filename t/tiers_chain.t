@@ -58,20 +58,9 @@ ZddcMirrorMinInterval 1h
 
 
 def walk(srv, what):
-    """Start a walk of PROJ on srv now and wait for it to finish."""
-    before = len(re.findall(r"walk of %s finished" % re.escape(PROJ),
-                            srv.error_log()))
-    r = srv.request("POST", "/zddc-status", body=urllib.parse.urlencode(
-        {"action": "walk", "subtree": PROJ}).encode(), headers={
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Origin": "http://127.0.0.1:%d" % srv.port,
-        "Accept": "application/json"})
-    ok(r.status in (200, 409), "%s: walk started (%d)" % (what, r.status),
-       r.text)
-    done = wait_until(lambda: len(re.findall(
-        r"walk of %s finished" % re.escape(PROJ), srv.error_log())) > before,
-        30)
-    ok(done, "%s: the walk finished" % what, srv.error_log_tail())
+    """Start a walk of PROJ on srv now and wait for it to succeed."""
+    like(walk_now(srv, PROJ, what), r"walk of .* finished in ",
+         "%s: the walk finished" % what)
 
 
 def on_disk(srv):
@@ -128,5 +117,27 @@ like(r.header("Cache-Status", ""),
      r'^regional\.example; hit; detail="stale[^"]*", site\.example; hit; '
      r'detail="stale', "its Cache-Status says both tiers served stale")
 is_(r.body, b"%PDF-1.4 spec rev B (changed)", "with the last revision")
+
+# A site walk now learns nothing from the master: every answer the regional
+# tier gives is its stale copy. The walk says the upstream is offline
+# instead of "ok, errors=0", and the last success does not move.
+def site_status():
+    return site.get("/zddc-status", headers={
+        "Accept": "application/json"}).json()["vhosts"][0]["subtrees"][0]
+
+
+ok_before = site_status()["last_success_at"]
+line = walk_now(site, PROJ, "site, master down")
+like(line, r"walk of .* failed after .*: upstream offline: each of its \d+ "
+     r"answers was a stale copy", "the site's walk records that its upstream "
+     "was offline")
+like(line, r"\[zddc_mirror:warn\]", "at warning level")
+st = site_status()
+is_((st["last"]["status"], st["last_success_at"]), ("offline", ok_before),
+    "the status page says offline and keeps the last success")
+like(st["last"]["message"] or "", r"^upstream offline",
+     "with the reason as its message")
+is_(on_disk(site), {SPEC: b"%PDF-1.4 spec rev B (changed)", DWG: FILES[DWG]},
+    "the site keeps its copies")
 
 done_testing()

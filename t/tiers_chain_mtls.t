@@ -4,12 +4,9 @@
 # it with ZddcUpstreamClientCert/Key. Without the certificate the site gets
 # nothing; with it, a revision at the master reaches the site after the two
 # walks, and the master down makes the site answer STALE.
-import http.client
 import os
-import re
 import ssl
 import sys
-import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "lib"))
@@ -61,33 +58,13 @@ def site_conf(extra):
                        % (PROJ, TLS, extra, STATUS), token="site-tok")
 
 
-def post_walk(srv, tls):
-    body = urllib.parse.urlencode({"action": "walk", "subtree": PROJ})
-    hdr = {"Content-Type": "application/x-www-form-urlencoded",
-           "Origin": "%s://127.0.0.1:%d" % ("https" if tls else "http",
-                                            srv.port),
-           "Accept": "application/json"}
+def walk(srv, tls, what):
+    ctx = None
     if tls:
         ctx = ssl.create_default_context(cafile=pki["ca"])
         ctx.load_cert_chain(pki["client_cert"], pki["client_key"])
-        conn = http.client.HTTPSConnection("127.0.0.1", srv.port,
-                                           context=ctx, timeout=20)
-    else:
-        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=20)
-    conn.request("POST", "/zddc-status", body=body, headers=hdr)
-    st = conn.getresponse().status
-    conn.close()
-    return st
-
-
-def walk(srv, tls, what):
-    n = len(re.findall(r"walk of %s finished" % re.escape(PROJ),
-                       srv.error_log()))
-    ok(post_walk(srv, tls) in (200, 409), what + ": walk started")
-    ok(wait_until(lambda: len(re.findall(r"walk of %s finished"
-                                         % re.escape(PROJ),
-                                         srv.error_log())) > n, 30),
-       what + ": the walk finished", srv.error_log_tail())
+    like(walk_now(srv, PROJ, what, tls=ctx), r"walk of .* finished in ",
+         what + ": the walk finished")
 
 
 # Without a client certificate the regional tier refuses the handshake.

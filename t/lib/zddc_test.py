@@ -29,7 +29,7 @@ __all__ = ["plan", "ok", "is_", "isnt", "like", "unlike", "diag", "note",
            "free_port", "basic_auth_file", "master", "Apache", "Response",
            "Client", "FakeMaster", "REPO", "SANITIZE", "quote_path",
            "cache_conf", "mirror_conf", "at_once", "SCHEME", "test_pki",
-           "server_ssl_context"]
+           "server_ssl_context", "walk_now"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -206,6 +206,39 @@ def wait_until(fn, timeout=10.0, interval=0.05):
         if v or time.monotonic() >= deadline:
             return v
         time.sleep(interval)
+
+
+def walk_now(srv, subtree, what=None, timeout=30, tls=None,
+             status="/zddc-status"):
+    """Press srv's "walk now" for subtree (SPEC §7: a POST from this host's
+    own Origin; tls: an ssl context when srv speaks https) and wait for that
+    walk's summary line; returns it ("finished in" or "failed after")."""
+    what = what or "walk of %s" % subtree
+    line = re.compile(r"^.*walk of %s (?:finished in|failed after) .*$"
+                      % re.escape(subtree), re.M)
+    before = len(line.findall(srv.error_log()))
+    scheme = "https" if tls else "http"
+    if tls:
+        conn = http.client.HTTPSConnection("127.0.0.1", srv.port,
+                                           context=tls, timeout=timeout)
+    else:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port,
+                                          timeout=timeout)
+    try:
+        conn.request("POST", status, body=urllib.parse.urlencode(
+            {"action": "walk", "subtree": subtree}).encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": "%s://127.0.0.1:%d" % (scheme, srv.port),
+            "Accept": "application/json"})
+        st = conn.getresponse().status
+    finally:
+        conn.close()
+    ok(st in (200, 409), "%s: started (%d)" % (what, st))
+    found = wait_until(lambda: len(line.findall(srv.error_log())) > before,
+                       timeout)
+    ok(found, "%s: its summary line was logged" % what, srv.error_log_tail())
+    lines = line.findall(srv.error_log())
+    return lines[-1] if found else ""
 
 
 def tempdir(prefix="zddc-test-"):
