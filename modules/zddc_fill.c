@@ -620,3 +620,62 @@ void zddc_fill_child_init(apr_pool_t *pchild, server_rec *s)
     apr_thread_pool_idle_max_set(fill_threads, 8);
     apr_pool_pre_cleanup_register(pchild, NULL, fill_child_stop);
 }
+
+apr_table_t *zddc_fill_listing_conditions(zddc_server_conf *conf,
+                                          zddc_store_obj *side, int have,
+                                          zddc_store_meta *meta,
+                                          apr_pool_t *p)
+{
+    apr_table_t *h;
+
+    if (!have || conf->store_provider->meta_get(side, meta, p)
+                 != APR_SUCCESS) {
+        memset(meta, 0, sizeof(*meta));
+    }
+    if (!have || !meta->etag) {
+        return NULL;
+    }
+    h = apr_table_make(p, 1);
+    apr_table_setn(h, "If-None-Match", meta->etag);
+    return h;
+}
+
+apr_status_t zddc_fill_listing_keep(zddc_server_conf *conf,
+                                    zddc_store_obj *side, int have,
+                                    const zddc_store_meta *old,
+                                    const char *body, apr_size_t len,
+                                    const zddc_upstream_resp *resp,
+                                    apr_pool_t *p)
+{
+    const zddc_store_provider *sp = conf->store_provider;
+    const char *etag = resp->headers ? apr_table_get(resp->headers, "ETag")
+                                     : NULL;
+    apr_time_t mtime = zddc_fill_store_mtime(resp->last_modified,
+                                             apr_time_now());
+    zddc_store_meta meta;
+    char *cur = NULL;
+    apr_size_t cur_len = 0;
+    apr_finfo_t fi;
+    apr_status_t rv;
+
+    memset(&meta, 0, sizeof(meta));
+    meta.validated_at = apr_time_now();
+    meta.etag = etag;
+    if (have
+        && sp->stat(side, &fi, p) == APR_SUCCESS
+        && fi.size == (apr_off_t)len
+        && (!mtime || apr_time_sec(fi.mtime) == apr_time_sec(mtime))
+        && sp->get(side, len, &cur, &cur_len, p) == APR_SUCCESS
+        && cur_len == len && !memcmp(cur, body, len)) {
+        sp->touch(side);
+        if (etag && (!old || !old->etag || strcmp(old->etag, etag))) {
+            sp->meta_set(side, &meta, p);
+        }
+        return APR_SUCCESS;
+    }
+    rv = sp->put(side, body, len, mtime, p);
+    if (rv == APR_SUCCESS && etag) {
+        sp->meta_set(side, &meta, p);
+    }
+    return rv;
+}

@@ -88,4 +88,27 @@ int zddc_fill_ended(zddc_fill *f, apr_off_t *written);
 /* The caller is done with it (the fill itself goes on if it must). */
 void zddc_fill_release(zddc_fill *f);
 
+/* Listings (SPEC §6.1). A directory's Last-Modified does not move when a
+ * file in it is rewritten in place or the token's ACL on one file changes,
+ * so a listing request never carries If-Modified-Since. It carries
+ * If-None-Match when the master gave the cached listing side (have: there
+ * is one) an ETag. Returns the request's extra headers, NULL for an
+ * unconditional request; *meta gets what is kept with side (zeroed when
+ * nothing is). For the walker and the request path alike. */
+apr_table_t *zddc_fill_listing_conditions(zddc_server_conf *conf,
+                                          zddc_store_obj *side, int have,
+                                          zddc_store_meta *meta,
+                                          apr_pool_t *p);
+
+/* Keep a 200 listing body (already found usable) as side, with the
+ * master's ETag and its Last-Modified (zddc_fill_store_mtime's rule); when
+ * side already holds these very bytes it is only confirmed, so a warm walk
+ * writes nothing. old is what was kept with side before (may be NULL). */
+apr_status_t zddc_fill_listing_keep(zddc_server_conf *conf,
+                                    zddc_store_obj *side, int have,
+                                    const zddc_store_meta *old,
+                                    const char *body, apr_size_t len,
+                                    const zddc_upstream_resp *resp,
+                                    apr_pool_t *p);
+
 #endif

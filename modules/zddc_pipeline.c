@@ -702,7 +702,9 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
     const char *type = json ? "application/json" : "text/html; charset=utf-8";
     zddc_store_obj *side;
     apr_finfo_t fi;
+    zddc_upstream_req req;
     zddc_upstream_resp resp = { 0 };
+    zddc_store_meta meta;
     char *body = NULL;
     apr_size_t len = 0;
     apr_status_t rv;
@@ -720,9 +722,14 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
            < conf->freshness) {
         return zddc_respond_cached(r, side, type, ZDDC_HIT);
     }
-    rv = zddc_upstream_get(conf->up, r->uri, json ? "application/json"
-                           : "text/html", have ? fi.mtime : 0,
-                           ZDDC_LISTING_MAX, NULL, &resp, &body, &len, r->pool);
+    /* Never If-Modified-Since: the walker's rule (SPEC §6.1). */
+    memset(&req, 0, sizeof(req));
+    req.path = r->uri;
+    req.accept = json ? "application/json" : "text/html";
+    req.headers = zddc_fill_listing_conditions(conf, side, have, &meta,
+                                               r->pool);
+    rv = zddc_upstream_get_req(conf->up, &req, ZDDC_LISTING_MAX, &resp,
+                               &body, &len, r->pool);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       ZDDC_LOGNO(01030) "listing %s: upstream %s", r->uri,
@@ -749,8 +756,8 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
             zddc_respond_copy_headers(r, resp.headers, -1);
             return serve_listing_body(r, body, len, type, ZDDC_MISS);
         }
-        rv = sp->put(side, body, len, resp.last_modified,
-                     r->pool);
+        rv = zddc_fill_listing_keep(conf, side, have, &meta, body, len, &resp,
+                                    r->pool);
         if (rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                           ZDDC_LOGNO(01032) "could not store listing %s",
@@ -761,7 +768,7 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
                                    upstream_verdict(r, &resp, ZDDC_MISS));
     }
     case ZDDC_FETCH_NOT_MODIFIED:
-        if (have) {
+        if (have && req.headers) {
             const char *v = upstream_verdict(r, &resp, ZDDC_REVALIDATED);
             if (conf->freshness > 0 && strcmp(v, ZDDC_STALE)) {
                 sp->touch(side);

@@ -451,48 +451,20 @@ static apr_status_t listing_on_body(void *baton, const char *data,
     return APR_SUCCESS;
 }
 
-/* Keep a listing that parsed as the sidecar, with the master's ETag, unless
- * the sidecar already holds these very bytes (a warm walk writes nothing). */
+/* Keep a listing that parsed as the sidecar (the fill engine's rule). */
 static void walk_store_listing(walk_ctx *w, const char *url_dir,
                                zddc_store_obj *side, int have_side,
                                const zddc_store_meta *old,
                                const char *body, apr_size_t len,
                                const zddc_upstream_resp *resp, apr_pool_t *p)
 {
-    const char *etag = apr_table_get(resp->headers, "ETag");
-    apr_time_t mtime = zddc_fill_store_mtime(resp->last_modified, apr_time_now());
-    zddc_store_meta meta;
-    char *cur = NULL;
-    apr_size_t cur_len = 0;
-    apr_finfo_t fi;
-    apr_status_t rv;
+    apr_status_t rv = zddc_fill_listing_keep(w->conf, side, have_side, old,
+                                             body, len, resp, p);
 
-    memset(&meta, 0, sizeof(meta));
-    meta.validated_at = apr_time_now();
-    meta.etag = etag;
-    if (have_side
-        && w->sp->stat(side, &fi, p) == APR_SUCCESS
-        && fi.size == (apr_off_t)len
-        && (!mtime || apr_time_sec(fi.mtime) == apr_time_sec(mtime))
-        && w->sp->get(side, ZDDC_LISTING_MAX, &cur, &cur_len, p)
-           == APR_SUCCESS
-        && cur_len == len && !memcmp(cur, body, len)) {
-        w->sp->touch(side);
-        if (etag && (!old->etag || strcmp(old->etag, etag))) {
-            w->sp->meta_set(side, &meta, p);
-        }
-        return;
-    }
-    rv = w->sp->put(side, body, len, mtime, p);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
                      ZDDC_LOGNO(01055) "zddc_mirror: %s: walk of %s: cannot store the "
-                     "listing of %s", w->vhost, w->job->subtree,
-                     url_dir);
-        return;
-    }
-    if (etag) {
-        w->sp->meta_set(side, &meta, p);
+                     "listing of %s", w->vhost, w->job->subtree, url_dir);
     }
 }
 
@@ -523,9 +495,6 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
     }
     have_side = w->sp->stat(side, &fi, p) == APR_SUCCESS
                 && fi.filetype == APR_REG;
-    if (!have_side || w->sp->meta_get(side, &meta, p) != APR_SUCCESS) {
-        memset(&meta, 0, sizeof(meta));
-    }
 
     for (attempt = 0; attempt < 2; attempt++) {
         zddc_upstream_req req;
@@ -545,10 +514,8 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
         req.on_body = listing_on_body;
         req.baton = &lb;
         req.cancel = &w->job->cancel;
-        if (have_side && meta.etag) {
-            req.headers = apr_table_make(p, 1);
-            apr_table_setn(req.headers, "If-None-Match", meta.etag);
-        }
+        req.headers = zddc_fill_listing_conditions(w->conf, side, have_side,
+                                                   &meta, p);
         if (!walk_acquire(w)) {
             return LISTING_CANCELLED;
         }
