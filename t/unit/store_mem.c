@@ -219,7 +219,8 @@ static apr_status_t mem_begin(zddc_store_obj *o, zddc_store_tmp **tp,
 {
     zddc_store_tmp *lead = apr_hash_get(o->st->writing, o->key,
                                         APR_HASH_KEY_STRING);
-    zddc_store_tmp *t = apr_pcalloc(p, sizeof(*t));
+    /* A leader outlives its caller's pool: followers read its bytes. */
+    zddc_store_tmp *t = apr_pcalloc(lead ? p : o->st->pool, sizeof(*t));
 
     mem_log(o->st, "begin", o);
     t->st = o->st;
@@ -231,7 +232,7 @@ static apr_status_t mem_begin(zddc_store_obj *o, zddc_store_tmp **tp,
     else {
         t->leader = 1;
         t->cap = 64;
-        t->buf = malloc(t->cap);
+        t->buf = apr_palloc(o->st->pool, t->cap);
         apr_hash_set(o->st->writing, t->key, APR_HASH_KEY_STRING, t);
         *leader = 1;
     }
@@ -246,10 +247,13 @@ static apr_status_t mem_write(zddc_store_tmp *t, const void *buf,
         return APR_EINVAL;
     }
     if (t->len + len > t->cap) {
+        char *old = t->buf;
+
         while (t->len + len > t->cap) {
             t->cap *= 2;
         }
-        t->buf = realloc(t->buf, t->cap);
+        t->buf = apr_palloc(t->st->pool, t->cap);
+        memcpy(t->buf, old, t->len);
     }
     memcpy(t->buf + t->len, buf, len);
     t->len += len;
@@ -282,7 +286,7 @@ static void mem_discard(zddc_store_tmp *t)
     }
 }
 
-/* A follower's leader stays allocated (malloc) for the program's life. */
+/* A follower's leader lives as long as the store (its pool). */
 static zddc_follow_e mem_follow(zddc_store_tmp *t, char *buf,
                                 apr_size_t *len)
 {
