@@ -1,6 +1,5 @@
-/* A second storage provider, in memory and recording what it is asked,
- * run through the same contract as the disk provider and under the state
- * file code (zddc_state.c) unchanged: the interface is enough (issue 10). */
+/* A second storage provider, in memory and recording, through the disk
+ * provider's contract and under zddc_state.c: the interface is enough. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
