@@ -13,6 +13,10 @@ Starts (all on 127.0.0.1, ephemeral ports, private temp dirs):
             0, a mod_proxy_http vhost, a Mirror vhost (bench/conf/mirror*.conf)
   walkers   one httpd per walk measurement, a single event-MPM child each
             (bench/conf/walker.conf)
+  P2s, P4s  an https upstream (mod_ssl; h2 and http/1.1-only vhosts), a
+            second mirror httpd with one Cache vhost and one mod_proxy_http
+            vhost per variant, and nginx proxy_cache_revalidate when it is
+            installed (bench/conf/*-tls*.conf); a CA made at run time
 Load comes from wrk (HTTP keep-alive, fixed duration) and curl.
 """
 
@@ -52,6 +56,8 @@ WRK_WARMUP_SECONDS = 1
 ROUNDS = 5             # ours/baseline back to back this many times
 BIG_RUNS = 5           # rounds of 4 KiB MISS, 256 MiB MISS, 256 MiB proxy
 P8_CLIENTS = 32
+P2S_ROUNDS = 3         # P2s has 8 variants: fewer rounds than ROUNDS
+SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt"
 WALK_TIMEOUT = 600     # seconds; a walk not finished by then is reported
 CURL_PARALLEL = 4      # the P4 baseline, and the walker's default parallelism
 TMPFS = "/dev/shm"     # the second home of walk caches (P4, P5, P6)
@@ -172,6 +178,60 @@ class LogCursor:
                 return f.read().decode("utf-8", "replace")
         except OSError:
             return ""
+
+
+class Nginx:
+    """nginx as a P2s peer: conf text from bench/conf/nginx-tls*.conf, run
+    in the foreground from dir (its logs, cache and temp files)."""
+
+    def __init__(self, conf_text, dir):
+        self.dir = dir
+        self.conf = os.path.join(dir, "nginx.conf")
+        self.access_log = os.path.join(dir, "access.log")
+        with open(self.conf, "w") as f:
+            f.write(conf_text)
+        self.proc = None
+
+    def start(self, ports):
+        self.proc = subprocess.Popen(
+            [NGINX, "-p", self.dir, "-c", self.conf],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("nginx exited %s: %s" % (
+                    self.proc.returncode, self.proc.stderr.read()[:2000]))
+            if all(zddc_test._port_open(p) for p in ports):
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("nginx did not listen within 15 s")
+
+    def pids(self):
+        if not self.proc or self.proc.poll() is not None:
+            return []
+        return [self.proc.pid] + Apache._children(self.proc.pid)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+
+def find_nginx():
+    for p in (shutil.which("nginx"), "/usr/sbin/nginx"):
+        if p and os.access(p, os.X_OK):
+            return p
+    return None
+
+
+NGINX = find_nginx()
 
 
 ACCESS_RE = re.compile(r'"(\S+) (\S+) HTTP/[\d.]+" (\d{3}) (\S+)(?: (\S+))?')
@@ -355,7 +415,7 @@ class Bench:
         self.elapsed = 0.0
 
     def want(self, pid):
-        return not self.args.only or pid in self.args.only
+        return not self.args.only or pid.upper() in self.args.only
 
     def row(self, pid, what, ours, base, ratio, target, met):
         self.rows.append({"id": pid, "what": what, "ours": ours,
@@ -447,14 +507,21 @@ class Bench:
         return None
 
     # --- requests/s pairs ---------------------------------------------------
-    def load(self, name, port, path, expect):
-        """One wrk run after a warm-up; CPU shares and verdicts recorded."""
+    def load(self, name, port, path, expect, mirror=None, upstream=None,
+             mir_log=None, up_log=None):
+        """One wrk run after a warm-up; CPU shares and verdicts recorded
+        (the main mirror and upstream unless others are given; up_log:
+        count the upstream's requests too)."""
         url = "http://127.0.0.1:%d%s" % (port, path)
         wrk(url, WRK_WARMUP_SECONDS)
-        cur = LogCursor(self.mir_log)
-        with CpuMeter(mirror=self.mirror, upstream=self.upstream) as cpu:
+        cur = LogCursor(mir_log or self.mir_log)
+        up_cur = LogCursor(up_log) if up_log else None
+        with CpuMeter(mirror=mirror or self.mirror,
+                      upstream=upstream or self.upstream) as cpu:
             res = wrk(url, self.seconds)
         entries = access_entries(cur.new_text())
+        res["up_requests"] = (len(access_entries(up_cur.new_text()))
+                              if up_cur else None)
         verdicts = {}
         for e in entries:
             verdicts[e[4]] = verdicts.get(e[4], 0) + 1
@@ -465,7 +532,9 @@ class Bench:
             "mirror": cpu.cpu["mirror"],
             "upstream": cpu.cpu["upstream"], "wall": cpu.wall,
             "verdicts": ", ".join("%s %d" % kv for kv in
-                                  sorted(verdicts.items())),
+                                  sorted(verdicts.items()))
+            + ("; upstream requests %d" % res["up_requests"]
+               if res["up_requests"] is not None else ""),
             "errors": ("non-2xx %d; " % res["non2xx"] if res["non2xx"]
                        else "") + (res["socket_errors"] or "")})
         if bad:
@@ -654,9 +723,10 @@ class Bench:
                  else "**no**")
 
     # --- walks ----------------------------------------------------------------
-    def walker(self, subtree, fs="disk"):
+    def walker(self, subtree, fs="disk", up_url=None, up_extra=""):
         """A single-child httpd with one Mirror vhost of subtree; its cache
-        root on the disk (the harness's temp dir under /tmp) or on tmpfs."""
+        root on the disk (the harness's temp dir under /tmp) or on tmpfs;
+        the plain upstream unless up_url (and up_extra lines) say else."""
         if fs == "tmpfs":
             base = tempfile.mkdtemp(prefix="zddc-bench-", dir=TMPFS)
             os.chmod(base, 0o755)
@@ -664,8 +734,9 @@ class Bench:
             cache = os.path.join(base, "cache")   # created by the module
         else:
             cache = "{cache}"
-        w = Apache(template("walker.conf", UP_PORT=self.upstream.port,
-                            SUBTREE=subtree, CACHE=cache),
+        w = Apache(template("walker.conf", UP_URL=up_url or
+                            "http://127.0.0.1:%d" % self.upstream.port,
+                            UP_EXTRA=up_extra, SUBTREE=subtree, CACHE=cache),
                    server_conf="MaxKeepAliveRequests 0\n" + MPM_SINGLE,
                    module_path=self.args.module)
         w.start()
@@ -675,11 +746,13 @@ class Bench:
         urls = gentree.file_urls(self.tree, sub)
         return urls[0], urls
 
-    def walk(self, w, sub, nth, fs="disk"):
-        """Trigger a walk of /sub on w; wall time, log figures, upstream."""
+    def walk(self, w, sub, nth, fs="disk", upstream=None, up_log=None,
+             label=""):
+        """Trigger a walk of /sub on w; wall time, log figures, upstream
+        (the plain one unless upstream and up_log say else)."""
         first, _ = self.trigger_url(sub)
-        cur = LogCursor(self.up_log)
-        with CpuMeter(mirror=w, upstream=self.upstream) as cpu:
+        cur = LogCursor(up_log or self.up_log)
+        with CpuMeter(mirror=w, upstream=upstream or self.upstream) as cpu:
             t0 = time.monotonic()
             st, verdict, _ = probe(w.port, first)
             m = self.wait_walk(w, "/" + sub, nth, WALK_TIMEOUT)
@@ -702,8 +775,8 @@ class Bench:
                "message": m[2], "trigger": (st, verdict), "up": up,
                "figures": figures, "cpu": cpu.cpu}
         self.cpu_rows.append({
-            "run": "%s walk of /%s, cache on %s" % (
-                "cold" if nth == 1 else "warm", sub, fs), "rps": None,
+            "run": "%s walk of /%s, cache on %s%s" % (
+                "cold" if nth == 1 else "warm", sub, fs, label), "rps": None,
             "n": up["requests"],
             "mirror": cpu.cpu["mirror"], "upstream": cpu.cpu["upstream"],
             "wall": wall, "verdicts": "trigger %d %s" % (st, verdict),
@@ -715,20 +788,25 @@ class Bench:
                                             fmt_bytes(up["bytes"])))
         return res
 
-    def curl_baseline(self, sub, runs=2):
+    def curl_baseline(self, sub, runs=2, base=None, cacert=None,
+                      up_log=None):
         """curl --parallel over every file URL of sub; the time of the last
-        of `runs` runs (the first warms the upstream's page cache)."""
+        of `runs` runs (the first warms the upstream's page cache). base
+        and cacert: another upstream (https), up_log its access log."""
         _, urls = self.trigger_url(sub)
-        cfg = os.path.join(self.args.workdir, "curl-%s.cfg" % sub)
+        base = base or "http://127.0.0.1:%d" % self.upstream.port
+        cfg = os.path.join(self.args.workdir, "curl-%s%s.cfg" % (
+            sub, "-tls" if cacert else ""))
         with open(cfg, "w") as f:
+            if cacert:
+                f.write('cacert = "%s"\n' % cacert)
             for u in urls:
-                f.write('url = "http://127.0.0.1:%d%s"\noutput = "/dev/null"\n'
-                        % (self.upstream.port, u))
+                f.write('url = "%s%s"\noutput = "/dev/null"\n' % (base, u))
         cmd = ["curl", "-s", "--parallel", "--parallel-max",
                str(CURL_PARALLEL), "-K", cfg]
         times = []
         for i in range(runs):
-            cur = LogCursor(self.up_log)
+            cur = LogCursor(up_log or self.up_log)
             t0 = time.monotonic()
             r = subprocess.run(cmd, capture_output=True, timeout=WALK_TIMEOUT)
             t = time.monotonic() - t0
@@ -919,6 +997,252 @@ class Bench:
         finally:
             w.stop()
 
+    # --- P2s, P4s: an https upstream -----------------------------------------
+    def tls_rows(self):
+        """P2s and P4s: an https upstream on loopback (mod_ssl; h2 offered
+        on one vhost pair, http/1.1 only on the other) with a CA made now."""
+        pki = zddc_test.test_pki()
+        self.tls_ca = pki["ca"]
+        bundle = os.path.join(self.args.workdir, "p2s-bundle.pem")
+        with open(bundle, "w") as out:
+            for src in (SYSTEM_CA, pki["ca"]):
+                with open(src) as f:
+                    out.write(f.read().rstrip("\n") + "\n")
+        os.chmod(bundle, 0o644)
+        with open(bundle) as f:
+            self.bundle_certs = f.read().count("BEGIN CERTIFICATE")
+        self.tls_bundle = bundle
+        ports = {k: free_port() for k in ("H2", "H1", "NGX_H2", "NGX_H1")}
+        vhosts = []
+        for k, protos in (("H2", "h2 http/1.1"), ("H1", "http/1.1"),
+                          ("NGX_H2", "h2 http/1.1"), ("NGX_H1", "http/1.1")):
+            vhosts.append(template(
+                "upstream-tls-vhost.conf", PORT=ports[k], PROTOCOLS=protos,
+                CERT=pki["server_cert"], KEY=pki["server_key"],
+                TREE=self.tree,
+                EXTRA='Header always set X-Accel-Expires "@1"'
+                if k.startswith("NGX") else ""))
+        up = PlainApache(template("upstream.conf", TREE=self.tree),
+                         server_conf=UPSTREAM_SERVER
+                         + "SSLSessionCache shmcb:{root}/run/ssl_scache"
+                           "(512000)\n" + "\n".join(vhosts),
+                         modules=("rewrite", "ssl", "http2", "headers",
+                                  "socache_shmcb"))
+        up.start()
+        self.tls_up = up
+        self.tls_up_ports = ports
+        self.tls_up_log = os.path.join(up.root, "logs", "access.log")
+        log("https upstream: %s" % ", ".join("%s=%d" % kv
+                                             for kv in ports.items()))
+        try:
+            if self.want("P2s"):
+                self.step("P2s", self.p2s)
+            if self.want("P4s"):
+                self.step("P4s", self.p4s)
+        finally:
+            up.stop()
+
+    def p2s(self):
+        P = self.tls_up_ports
+        cas = (("one-cert CA", "one", self.tls_ca),
+               ("%d-cert bundle" % self.bundle_certs, "bundle",
+                self.tls_bundle))
+        variants = []          # (label, key, upstream port, nginx upstream)
+        for proto, up_key in (("h2", "H2"), ("h1", "H1")):
+            for ca_label, ca_key, ca in cas:
+                variants.append({
+                    "label": "master offers %s, %s" % (
+                        "h2 + http/1.1" if proto == "h2" else "http/1.1 only",
+                        ca_label),
+                    "name": "%s-%s" % (proto, ca_key), "ca": ca,
+                    "up": P[up_key], "ngx_up": P["NGX_" + up_key],
+                    "ours": free_port(), "proxy": free_port(),
+                    "nginx": free_port()})
+        # the mirror server's settings, its vhosts those of P2s only
+        srv = "\n".join(
+            ["EnableSendfile %s\nMaxKeepAliveRequests 0\n%s"
+             % (SENDFILE, MPM_MULTI)] +
+            [template("mirror-tls.conf", P_OURS=v["ours"],
+                      P_PROXY=v["proxy"], UP_PORT=v["up"], CA=v["ca"],
+                      NAME=v["name"]) for v in variants])
+        m = Apache("", server_conf=srv,
+                   modules=("proxy", "proxy_http", "ssl"),
+                   module_path=self.args.module)
+        m.start()
+        mir_log = os.path.join(m.root, "logs", "access.log")
+        ngx, ngx_why = None, None
+        if NGINX:
+            d = tempfile.mkdtemp(prefix="zddc-bench-nginx-")
+            os.chmod(d, 0o777)
+            zddc_test._cleanup["dirs"].append(d)
+            servers = "\n".join(template(
+                "nginx-tls-server.conf", NAME=v["name"].replace("-", "_"),
+                UP_PORT=v["ngx_up"], PORT=v["nginx"], CA=v["ca"])
+                for v in variants)
+            ngx = Nginx(template("nginx-tls.conf", DIR=d, SERVERS=servers), d)
+            try:
+                ngx.start([v["nginx"] for v in variants])
+            except Exception as e:  # noqa: BLE001
+                ngx, ngx_why = None, str(e).splitlines()[0][:200]
+        else:
+            ngx_why = "nginx is not installed"
+        try:
+            self.p2s_prime(variants, ngx)
+            self.p2s_measure(variants, m, mir_log, ngx, ngx_why)
+        finally:
+            if ngx:
+                ngx.stop()
+            m.stop()
+
+    def p2s_prime(self, variants, ngx):
+        for v in variants:
+            for path in ("/hot/f4k.bin", "/hot/f1m.bin"):
+                for _ in range(50):
+                    st, verdict, n = probe(v["ours"], path)
+                    if st == 200 and verdict == "REVALIDATED":
+                        break
+                    time.sleep(0.1)
+                if st != 200 or verdict != "REVALIDATED":
+                    raise RuntimeError("P2s %s %s: %d %s, wanted "
+                                       "REVALIDATED" % (v["name"], path, st,
+                                                        verdict))
+                st2, _, n2 = probe(v["proxy"], path)
+                if st2 != 200 or n2 != n:
+                    raise RuntimeError("P2s %s mod_proxy_http %s: %d, %d "
+                                       "bytes" % (v["name"], path, st2, n2))
+                if ngx:
+                    for _ in range(3):
+                        conn = http.client.HTTPConnection(
+                            "127.0.0.1", v["nginx"], timeout=60)
+                        conn.request("GET", path)
+                        r = conn.getresponse()
+                        body = r.read()
+                        xc = r.getheader("X-Cache", "-")
+                        conn.close()
+                    if r.status != 200 or len(body) != n \
+                            or xc != "REVALIDATED":
+                        raise RuntimeError("P2s %s nginx %s: %d %s" % (
+                            v["name"], path, r.status, xc))
+
+    def p2s_measure(self, variants, m, mir_log, ngx, ngx_why):
+        rounds = 1 if self.args.quick else P2S_ROUNDS
+        cases = []
+        for v in variants:
+            for size, path in (("4 KiB", "/hot/f4k.bin"),
+                               ("1 MiB", "/hot/f1m.bin")):
+                runs = [("P2s %s %s REVALIDATED" % (v["name"], size),
+                         v["ours"], path, "REVALIDATED", m, mir_log),
+                        ("P2s %s %s mod_proxy_http" % (v["name"], size),
+                         v["proxy"], path, None, m, mir_log)]
+                if ngx:
+                    runs.append(("P2s %s %s nginx" % (v["name"], size),
+                                 v["nginx"], path, "REVALIDATED", ngx,
+                                 ngx.access_log))
+                cases.append((v, size, runs))
+        got = {}    # run name -> [(req/s, master CPU µs per request)]
+        for rnd in range(rounds):
+            for v, size, runs in cases:
+                order = runs if rnd % 2 == 0 else list(reversed(runs))
+                for name, port, path, expect, srv, lg in order:
+                    try:
+                        r = self.load(name, port, path, expect, mirror=srv,
+                                      upstream=self.tls_up, mir_log=lg,
+                                      up_log=self.tls_up_log)
+                        per = (1e6 * r["cpu"]["upstream"] / r["requests"]
+                               if r["requests"] else float("nan"))
+                        got.setdefault(name, []).append((r["rps"], per))
+                    except Exception as e:  # noqa: BLE001
+                        got.setdefault(name, []).append(e)
+        for v, size, runs in cases:
+            what = ("REVALIDATED requests/s over https, %s, %s (freshness "
+                    "0, 304 upstream; the same CA file on every side) vs "
+                    "mod_proxy_http + SSLProxyEngine (%d round%s)" % (
+                        size, v["label"], rounds, "" if rounds == 1 else "s"))
+            target = "≥ 1.00×; master CPU/request ≤ mod_proxy_http's"
+            ours, base = got.get(runs[0][0], []), got.get(runs[1][0], [])
+            errs = [x for x in ours + base if not isinstance(x, tuple)]
+            if errs or not ours or not base:
+                self.failed_row("P2s", what, target,
+                                errs[0] if errs else "no runs")
+                continue
+            ratio = statistics.median(o[0] / b[0] for o, b in zip(ours, base)
+                                      if b[0])
+            cpu_o = statistics.median(o[1] for o in ours)
+            cpu_b = statistics.median(b[1] for b in base)
+            base_txt = "%s, master %.0f µs/req" % (
+                fmt_rate(statistics.median(b[0] for b in base)), cpu_b)
+            if len(runs) > 2:
+                ng = got.get(runs[2][0], [])
+                if ng and all(isinstance(x, tuple) for x in ng):
+                    base_txt += ("; nginx proxy_cache_revalidate %s, master "
+                                 "%.0f µs/req (ours %.2f× nginx)" % (
+                                     fmt_rate(statistics.median(
+                                         x[0] for x in ng)),
+                                     statistics.median(x[1] for x in ng),
+                                     statistics.median(
+                                         o[0] / x[0] for o, x in zip(ours, ng)
+                                         if x[0])))
+                else:
+                    base_txt += "; nginx: not measured"
+            elif ngx_why:
+                base_txt += "; nginx: %s" % ngx_why
+            met = ratio >= 1.0 and cpu_o <= cpu_b
+            self.row("P2s", what, "%s, master %.0f µs/req" % (
+                fmt_rate(statistics.median(o[0] for o in ours)), cpu_o),
+                base_txt, "%.2f×" % ratio, target,
+                "yes" if met else "**no**")
+
+    def p4s(self):
+        """P4 over https: cold walks of /w10k (cache on tmpfs) from the h2
+        vhost vs curl --parallel --parallel-max 4 of the same URLs over
+        https (curl multiplexes them over h2 as well)."""
+        sub = "w10k"
+        stats = gentree.subtree_stats(self.tree, sub)
+        base = "https://127.0.0.1:%d" % self.tls_up_ports["H2"]
+        what = ("cold walk of %d files / %d directories over https (master "
+                "offers h2; one-cert CA), cache root on tmpfs (%s): wall time "
+                "vs `curl --parallel --parallel-max %d` of the same %d URLs "
+                "over https (%d rounds back to back, median ratio)" % (
+                    stats["files"], stats["dirs"] - 1, TMPFS, CURL_PARALLEL,
+                    stats["files"], self.rounds))
+        kw = dict(base=base, cacert=self.tls_ca, up_log=self.tls_up_log)
+        try:
+            self.curl_baseline(sub, runs=1, **kw)   # warms the page cache
+        except Exception as e:  # noqa: BLE001
+            self.notes.append("https curl warm-up: %s" % e)
+        rounds = []
+        for k in range(self.rounds):
+            settle()
+            base_t, n_urls = self.curl_baseline(sub, runs=1, **kw)
+            w = self.walker("/" + sub, "tmpfs", up_url=base,
+                            up_extra="ZddcUpstreamCAFile %s" % self.tls_ca)
+            try:
+                settle()
+                cold = self.walk(w, sub, 1, "tmpfs", upstream=self.tls_up,
+                                 up_log=self.tls_up_log, label=", https")
+            finally:
+                w.stop()
+            rounds.append((cold, base_t, n_urls))
+        ratios = sorted(c["wall"] / b for c, b, _ in rounds)
+        ratio = ratios[len(ratios) // 2]
+        cold, base_t, n_urls = sorted(
+            rounds, key=lambda r: r[0]["wall"] / r[1])[len(rounds) // 2]
+        all_ok = all(c["ok"] for c, _, _ in rounds)
+        up = cold["up"]
+        ours = "%s, %d upstream requests (%d listings + %d files), %s" % (
+            fmt_s(cold["wall"]), up["requests"], up["listings"], up["files"],
+            fmt_bytes(up["bytes"]))
+        if len(rounds) > 1:
+            ours += "; rounds: %s" % ", ".join(
+                "%s/%s" % (fmt_s(c["wall"]), fmt_s(b)) for c, b, _ in rounds)
+        if not all_ok:
+            ours += "; walk failed: %s" % next(
+                c["message"] for c, _, _ in rounds if not c["ok"])
+        self.row("P4s", what, ours, "%s, %d requests" % (fmt_s(base_t),
+                                                         n_urls),
+                 "%.2f×" % ratio, "≤ 1.30×",
+                 "yes" if ratio <= 1.3 and all_ok else "**no**")
+
     # --- everything -------------------------------------------------------------
     def run(self):
         made = gentree.ensure(self.tree)
@@ -943,6 +1267,8 @@ class Bench:
             self.step("P4/P5", self.p4_p5)
         if self.want("P6"):
             self.step("P6", self.p6)
+        if self.want("P2s") or self.want("P4s"):
+            self.step("P2s/P4s", self.tls_rows)
         self.upstream.stop()
 
     def step(self, name, fn):
@@ -1015,7 +1341,8 @@ class Bench:
         L.append("")
         L.append("| id | what | ours | baseline | ratio | target | met? |")
         L.append("|---|---|---|---|---|---|---|")
-        order = ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"]
+        order = ["P1", "P2", "P2s", "P3", "P4", "P4s", "P5", "P6", "P7",
+                 "P8"]
         for r in sorted(self.rows, key=lambda r: order.index(r["id"])
                         if r["id"] in order else 99):
             L.append("| %(id)s | %(what)s | %(ours)s | %(base)s | %(ratio)s "
@@ -1064,16 +1391,20 @@ class Bench:
         L.append("")
         L.append("utime+stime of every process of each httpd over the "
                  "measured window (`/proc/<pid>/stat`); `upstream share` is "
-                 "the upstream's part of the two. Verdicts come from the "
-                 "mirror's access log (`%{ZDDC_CACHE_STATUS}e`).")
+                 "the upstream's part of the two; per request means per "
+                 "client request (per upstream request for a walk). "
+                 "Verdicts come from the mirror's access log "
+                 "(`%{ZDDC_CACHE_STATUS}e`; nginx's `$upstream_cache_status` "
+                 "for its P2s runs).")
         L.append("")
         L.append("| run | req/s | wall | mirror CPU | mirror CPU per "
-                 "request | upstream CPU | upstream share | verdicts | "
-                 "errors |")
-        L.append("|---|---|---|---|---|---|---|---|---|")
+                 "request | upstream CPU | upstream CPU per request | "
+                 "upstream share | verdicts | errors |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|")
         for c in self.cpu_rows:
             n = c.get("n")
-            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+                     % (
                 c["run"], "{:,.0f}".format(c["rps"]) if c["rps"] else "—",
                 fmt_s(c["wall"]),
                 "%.2f s" % c["mirror"] if c["mirror"] is not None else "—",
@@ -1081,6 +1412,8 @@ class Bench:
                 else "—",
                 "%.2f s" % c["upstream"] if c["upstream"] is not None
                 else "—",
+                "%.0f µs" % (1e6 * c["upstream"] / n)
+                if n and c["upstream"] else "—",
                 share(c["upstream"], c["mirror"])
                 if c["mirror"] is not None else "—",
                 c["verdicts"] or "—", c["errors"] or "—"))
@@ -1142,15 +1475,38 @@ sides of one round, so load that comes and goes between rounds cancels.
 - **P6**: a fresh single-child httpd walks `/w100k` into tmpfs; `VmRSS` of
   the child sampled every 50 ms and `VmHWM` at the end, against `VmRSS`
   before the trigger.
+- **P2s** (`--only P2s`): an https upstream (the same tree, mod_ssl with
+  a CA and a certificate for 127.0.0.1 made with `openssl` at run time;
+  one vhost pair offering `h2 http/1.1`, one `http/1.1` only) and a second
+  mirror httpd with, per variant, a Cache vhost (freshness 0) and a
+  `mod_proxy_http` + `SSLProxyEngine` vhost, each trusting either the
+  one-certificate CA or Debian's `ca-certificates.crt` with that CA
+  appended (the same file on both sides; `bench/conf/mirror-tls.conf`).
+  nginx `proxy_cache_revalidate` (`bench/conf/nginx-tls*.conf`) runs beside
+  them when installed, against upstream vhosts that send
+  `X-Accel-Expires: @1` so its copy is always stale and revalidated. Each
+  row reports the master's CPU per request of both sides; %d rounds.
+- **P4s** (`--only P4s`): P4's cold walk on tmpfs with the walker's
+  upstream the https h2 vhost, against `curl --parallel --parallel-max 4`
+  of the same URLs over https (curl multiplexes them over h2 too).
 - **P8**: 32 `curl` processes started together against an uncached 64 MiB
   file; the upstream's access log must show one GET of it.
 - Profiling a miss: `bench/profile.py CASE --tool perf|strace|callgrind`
   starts the same servers and reports where the mirror's time goes
   (`bench/PROFILE.md` has the findings of the last investigation).
-"""
+""" % P2S_ROUNDS
 
 
 def check_deps():
+    global NGINX
+    if not NGINX and os.geteuid() == 0:
+        # P2s's peer; its row says so when it cannot be had
+        log("installing nginx-light (the P2s peer)")
+        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends",
+                        "nginx-light"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=600,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        NGINX = find_nginx()
     missing = [t for t in ("wrk", "curl") if not shutil.which(t)]
     if not missing:
         return

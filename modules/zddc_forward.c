@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 #include "zddc_forward.h"
 #include "zddc_respond.h"
+#include "zddc_util.h"
 #include "zddc_log.h"
 
 APLOG_USE_MODULE(zddc_mirror);
@@ -102,20 +103,16 @@ static apr_status_t live_body(void *baton, const char *data, apr_size_t len)
 static void forget_local(request_rec *r, zddc_server_conf *conf)
 {
     const zddc_store_provider *sp = conf->store_provider;
-    char *parent = apr_pstrdup(r->pool, r->uri);
-    apr_size_t n = strlen(parent);
-    char *slash;
+    apr_size_t n = strlen(r->uri);
+    const char *parent = zddc_url_parent(r->pool, r->uri);
 
-    if (n > 1 && parent[n - 1] == '/') {
-        sp->drop_listing(conf->store, parent, r->pool);
-        parent[n - 1] = '\0';
+    if (n > 1 && r->uri[n - 1] == '/') {
+        sp->drop_listing(conf->store, r->uri, r->pool);
     }
     else {
         sp->purge(conf->store, r->uri, NULL, r->pool);
     }
-    slash = strrchr(parent, '/');
-    if (slash) {
-        slash[1] = '\0';
+    if (parent) {
         sp->drop_listing(conf->store, parent, r->pool);
     }
 }

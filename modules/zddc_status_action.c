@@ -213,6 +213,12 @@ static int action_purge(action_ctx *a)
     rv = a->conf->store_provider->purge(a->conf->store, path, &count,
                                         a->r->pool);
     if (rv == APR_SUCCESS) {
+        /* The parent's cached listing names what was purged; a purge is
+         * often of something that must not be seen here, name included. */
+        a->conf->store_provider->drop_listing(a->conf->store,
+                                              zddc_url_parent(a->r->pool,
+                                                              path),
+                                              a->r->pool);
         return action_reply(a, HTTP_OK, "result", "purged",
                             apr_psprintf(a->r->pool, ",\"path\":%s,"
                                          "\"removed\":%d",

@@ -22,13 +22,14 @@
 #include "zddc_version.h"
 
 /* Idle request-path handles kept per upstream object; each keeps its own
- * keep-alive connection and its CA store cache, so this bounds both. */
+ * keep-alive connection, so this bounds them. */
 #define TR_MAX_IDLE 32
 /* Bigger reads mean fewer trips through the pipeline's write-to-cache
  * and pass-to-client path on large files (benchmark P3). */
 #define TR_BUFFER_SIZE (256L * 1024)
-/* How long a handle's parsed CA store is reused (CURLOPT_CA_CACHE_TIMEOUT):
- * parsing the system bundle costs 40-50 ms of CPU. */
+/* Without a shared CA store (libcurl not on OpenSSL 3, or an https
+ * proxy): how long a handle's parsed CA store is reused
+ * (CURLOPT_CA_CACHE_TIMEOUT); parsing the system bundle costs 40-50 ms. */
 #define TR_CA_CACHE_SECONDS 86400L
 /* How often a session's loop looks at cancel flags and deadlines when
  * nothing else wakes it. */
@@ -49,6 +50,10 @@ typedef struct {
 typedef struct tr_handle {
     CURL *h;
     char err[CURL_ERROR_SIZE];
+    /* the shared CA store this handle's connections verify with (see
+     * ca_choose), and why it could not be loaded */
+    const char *ca_file, *ca_dir;
+    char ca_err[256];
     tr_socks own;               /* request path: its connections' sockets */
     struct tr_handle *next;
 } tr_handle;
@@ -98,10 +103,26 @@ struct zddc_upstream_session {
 
 static pid_t current_pid;
 static pthread_mutex_t share_init = PTHREAD_MUTEX_INITIALIZER;
-static CURLSH *share;
 static pid_t share_pid;
 static apr_pool_t *share_pool;
 static apr_thread_mutex_t *share_locks[CURL_LOCK_DATA_LAST];
+
+/* One share handle per CA store: libcurl matches a TLS session to a
+ * connection by its CA options, which are empty when the shared store is
+ * used, so sessions verified with one CA file must not resume for an
+ * upstream object configured with another. */
+typedef struct tr_share {
+    const char *ca_file, *ca_dir;   /* NULL, NULL: libcurl's own CA options */
+    CURLSH *sh;
+    struct tr_share *next;
+} tr_share;
+static tr_share *shares;
+
+/* Shared CA stores: libcurl on OpenSSL 3 (CURLOPT_SSL_CTX_FUNCTION hands
+ * us each connection's SSL_CTX), and libcurl's default CA file and
+ * directory, used when ZddcUpstreamCAFile is not set. */
+static int ca_shared_ok;
+static char *ca_default_file, *ca_default_dir;
 
 static void note_fork_child(void)
 {
@@ -111,11 +132,34 @@ static void note_fork_child(void)
 void zddc_up_tr_global_init(void)
 {
     static int done;
+    const curl_version_info_data *v;
 
     if (!done) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         current_pid = getpid();
         pthread_atfork(NULL, NULL, note_fork_child);
+        v = curl_version_info(CURLVERSION_NOW);
+        ca_shared_ok = zddc_up_ca_available() && v->ssl_version
+                       && strncmp(v->ssl_version, "OpenSSL/3", 9) == 0;
+#if LIBCURL_VERSION_NUM >= 0x075400
+        {
+            CURL *h = curl_easy_init();
+            char *s;
+            if (h) {
+                s = NULL;
+                if (curl_easy_getinfo(h, CURLINFO_CAINFO, &s) == CURLE_OK
+                    && s && *s) {
+                    ca_default_file = strdup(s);
+                }
+                s = NULL;
+                if (curl_easy_getinfo(h, CURLINFO_CAPATH, &s) == CURLE_OK
+                    && s && *s) {
+                    ca_default_dir = strdup(s);
+                }
+                curl_easy_cleanup(h);
+            }
+        }
+#endif
         done = 1;
     }
 }
@@ -140,41 +184,121 @@ static void share_unlock(CURL *h, curl_lock_data data, void *userptr)
     }
 }
 
-/* This process's share handle: DNS cache and TLS sessions for every
- * handle of every upstream object. Connections are not shared across
- * threads (libcurl 7.88 documents that as unsafe): they live in the
- * reused request-path handles and in each session's multi handle. A
- * prefork or event child makes its own after fork; the parent's copy,
- * never used there, is left alone. */
-static CURLSH *process_share(void)
+static int same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* This process's share handle for one CA store: DNS cache and TLS
+ * sessions for every handle of every upstream object verifying with it.
+ * Connections are not shared across threads (libcurl 7.88 documents that
+ * as unsafe): they live in the reused request-path handles and in each
+ * session's multi handle. A prefork or event child makes its own after
+ * fork; the parent's copies, never used there, are left alone. */
+static CURLSH *process_share(const char *ca_file, const char *ca_dir)
 {
     pid_t me = my_pid();
+    tr_share *s;
     CURLSH *sh = NULL;
     int i;
 
     pthread_mutex_lock(&share_init);
-    if (share && share_pid == me) {
-        sh = share;
+    if (share_pid != me) {
+        shares = NULL;
+        share_pool = NULL;
+        if (apr_pool_create(&share_pool, NULL) == APR_SUCCESS) {
+            apr_pool_tag(share_pool, "zddc_upstream_share");
+            for (i = 0; i < CURL_LOCK_DATA_LAST; i++) {
+                share_locks[i] = NULL;
+                apr_thread_mutex_create(&share_locks[i],
+                                        APR_THREAD_MUTEX_DEFAULT, share_pool);
+            }
+            share_pid = me;
+        }
     }
-    else if (apr_pool_create(&share_pool, NULL) == APR_SUCCESS) {
-        apr_pool_tag(share_pool, "zddc_upstream_share");
-        for (i = 0; i < CURL_LOCK_DATA_LAST; i++) {
-            share_locks[i] = NULL;
-            apr_thread_mutex_create(&share_locks[i], APR_THREAD_MUTEX_DEFAULT,
-                                    share_pool);
+    for (s = shares; s; s = s->next) {
+        if (same_str(s->ca_file, ca_file) && same_str(s->ca_dir, ca_dir)) {
+            sh = s->sh;
+            break;
         }
-        sh = curl_share_init();
-        if (sh) {
-            curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock);
-            curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
-            curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-            curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-        }
-        share = sh;
-        share_pid = me;
+    }
+    if (!s && share_pool && (sh = curl_share_init())) {
+        curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock);
+        curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+        s = apr_pcalloc(share_pool, sizeof(*s));
+        s->ca_file = ca_file ? apr_pstrdup(share_pool, ca_file) : NULL;
+        s->ca_dir = ca_dir ? apr_pstrdup(share_pool, ca_dir) : NULL;
+        s->sh = sh;
+        s->next = shares;
+        shares = s;
     }
     pthread_mutex_unlock(&share_init);
     return sh;
+}
+
+/* ---- the CA store ---------------------------------------------------------- */
+
+/* An https proxy is verified with libcurl's proxy CA options, but the
+ * SSL_CTX callback runs for its TLS too and cannot tell the two apart: with
+ * one configured, or in the environment, libcurl keeps loading the CA
+ * file itself. */
+static int https_proxy_possible(const zddc_upstream *up)
+{
+    static const char *const vars[] = {
+        "https_proxy", "HTTPS_PROXY", "http_proxy", "all_proxy", "ALL_PROXY",
+        NULL
+    };
+    const char *v;
+    int i;
+
+    if (up->proxy) {
+        return strncasecmp(up->proxy, "https://", 8) == 0;
+    }
+    for (i = 0; vars[i]; i++) {
+        v = getenv(vars[i]);
+        if (v && strncasecmp(v, "https://", 8) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Which shared store an https upstream's connections verify with:
+ * ZddcUpstreamCAFile alone, or else libcurl's default file and directory
+ * (the system store). 0: libcurl loads the CA options itself. */
+static int ca_choose(const zddc_upstream *up, const char **file,
+                     const char **dir)
+{
+    if (!ca_shared_ok || strncasecmp(up->base, "https://", 8) != 0
+        || https_proxy_possible(up)) {
+        return 0;
+    }
+    if (up->ca_file) {
+        *file = up->ca_file;
+        *dir = NULL;
+        return 1;
+    }
+    if (!ca_default_file) {
+        return 0;
+    }
+    *file = ca_default_file;
+    *dir = ca_default_dir;
+    return 1;
+}
+
+/* Every new TLS connection: verify the peer with this process's parsed
+ * store instead of parsing the CA file again. */
+static CURLcode on_ssl_ctx(CURL *h, void *ssl_ctx, void *ud)
+{
+    tr_handle *th = ud;
+
+    if (!zddc_up_ca_attach(ssl_ctx, th->ca_file, th->ca_dir, th->ca_err,
+                           sizeof(th->ca_err))) {
+        return CURLE_SSL_CACERT_BADFILE;
+    }
+    return CURLE_OK;
 }
 
 /* ---- callbacks ------------------------------------------------------------ */
@@ -384,7 +508,6 @@ static tr_handle *handle_new(zddc_upstream *up, zddc_upstream_session *sess)
     curl_easy_setopt(h, CURLOPT_PRIVATE, th);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, th->err);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_SHARE, process_share());
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
@@ -402,12 +525,27 @@ static tr_handle *handle_new(zddc_upstream *up, zddc_upstream_session *sess)
     curl_easy_setopt(h, CURLOPT_USERAGENT, ZDDC_UP_USER_AGENT);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-    if (up->ca_file) {
-        curl_easy_setopt(h, CURLOPT_CAINFO, up->ca_file);
+    if (ca_choose(up, &th->ca_file, &th->ca_dir)
+        && curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx)
+           == CURLE_OK) {
+        /* libcurl gets no CA options: it parses nothing, and the
+         * connection verifies with the store on_ssl_ctx hands it */
+        curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, th);
+        curl_easy_setopt(h, CURLOPT_CAINFO, NULL);
+        curl_easy_setopt(h, CURLOPT_CAPATH, NULL);
+        curl_easy_setopt(h, CURLOPT_SHARE,
+                         process_share(th->ca_file, th->ca_dir));
     }
+    else {
+        th->ca_file = th->ca_dir = NULL;
+        if (up->ca_file) {
+            curl_easy_setopt(h, CURLOPT_CAINFO, up->ca_file);
+        }
 #if LIBCURL_VERSION_NUM >= 0x075700
-    curl_easy_setopt(h, CURLOPT_CA_CACHE_TIMEOUT, TR_CA_CACHE_SECONDS);
+        curl_easy_setopt(h, CURLOPT_CA_CACHE_TIMEOUT, TR_CA_CACHE_SECONDS);
 #endif
+        curl_easy_setopt(h, CURLOPT_SHARE, process_share(NULL, NULL));
+    }
     /* read at startup as root, so the key file need not be readable by
      * the server's User */
     if (up->client_cert) {
@@ -492,6 +630,7 @@ static apr_status_t handle_prepare(tr_handle *th, const zddc_up_wire *w,
     l = n;
     *list = l;
     th->err[0] = '\0';
+    th->ca_err[0] = '\0';
     curl_easy_setopt(h, CURLOPT_URL, w->url);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
@@ -553,8 +692,9 @@ static apr_status_t map_result(CURLcode rc, tr_xfer *t)
              : resp->status ? ZDDC_UP_EBROKEN : ZDDC_UP_ECONNECT;
         break;
     }
-    resp->detail = apr_pstrdup(t->x->p, t->th->err[0] ? t->th->err
-                                                      : curl_easy_strerror(rc));
+    resp->detail = apr_pstrdup(t->x->p, t->th->ca_err[0] ? t->th->ca_err
+                               : t->th->err[0] ? t->th->err
+                               : curl_easy_strerror(rc));
     return rv;
 }
 

@@ -86,4 +86,15 @@ apr_status_t zddc_up_tr_create(zddc_upstream *up, apr_pool_t *p);
 apr_status_t zddc_up_tr_perform(zddc_upstream *up, zddc_upstream_session *sess,
                                 const zddc_up_wire *w, zddc_up_xfer *x);
 
+/* ---- the CA store (zddc_upstream_ca.c, OpenSSL only) ------------------- */
+
+/* OpenSSL 3 is linked: the transport may share parsed CA stores. */
+int zddc_up_ca_available(void);
+
+/* Make this process's store for CA file and/or hashed directory dir (each
+ * parsed once per process) verify the connection of ssl_ctx (an SSL_CTX
+ * about to be used); 0 on failure, with why in err. */
+int zddc_up_ca_attach(void *ssl_ctx, const char *file, const char *dir,
+                      char *err, apr_size_t n);
+
 #endif

@@ -597,3 +597,24 @@ apr_uint64_t zddc_hash64(const char *s)
     }
     return h;
 }
+
+const char *zddc_url_parent(apr_pool_t *p, const char *path)
+{
+    apr_size_t n = strlen(path);
+    char *dir;
+
+    while (n > 0 && path[n - 1] == '/') {
+        n--;
+    }
+    if (n == 0) {
+        return NULL;
+    }
+    while (n > 0 && path[n - 1] != '/') {
+        n--;
+    }
+    if (n == 0) {
+        return NULL;
+    }
+    dir = apr_pstrmemdup(p, path, n);
+    return dir;
+}

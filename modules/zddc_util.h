@@ -55,6 +55,10 @@ apr_status_t zddc_path_map(apr_pool_t *p, const char *root,
  * characters; '/' separators are kept. */
 char *zddc_path_encode(apr_pool_t *p, const char *path);
 
+/* The directory url whose listing names path: "/a/b" and "/a/b/" give
+ * "/a/", "/a" gives "/"; NULL for "/" itself. */
+const char *zddc_url_parent(apr_pool_t *p, const char *path);
+
 /* Join a URL directory ("/a/", or "/a") and a child name into "/a/name". */
 char *zddc_path_join(apr_pool_t *p, const char *dir, const char *name);
 

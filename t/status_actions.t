@@ -133,6 +133,18 @@ ok(wait_until(lambda: all(os.path.exists(a.on_disk(p)) for p in
                           ("/Docs/a.pdf", "/Docs/keep.pdf", "/Docs/sub/b.pdf",
                            "/Docs/sub/deeper/c.pdf")), 10),
    "the copies are on disk")
+SIDE = a.cache + "/Docs/.zddc-listing.json"
+
+
+def cache_listing():
+    """Have the /Docs/ listing cached (JSON sidecar), as browsing does."""
+    is_(a.get("/Docs/", headers={"Accept": "application/json"}).status, 200,
+        "the /Docs/ listing is served")
+    ok(wait_until(lambda: os.path.exists(SIDE), 10),
+       "and its sidecar is kept")
+
+
+cache_listing()
 m.clear_log()
 r = post({"action": "purge", "path": "/Docs/a.pdf"})
 is_(r.status, 200, "purge a file: 200")
@@ -140,10 +152,16 @@ is_((r.json().get("result"), r.json().get("removed")), ("purged", 1),
     "purge a file: one entry removed")
 ok(not os.path.exists(a.on_disk("/Docs/a.pdf")), "the file is gone on disk")
 ok(os.path.exists(a.on_disk("/Docs/keep.pdf")), "its sibling is kept")
+ok(not os.path.exists(SIDE), "the parent's cached listing, which names the "
+   "purged file, is gone too")
+m.clear_log()
+cache_listing()
+m.clear_log()
 r = post({"action": "purge", "path": "/Docs/sub/"}, json=False)
 is_(r.status, 303, "purge a folder from a browser: 303")
 ok(not os.path.exists(a.on_disk("/Docs/sub")),
    "the folder and everything under it are gone on disk")
+ok(not os.path.exists(SIDE), "and the parent's cached listing")
 is_(m.count(), 0, "nothing was sent upstream for either purge")
 ok(a.wait_log(r"status page action purge of /Docs/a\.pdf by \(no user\): "
               r"purged"), "purge logged with the user")

@@ -14,6 +14,10 @@ PKGS="$PKGS python3-prometheus-client"
 PKGS="$PKGS clang libfuzzer-14-dev libclang-rt-14-dev"
 # t/upstream_proxy.t: a real outbound proxy
 PKGS="$PKGS tinyproxy"
+# the module's shared CA store (OpenSSL headers); t/upstream_ca_once.t: strace
+PKGS="$PKGS libssl-dev strace"
+# t/readme_commands.t: the README moves a cache root with rsync
+PKGS="$PKGS rsync"
 
 missing=""
 for p in $PKGS; do

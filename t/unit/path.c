@@ -131,6 +131,14 @@ int main(void)
     is_str(zddc_path_encode(p, ""), "", "empty stays empty");
     is_str(zddc_path_encode(p, NULL), "", "NULL gives empty");
 
+    /* zddc_url_parent */
+    is_str(zddc_url_parent(p, "/a/b.pdf"), "/a/", "parent of a file");
+    is_str(zddc_url_parent(p, "/a/b/"), "/a/", "parent of a directory");
+    is_str(zddc_url_parent(p, "/a/b//"), "/a/", "trailing slashes");
+    is_str(zddc_url_parent(p, "/a"), "/", "parent of a top-level name");
+    ok(zddc_url_parent(p, "/") == NULL, "the root has no parent");
+    ok(zddc_url_parent(p, "") == NULL, "nor has an empty path");
+
     /* zddc_path_join */
     is_str(zddc_path_join(p, "/a/", "b c.pdf"), "/a/b c.pdf",
            "join onto a directory with trailing '/'");
