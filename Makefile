@@ -38,6 +38,8 @@ APR_CFLAGS = $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null)
 APR_LIBS   = $(shell apr-1-config --link-ld --libs 2>/dev/null) $(shell apu-1-config --link-ld --libs 2>/dev/null)
 UNIT_SRCS  = modules/zddc_cache_status.c modules/zddc_rootcheck.c modules/zddc_util.c modules/zddc_json.c modules/zddc_listing.c modules/zddc_store_disk.c modules/zddc_upstream.c modules/zddc_upstream_curl.c modules/zddc_upstream_ca.c
 UNIT_TESTS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(wildcard t/unit/*.c))
+# httpd's headers, for a unit test that builds module code using its types.
+UNIT_HTTPD_CFLAGS = -I$(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
 
 .PHONY: all deps install uninstall deb version test unit demo bench clean fuzz fuzz-build tsan
 
@@ -68,7 +70,7 @@ $(BUILD)/mod_$(MODNAME).so: $(SRCS) $(HDRS)
 
 $(BUILD)/unit/%: t/unit/%.c t/unit/tap.h $(UNIT_SRCS) $(HDRS)
 	@mkdir -p $(BUILD)/unit
-	$(CC) $(XCFLAGS) -Imodules -It/unit $(APR_CFLAGS) -o $@ $< $(UNIT_SRCS) $(XLDFLAGS) $(APR_LIBS) -lcjson -lcurl -lssl -lcrypto
+	$(CC) $(XCFLAGS) -Imodules -It/unit $(APR_CFLAGS) $(UNIT_HTTPD_CFLAGS) -o $@ $< $(UNIT_SRCS) $(XLDFLAGS) $(APR_LIBS) -lcjson -lcurl -lssl -lcrypto
 
 unit: $(UNIT_TESTS)
 

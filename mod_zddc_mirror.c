@@ -618,7 +618,7 @@ static int zddc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                          ZDDC_STORE_GROUP);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        rv = c->store_provider->open(&c->store, c->cache_root,
+        rv = c->store_provider->open_store(&c->store, c->cache_root,
                                      c->access_file_name, uid, gid, &err,
                                      pconf);
         if (rv != APR_SUCCESS) {
@@ -672,19 +672,20 @@ static void zddc_child_init(apr_pool_t *pchild, server_rec *s)
 static int zddc_translate(request_rec *r)
 {
     zddc_server_conf *c = zddc_config_get(r->server);
-    const char *fs;
+    zddc_store_obj *o;
 
     if (c->mode == ZDDC_MODE_OFF || !c->store || !r->uri
         || r->uri[0] != '/' || r->proxyreq || zddc_config_off_here(r)) {
         return DECLINED;
     }
     apr_table_setn(r->notes, ZDDC_NOTE_OWNED, "1");
-    if (c->store_provider->map(c->store, r->uri, ZDDC_OBJ_FILE, &fs,
+    if (c->store_provider->obj(c->store, r->uri, ZDDC_OBJ_FILE, &o,
                                r->pool) != APR_SUCCESS) {
         apr_table_setn(r->notes, ZDDC_NOTE_UNSAFE, "1");
-        fs = c->store_provider->root(c->store);
     }
-    r->filename = apr_pstrdup(r->pool, fs);
+    /* Not a file to open (the store keeps that to itself), a name for
+     * httpd: mod_mime types it by its extension, as proxy: names do. */
+    r->filename = apr_pstrcat(r->pool, "zddc:", r->uri, NULL);
     return OK;
 }
 

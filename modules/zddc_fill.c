@@ -32,7 +32,8 @@ static volatile apr_uint32_t fill_stop;
 typedef struct {
     zddc_server_conf *conf;
     const zddc_store_provider *sp;
-    const char *url, *fs;
+    const char *url;
+    zddc_store_obj *obj;         /* the copy filled */
     zddc_store_tmp *tmp;         /* the leader's temp */
     int spool;                   /* keep a no-store body in the temp for the
                                     request that started the fill */
@@ -72,7 +73,7 @@ apr_time_t zddc_fill_store_mtime(apr_time_t lm, apr_time_t now)
     return lm;
 }
 
-apr_time_t zddc_fill_ims(zddc_server_conf *conf, const char *fs_path,
+apr_time_t zddc_fill_ims(zddc_server_conf *conf, zddc_store_obj *obj,
                          const zddc_fill_copy *copy, apr_pool_t *p)
 {
     zddc_store_meta meta;
@@ -80,7 +81,7 @@ apr_time_t zddc_fill_ims(zddc_server_conf *conf, const char *fs_path,
     if (!copy || !copy->have) {
         return 0;
     }
-    if (conf->store_provider->meta_get(conf->store, fs_path, &meta, p)
+    if (conf->store_provider->meta_get(obj, &meta, p)
         == APR_SUCCESS && meta.no_validator) {
         return 0;
     }
@@ -171,7 +172,7 @@ static apr_status_t fill_on_headers(void *baton, const zddc_upstream_resp *resp)
         else if (!x->tmp) {
             int leader = 0;
 
-            rv = x->sp->begin(x->conf->store, x->fs, &x->tmp, &leader, x->p);
+            rv = x->sp->begin(x->obj, &x->tmp, &leader, x->p);
             if (rv == APR_SUCCESS && !leader) {
                 x->sp->unfollow(x->tmp);
                 x->tmp = NULL;
@@ -308,7 +309,7 @@ static zddc_fill_e fill_exchange_run(fill_exchange *x)
             meta.validated_at = apr_time_now();
             meta.content_type = apr_table_get(res->resp.headers,
                                               "Content-Type");
-            x->sp->meta_set(x->conf->store, x->fs, &meta, x->p);
+            x->sp->meta_set(x->obj, &meta, x->p);
         }
         break;
     case ZDDC_FILL_NO_STORE:
@@ -326,7 +327,7 @@ static zddc_fill_e fill_exchange_run(fill_exchange *x)
         break;
     case ZDDC_FILL_NOT_MODIFIED:
         if (x->have) {
-            x->sp->touch(x->conf->store, x->fs);
+            x->sp->touch(x->obj);
         }
         break;
     default:
@@ -341,7 +342,7 @@ static zddc_fill_e fill_exchange_run(fill_exchange *x)
 
 zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
                            zddc_upstream_session *session, const char *url,
-                           const char *fs_path, const zddc_fill_copy *copy,
+                           zddc_store_obj *obj, const zddc_fill_copy *copy,
                            volatile apr_uint32_t *cancel,
                            zddc_fill_progress_fn *progress, void *baton,
                            zddc_fill_result *res, apr_pool_t *p)
@@ -353,9 +354,9 @@ zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
     x.conf = conf;
     x.sp = conf->store_provider;
     x.url = url;
-    x.fs = fs_path;
+    x.obj = obj;
     x.have = copy && copy->have;
-    x.ims = zddc_fill_ims(conf, fs_path, copy, p);
+    x.ims = zddc_fill_ims(conf, obj, copy, p);
     x.cancel = cancel;
     x.session = session;
     x.progress = progress;
@@ -451,12 +452,12 @@ static apr_status_t fill_push(zddc_fill *f)
 }
 
 static apr_status_t fill_start(zddc_server_conf *conf, const char *url,
-                               const char *fs_path, const zddc_fill_copy *copy,
+                               zddc_store_obj *obj, const zddc_fill_copy *copy,
                                zddc_fill **fillp, zddc_store_tmp **follow,
                                apr_pool_t *p);
 
 apr_status_t zddc_fill_start(zddc_server_conf *conf, const char *url,
-                             const char *fs_path, const zddc_fill_copy *copy,
+                             zddc_store_obj *obj, const zddc_fill_copy *copy,
                              zddc_fill **fillp, zddc_store_tmp **follow,
                              apr_pool_t *p)
 {
@@ -464,13 +465,13 @@ apr_status_t zddc_fill_start(zddc_server_conf *conf, const char *url,
     apr_status_t rv;
 
     fill_signals_block(&saved);
-    rv = fill_start(conf, url, fs_path, copy, fillp, follow, p);
+    rv = fill_start(conf, url, obj, copy, fillp, follow, p);
     fill_signals_restore(&saved);
     return rv;
 }
 
 static apr_status_t fill_start(zddc_server_conf *conf, const char *url,
-                               const char *fs_path, const zddc_fill_copy *copy,
+                               zddc_store_obj *obj, const zddc_fill_copy *copy,
                                zddc_fill **fillp, zddc_store_tmp **follow,
                                apr_pool_t *p)
 {
@@ -494,14 +495,20 @@ static apr_status_t fill_start(zddc_server_conf *conf, const char *url,
         apr_pool_tag(fp, "zddc_fill");
         f = apr_pcalloc(fp, sizeof(*f));
         f->pool = fp;
-        rv = sp->begin(conf->store, fs_path, &f->x.tmp, &leader, fp);
+        /* The fill outlives the caller's pool: its own handle on obj. */
+        rv = sp->obj(conf->store, url, sp->kind(obj), &f->x.obj, fp);
+        if (rv != APR_SUCCESS) {
+            apr_pool_destroy(fp);
+            return rv;
+        }
+        rv = sp->begin(obj, &f->x.tmp, &leader, fp);
         if (rv != APR_SUCCESS || !leader) {
             apr_pool_destroy(fp);       /* closes a follower handle */
             if (rv != APR_SUCCESS) {
                 return rv;
             }
             /* Someone else's download: follow it. */
-            rv = sp->begin(conf->store, fs_path, follow, &leader, p);
+            rv = sp->begin(obj, follow, &leader, p);
             if (rv != APR_SUCCESS) {
                 *follow = NULL;
                 return rv;
@@ -513,7 +520,7 @@ static apr_status_t fill_start(zddc_server_conf *conf, const char *url,
             *follow = NULL;
             continue;
         }
-        rv = sp->begin(conf->store, fs_path, follow, &leader, p);
+        rv = sp->begin(obj, follow, &leader, p);
         if (rv != APR_SUCCESS || leader) {
             if (rv == APR_SUCCESS) {
                 sp->discard(*follow);
@@ -536,10 +543,9 @@ static apr_status_t fill_start(zddc_server_conf *conf, const char *url,
         f->x.conf = conf;
         f->x.sp = sp;
         f->x.url = apr_pstrdup(fp, url);
-        f->x.fs = apr_pstrdup(fp, fs_path);
         f->x.spool = 1;
         f->x.have = copy && copy->have;
-        f->x.ims = zddc_fill_ims(conf, fs_path, copy, fp);
+        f->x.ims = zddc_fill_ims(conf, obj, copy, fp);
         f->x.cancel = &fill_stop;
         f->x.res = &f->res;
         f->x.shared = f;
@@ -648,4 +654,63 @@ void zddc_fill_child_init(apr_pool_t *pchild, server_rec *s)
     }
     apr_thread_pool_idle_max_set(fill_threads, 8);
     apr_pool_pre_cleanup_register(pchild, NULL, fill_child_stop);
+}
+
+apr_table_t *zddc_fill_listing_conditions(zddc_server_conf *conf,
+                                          zddc_store_obj *side, int have,
+                                          zddc_store_meta *meta,
+                                          apr_pool_t *p)
+{
+    apr_table_t *h;
+
+    if (!have || conf->store_provider->meta_get(side, meta, p)
+                 != APR_SUCCESS) {
+        memset(meta, 0, sizeof(*meta));
+    }
+    if (!have || !meta->etag) {
+        return NULL;
+    }
+    h = apr_table_make(p, 1);
+    apr_table_setn(h, "If-None-Match", meta->etag);
+    return h;
+}
+
+apr_status_t zddc_fill_listing_keep(zddc_server_conf *conf,
+                                    zddc_store_obj *side, int have,
+                                    const zddc_store_meta *old,
+                                    const char *body, apr_size_t len,
+                                    const zddc_upstream_resp *resp,
+                                    apr_pool_t *p)
+{
+    const zddc_store_provider *sp = conf->store_provider;
+    const char *etag = resp->headers ? apr_table_get(resp->headers, "ETag")
+                                     : NULL;
+    apr_time_t mtime = zddc_fill_store_mtime(resp->last_modified,
+                                             apr_time_now());
+    zddc_store_meta meta;
+    char *cur = NULL;
+    apr_size_t cur_len = 0;
+    apr_finfo_t fi;
+    apr_status_t rv;
+
+    memset(&meta, 0, sizeof(meta));
+    meta.validated_at = apr_time_now();
+    meta.etag = etag;
+    if (have
+        && sp->stat(side, &fi, p) == APR_SUCCESS
+        && fi.size == (apr_off_t)len
+        && (!mtime || apr_time_sec(fi.mtime) == apr_time_sec(mtime))
+        && sp->get(side, len, &cur, &cur_len, p) == APR_SUCCESS
+        && cur_len == len && !memcmp(cur, body, len)) {
+        sp->touch(side);
+        if (etag && (!old || !old->etag || strcmp(old->etag, etag))) {
+            sp->meta_set(side, &meta, p);
+        }
+        return APR_SUCCESS;
+    }
+    rv = sp->put(side, body, len, mtime, p);
+    if (rv == APR_SUCCESS && etag) {
+        sp->meta_set(side, &meta, p);
+    }
+    return rv;
 }

@@ -54,7 +54,7 @@ apr_time_t zddc_fill_store_mtime(apr_time_t lm, apr_time_t now);
 
 /* The If-Modified-Since for a copy: 0 (unconditional) when there is none
  * or it was stored without a validator. */
-apr_time_t zddc_fill_ims(zddc_server_conf *conf, const char *fs_path,
+apr_time_t zddc_fill_ims(zddc_server_conf *conf, zddc_store_obj *obj,
                          const zddc_fill_copy *copy, apr_pool_t *p);
 
 /* Fill url on the calling thread (the walker, whose requests go through
@@ -62,7 +62,7 @@ apr_time_t zddc_fill_ims(zddc_server_conf *conf, const char *fs_path,
  * in p. */
 zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
                            zddc_upstream_session *session, const char *url,
-                           const char *fs_path, const zddc_fill_copy *copy,
+                           zddc_store_obj *obj, const zddc_fill_copy *copy,
                            volatile apr_uint32_t *cancel,
                            zddc_fill_progress_fn *progress, void *baton,
                            zddc_fill_result *res, apr_pool_t *p);
@@ -71,12 +71,13 @@ zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
  * with the request that started it. */
 typedef struct zddc_fill zddc_fill;
 
-/* Start filling url in the background unless another writer is at it.
+/* Start filling url (whose copy is obj) in the background unless another
+ * writer is at it.
  * *fill is the new fill (NULL when another writer leads); *follow is a
  * follower handle on the download (both cases), in p, to read the body
  * from what is stored; APR_EAGAIN when neither could be had. */
 apr_status_t zddc_fill_start(zddc_server_conf *conf, const char *url,
-                             const char *fs_path, const zddc_fill_copy *copy,
+                             zddc_store_obj *obj, const zddc_fill_copy *copy,
                              zddc_fill **fill, zddc_store_tmp **follow,
                              apr_pool_t *p);
 
@@ -89,5 +90,28 @@ int zddc_fill_ended(zddc_fill *f, apr_off_t *written);
 
 /* The caller is done with it (the fill itself goes on if it must). */
 void zddc_fill_release(zddc_fill *f);
+
+/* Listings (SPEC §6.1). A directory's Last-Modified does not move when a
+ * file in it is rewritten in place or the token's ACL on one file changes,
+ * so a listing request never carries If-Modified-Since. It carries
+ * If-None-Match when the master gave the cached listing side (have: there
+ * is one) an ETag. Returns the request's extra headers, NULL for an
+ * unconditional request; *meta gets what is kept with side (zeroed when
+ * nothing is). For the walker and the request path alike. */
+apr_table_t *zddc_fill_listing_conditions(zddc_server_conf *conf,
+                                          zddc_store_obj *side, int have,
+                                          zddc_store_meta *meta,
+                                          apr_pool_t *p);
+
+/* Keep a 200 listing body (already found usable) as side, with the
+ * master's ETag and its Last-Modified (zddc_fill_store_mtime's rule); when
+ * side already holds these very bytes it is only confirmed, so a warm walk
+ * writes nothing. old is what was kept with side before (may be NULL). */
+apr_status_t zddc_fill_listing_keep(zddc_server_conf *conf,
+                                    zddc_store_obj *side, int have,
+                                    const zddc_store_meta *old,
+                                    const char *body, apr_size_t len,
+                                    const zddc_upstream_resp *resp,
+                                    apr_pool_t *p);
 
 #endif

@@ -99,15 +99,15 @@ static int upstream_gone(request_rec *r, zddc_server_conf *conf, int status)
     const zddc_store_provider *sp = store_of(conf);
     apr_size_t n = strlen(r->uri);
     int is_dir_url = n > 0 && r->uri[n - 1] == '/';
-    const char *fs;
+    zddc_store_obj *o;
     apr_finfo_t fi;
     int count = 0;
     apr_status_t rv = APR_ENOENT;
 
     /* A "dir/" answer only purges a directory: "file.pdf/" must not cost
      * the mirror its file, nor "dir" (no slash) a directory. */
-    if (sp->map(conf->store, r->uri, ZDDC_OBJ_FILE, &fs, r->pool) == APR_SUCCESS
-        && sp->stat(conf->store, fs, &fi, r->pool) == APR_SUCCESS
+    if (sp->obj(conf->store, r->uri, ZDDC_OBJ_FILE, &o, r->pool) == APR_SUCCESS
+        && sp->stat(o, &fi, r->pool) == APR_SUCCESS
         && (fi.filetype == APR_DIR) == is_dir_url) {
         rv = sp->purge(conf->store, r->uri, &count, r->pool);
     }
@@ -136,13 +136,13 @@ static int redirect_to_local(request_rec *r, zddc_server_conf *conf, int status,
     return status;
 }
 
-/* Whether the cached copy at fs_path was stored without a validator. */
-static int copy_no_validator(zddc_server_conf *conf, const char *fs_path,
+/* Whether the cached copy at obj was stored without a validator. */
+static int copy_no_validator(zddc_server_conf *conf, zddc_store_obj *obj,
                              apr_pool_t *p)
 {
     zddc_store_meta meta;
 
-    return store_of(conf)->meta_get(conf->store, fs_path, &meta, p)
+    return store_of(conf)->meta_get(obj, &meta, p)
            == APR_SUCCESS && meta.no_validator;
 }
 
@@ -150,19 +150,19 @@ static int copy_no_validator(zddc_server_conf *conf, const char *fs_path,
  * validator, and the master's Content-Disposition and Content-Type (the
  * latter when mod_mime has none), as the MISS sent them. */
 static int respond_copy(request_rec *r, zddc_server_conf *conf,
-                        const char *fs_path, const char *verdict)
+                        zddc_store_obj *obj, const char *verdict)
 {
     zddc_store_meta meta;
 
-    if (store_of(conf)->meta_get(conf->store, fs_path, &meta, r->pool)
+    if (store_of(conf)->meta_get(obj, &meta, r->pool)
         != APR_SUCCESS) {
-        return zddc_respond_cached_ex(r, fs_path, NULL, verdict, 0);
+        return zddc_respond_cached_ex(r, obj, NULL, verdict, 0);
     }
     if (meta.content_disposition) {
         apr_table_setn(r->headers_out, "Content-Disposition",
                        meta.content_disposition);
     }
-    return zddc_respond_cached_ex(r, fs_path,
+    return zddc_respond_cached_ex(r, obj,
                                   r->content_type ? NULL : meta.content_type,
                                   verdict, meta.no_validator);
 }
@@ -302,7 +302,7 @@ static int stream_from_store(request_rec *r, zddc_server_conf *conf,
  * ZddcCacheMaxStale; then 504, verdict MISS, and the copy stays on disk
  * for when the master is back (SPEC §3, §5). */
 static int serve_stale(request_rec *r, zddc_server_conf *conf,
-                       const char *fs_path, const char *type,
+                       zddc_store_obj *obj, const char *type,
                        apr_time_t confirmed, const char *detail)
 {
     apr_interval_time_t age = apr_time_now() - confirmed;
@@ -317,14 +317,14 @@ static int serve_stale(request_rec *r, zddc_server_conf *conf,
         return HTTP_GATEWAY_TIME_OUT;
     }
     apr_table_setn(r->notes, ZDDC_NOTE_STALE_DETAIL, detail);
-    return zddc_respond_cached_ex(r, fs_path, type, ZDDC_STALE,
-                                  copy_no_validator(conf, fs_path, r->pool));
+    return zddc_respond_cached_ex(r, obj, type, ZDDC_STALE,
+                                  copy_no_validator(conf, obj, r->pool));
 }
 
 /* The answer of a fill that did not store a body; confirmed is when the
  * copy (if any) was last confirmed by the master. */
 static int answer_fill(request_rec *r, zddc_server_conf *conf,
-                       const char *fs_path, int have, apr_time_t confirmed,
+                       zddc_store_obj *obj, int have, apr_time_t confirmed,
                        const zddc_fill_result *res)
 {
     int status = res->resp.status;
@@ -332,7 +332,7 @@ static int answer_fill(request_rec *r, zddc_server_conf *conf,
     switch (res->outcome) {
     case ZDDC_FILL_NOT_MODIFIED:
         if (have) {
-            return respond_copy(r, conf, fs_path,
+            return respond_copy(r, conf, obj,
                                 upstream_verdict(r, &res->resp,
                                                  ZDDC_REVALIDATED));
         }
@@ -354,7 +354,7 @@ static int answer_fill(request_rec *r, zddc_server_conf *conf,
                 ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                               ZDDC_LOGNO(01023) "upstream answered %d for %s; serving the "
                               "cached copy", status, r->uri);
-                return serve_stale(r, conf, fs_path, NULL, confirmed,
+                return serve_stale(r, conf, obj, NULL, confirmed,
                                    apr_psprintf(r->pool, "stale: upstream "
                                                 "answered %d", status));
             }
@@ -388,7 +388,7 @@ static int answer_fill(request_rec *r, zddc_server_conf *conf,
                       ZDDC_LOGNO(01025) "upstream unreachable for %s (%s); serving the cached "
                       "copy", r->uri,
                       zddc_upstream_describe(res->rv, &res->resp, r->pool));
-        return serve_stale(r, conf, fs_path, NULL, confirmed,
+        return serve_stale(r, conf, obj, NULL, confirmed,
                            res->rv == ZDDC_UP_ETIMEOUT
                            ? "stale: upstream timed out"
                            : "stale: upstream unreachable");
@@ -406,7 +406,7 @@ static int answer_fill(request_rec *r, zddc_server_conf *conf,
 
 /* The request's own fill: its headers, then its body from the store. */
 static int serve_own_fill(request_rec *r, zddc_server_conf *conf,
-                          const char *fs_path, int have,
+                          zddc_store_obj *obj, int have,
                           apr_time_t confirmed, zddc_fill *fill,
                           zddc_store_tmp *follow)
 {
@@ -433,22 +433,22 @@ static int serve_own_fill(request_rec *r, zddc_server_conf *conf,
         return rc;
     }
     store_of(conf)->unfollow(follow);
-    rc = answer_fill(r, conf, fs_path, have, confirmed, res);
+    rc = answer_fill(r, conf, obj, have, confirmed, res);
     zddc_fill_release(fill);
     return rc;
 }
 
 /* One fill on this thread when the background threads are missing. */
 static int serve_sync_fill(request_rec *r, zddc_server_conf *conf,
-                           const char *fs_path, const zddc_fill_copy *copy,
+                           zddc_store_obj *obj, const zddc_fill_copy *copy,
                            apr_time_t confirmed)
 {
     zddc_fill_result res;
-    zddc_fill_e got = zddc_fill_sync(conf, NULL, r->uri, fs_path, copy, NULL,
+    zddc_fill_e got = zddc_fill_sync(conf, NULL, r->uri, obj, copy, NULL,
                                      NULL, NULL, &res, r->pool);
 
     if (got == ZDDC_FILL_STORED) {
-        return respond_copy(r, conf, fs_path, ZDDC_MISS);
+        return respond_copy(r, conf, obj, ZDDC_MISS);
     }
     if (got == ZDDC_FILL_BUSY) {
         return -1;      /* another writer took it meanwhile: follow it */
@@ -457,7 +457,7 @@ static int serve_sync_fill(request_rec *r, zddc_server_conf *conf,
         /* Not kept, and the body was not spooled: ask once more, live. */
         return zddc_forward(r, conf);
     }
-    return answer_fill(r, conf, fs_path, copy->have, confirmed, &res);
+    return answer_fill(r, conf, obj, copy->have, confirmed, &res);
 }
 
 /* RFC 5861 stale-while-revalidate (ZddcCacheStaleWhileRevalidate): the
@@ -466,7 +466,7 @@ static int serve_sync_fill(request_rec *r, zddc_server_conf *conf,
  * master fail, the copy is served STALE instead of UPDATING, within
  * ZddcCacheMaxStale; -1 leaves the request to the usual path. */
 static int serve_while_revalidating(request_rec *r, zddc_server_conf *conf,
-                                    const char *fs_path,
+                                    zddc_store_obj *obj,
                                     const apr_finfo_t *fi,
                                     apr_time_t confirmed)
 {
@@ -482,7 +482,7 @@ static int serve_while_revalidating(request_rec *r, zddc_server_conf *conf,
     }
     copy.have = 1;
     copy.mtime = fi->mtime;
-    rv = zddc_fill_start(conf, r->uri, fs_path, &copy, &fill, &follow,
+    rv = zddc_fill_start(conf, r->uri, obj, &copy, &fill, &follow,
                          r->pool);
     if (rv == APR_SUCCESS) {
         if (follow) {
@@ -497,25 +497,25 @@ static int serve_while_revalidating(request_rec *r, zddc_server_conf *conf,
         apr_table_setn(r->notes, ZDDC_NOTE_STALE_DETAIL,
                        "stale: upstream unreachable; revalidating in the "
                        "background");
-        return respond_copy(r, conf, fs_path, ZDDC_STALE);
+        return respond_copy(r, conf, obj, ZDDC_STALE);
     }
-    return respond_copy(r, conf, fs_path, ZDDC_UPDATING);
+    return respond_copy(r, conf, obj, ZDDC_UPDATING);
 }
 
 static int serve_file(request_rec *r, zddc_server_conf *conf)
 {
     const zddc_store_provider *sp = store_of(conf);
-    const char *fs_path;
+    zddc_store_obj *obj;
     apr_time_t asked = apr_time_now();
     int attempt, solo = 0;
 
-    if (sp->map(conf->store, r->uri, ZDDC_OBJ_FILE, &fs_path, r->pool)
+    if (sp->obj(conf->store, r->uri, ZDDC_OBJ_FILE, &obj, r->pool)
             != APR_SUCCESS) {
         return HTTP_NOT_FOUND;
     }
     for (attempt = 0; attempt < ZDDC_MISS_ATTEMPTS; attempt++) {
         apr_finfo_t fi;
-        int have = sp->stat(conf->store, fs_path, &fi, r->pool) == APR_SUCCESS;
+        int have = sp->stat(obj, &fi, r->pool) == APR_SUCCESS;
         zddc_store_tmp *follow = NULL;
         zddc_fill *fill = NULL;
         zddc_fill_copy copy;
@@ -535,14 +535,14 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
             return HTTP_NOT_FOUND;
         }
         if (have && conf->freshness > 0
-            && apr_time_now() - sp->validated_at(conf->store, fs_path, &fi)
+            && apr_time_now() - sp->validated_at(obj, &fi)
                < conf->freshness) {
-            return respond_copy(r, conf, fs_path, ZDDC_HIT);
+            return respond_copy(r, conf, obj, ZDDC_HIT);
         }
         if (have && conf->swr > 0 && attempt == 0) {
-            apr_time_t at = sp->validated_at(conf->store, fs_path, &fi);
+            apr_time_t at = sp->validated_at(obj, &fi);
             if (apr_time_now() - at < conf->freshness + conf->swr
-                && (rc = serve_while_revalidating(r, conf, fs_path, &fi,
+                && (rc = serve_while_revalidating(r, conf, obj, &fi,
                                                   at)) != -1) {
                 return rc;
             }
@@ -550,26 +550,26 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
         /* The writer we followed asked the master and stored nothing:
          * a copy it confirmed meanwhile is current (one request for all). */
         if (attempt > 0 && have
-            && sp->validated_at(conf->store, fs_path, &fi) >= asked) {
-            return respond_copy(r, conf, fs_path, ZDDC_REVALIDATED);
+            && sp->validated_at(obj, &fi) >= asked) {
+            return respond_copy(r, conf, obj, ZDDC_REVALIDATED);
         }
         copy.have = have;
         copy.mtime = have ? fi.mtime : 0;
-        confirmed = have ? sp->validated_at(conf->store, fs_path, &fi) : 0;
+        confirmed = have ? sp->validated_at(obj, &fi) : 0;
         if (solo) {
             /* The writer we followed stored nothing (a 404, a no-store):
              * ask the master ourselves rather than queue behind another. */
-            rc = serve_sync_fill(r, conf, fs_path, &copy, confirmed);
+            rc = serve_sync_fill(r, conf, obj, &copy, confirmed);
             if (rc != -1) {
                 return rc;
             }
             solo = 0;       /* someone else writes it now: follow them */
             continue;
         }
-        rv = zddc_fill_start(conf, r->uri, fs_path, &copy, &fill, &follow,
+        rv = zddc_fill_start(conf, r->uri, obj, &copy, &fill, &follow,
                              r->pool);
         if (rv == APR_ENOTIMPL) {
-            rc = serve_sync_fill(r, conf, fs_path, &copy, confirmed);
+            rc = serve_sync_fill(r, conf, obj, &copy, confirmed);
             return rc == -1 ? HTTP_SERVICE_UNAVAILABLE : rc;
         }
         if (rv != APR_SUCCESS) {
@@ -579,14 +579,14 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
                           ZDDC_LOGNO(01027) "cannot write %s into the cache", r->uri);
             if (have) {
-                return serve_stale(r, conf, fs_path, NULL, confirmed,
+                return serve_stale(r, conf, obj, NULL, confirmed,
                                    "stale: the cache cannot be written");
             }
             zddc_respond_verdict(r, ZDDC_MISS);
             return HTTP_BAD_GATEWAY;
         }
         if (fill) {
-            return serve_own_fill(r, conf, fs_path, have, confirmed, fill,
+            return serve_own_fill(r, conf, obj, have, confirmed, fill,
                                   follow);
         }
         rc = stream_from_store(r, conf, follow, NULL);
@@ -622,40 +622,36 @@ static int serve_listing_body(request_rec *r, const char *body, apr_size_t len,
 }
 
 static int offline_listing(request_rec *r, zddc_server_conf *conf,
-                           const char *side, int have, int json,
+                           zddc_store_obj *side, int have, int json,
                            int status_if_none)
 {
     const zddc_store_provider *sp = store_of(conf);
-    const char *json_side;
+    zddc_store_obj *json_side;
     apr_finfo_t fi;
-    apr_file_t *fd;
     apr_array_header_t *entries;
     const char *err;
     char *buf;
     apr_size_t len;
 
-    if (have && sp->stat(conf->store, side, &fi, r->pool) == APR_SUCCESS) {
+    if (have && sp->stat(side, &fi, r->pool) == APR_SUCCESS) {
         return serve_stale(r, conf, side, json ? "application/json"
                            : "text/html; charset=utf-8",
-                           sp->validated_at(conf->store, side, &fi),
+                           sp->validated_at(side, &fi),
                            "stale: upstream unreachable");
     }
     if (!json
-        && sp->map(conf->store, r->uri, ZDDC_OBJ_LISTING_JSON, &json_side,
+        && sp->obj(conf->store, r->uri, ZDDC_OBJ_LISTING_JSON, &json_side,
                    r->pool) == APR_SUCCESS
-        && sp->stat(conf->store, json_side, &fi, r->pool) == APR_SUCCESS
+        && sp->stat(json_side, &fi, r->pool) == APR_SUCCESS
         && fi.size <= ZDDC_LISTING_MAX
-        && apr_file_open(&fd, json_side, APR_READ, 0, r->pool) == APR_SUCCESS) {
-        len = (apr_size_t)fi.size;
-        buf = apr_palloc(r->pool, len + 1);
-        if (apr_file_read_full(fd, buf, len, &len) == APR_SUCCESS
-            && zddc_listing_parse(buf, len, &entries, &err, r->pool)
+        && sp->get(json_side, ZDDC_LISTING_MAX, &buf, &len, r->pool)
+           == APR_SUCCESS) {
+        if (zddc_listing_parse(buf, len, &entries, &err, r->pool)
                 == APR_SUCCESS) {
             zddc_listing_view view = { 0 };
             const char *html;
-            apr_file_close(fd);
             view.stale = 1;
-            view.confirmed_at = sp->validated_at(conf->store, json_side,
+            view.confirmed_at = sp->validated_at(json_side,
                                                  &fi);
             if (conf->max_stale >= 0
                 && apr_time_now() - view.confirmed_at > conf->max_stale) {
@@ -675,7 +671,6 @@ static int offline_listing(request_rec *r, zddc_server_conf *conf,
             return serve_listing_body(r, html, strlen(html),
                                       "text/html; charset=utf-8", ZDDC_STALE);
         }
-        apr_file_close(fd);
     }
     zddc_respond_verdict(r, ZDDC_MISS);
     return status_if_none;
@@ -712,29 +707,36 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
     const zddc_store_provider *sp = store_of(conf);
     int json = zddc_accept_wants_json(apr_table_get(r->headers_in, "Accept"));
     const char *type = json ? "application/json" : "text/html; charset=utf-8";
-    const char *side;
+    zddc_store_obj *side;
     apr_finfo_t fi;
+    zddc_upstream_req req;
     zddc_upstream_resp resp = { 0 };
+    zddc_store_meta meta;
     char *body = NULL;
     apr_size_t len = 0;
     apr_status_t rv;
     int have;
 
     apr_table_mergen(r->err_headers_out, "Vary", "Accept");
-    if (sp->map(conf->store, r->uri, json ? ZDDC_OBJ_LISTING_JSON
+    if (sp->obj(conf->store, r->uri, json ? ZDDC_OBJ_LISTING_JSON
                 : ZDDC_OBJ_LISTING_HTML, &side, r->pool) != APR_SUCCESS) {
         return HTTP_NOT_FOUND;
     }
-    have = sp->stat(conf->store, side, &fi, r->pool) == APR_SUCCESS
+    have = sp->stat(side, &fi, r->pool) == APR_SUCCESS
            && fi.filetype == APR_REG;
     if (have && conf->freshness > 0
-        && apr_time_now() - sp->validated_at(conf->store, side, &fi)
+        && apr_time_now() - sp->validated_at(side, &fi)
            < conf->freshness) {
         return zddc_respond_cached(r, side, type, ZDDC_HIT);
     }
-    rv = zddc_upstream_get(conf->up, r->uri, json ? "application/json"
-                           : "text/html", have ? fi.mtime : 0,
-                           ZDDC_LISTING_MAX, NULL, &resp, &body, &len, r->pool);
+    /* Never If-Modified-Since: the walker's rule (SPEC §6.1). */
+    memset(&req, 0, sizeof(req));
+    req.path = r->uri;
+    req.accept = json ? "application/json" : "text/html";
+    req.headers = zddc_fill_listing_conditions(conf, side, have, &meta,
+                                               r->pool);
+    rv = zddc_upstream_get_req(conf->up, &req, ZDDC_LISTING_MAX, &resp,
+                               &body, &len, r->pool);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       ZDDC_LOGNO(01030) "listing %s: upstream %s", r->uri,
@@ -756,26 +758,27 @@ static int serve_dir(request_rec *r, zddc_server_conf *conf)
         }
         if (resp.no_store) {
             if (have) {
-                apr_file_remove(side, r->pool);
+                sp->remove(side, r->pool);
             }
             zddc_respond_copy_headers(r, resp.headers, -1);
             return serve_listing_body(r, body, len, type, ZDDC_MISS);
         }
-        rv = sp->put(conf->store, side, body, len, resp.last_modified,
-                     r->pool);
+        rv = zddc_fill_listing_keep(conf, side, have, &meta, body, len, &resp,
+                                    r->pool);
         if (rv != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                          ZDDC_LOGNO(01032) "could not store listing %s", side);
+                          ZDDC_LOGNO(01032) "could not store listing %s",
+                          sp->describe(side, r->pool));
             return serve_listing_body(r, body, len, type, ZDDC_MISS);
         }
         return zddc_respond_cached(r, side, type,
                                    upstream_verdict(r, &resp, ZDDC_MISS));
     }
     case ZDDC_FETCH_NOT_MODIFIED:
-        if (have) {
+        if (have && req.headers) {
             const char *v = upstream_verdict(r, &resp, ZDDC_REVALIDATED);
             if (conf->freshness > 0 && strcmp(v, ZDDC_STALE)) {
-                sp->touch(conf->store, side);
+                sp->touch(side);
             }
             return zddc_respond_cached(r, side, type, v);
         }

@@ -57,27 +57,21 @@ void zddc_respond_verdict(request_rec *r, const char *verdict)
     zddc_respond_verdict_info(r, verdict, NULL);
 }
 
-int zddc_respond_cached(request_rec *r, const char *fs_path,
+int zddc_respond_cached(request_rec *r, zddc_store_obj *o,
                         const char *content_type, const char *verdict)
 {
-    return zddc_respond_cached_ex(r, fs_path, content_type, verdict, 0);
+    return zddc_respond_cached_ex(r, o, content_type, verdict, 0);
 }
 
-/* Whether fs_path is a listing sidecar (SPEC §4). */
-static int respond_is_sidecar(const char *fs_path)
-{
-    const char *base = strrchr(fs_path, '/');
-
-    base = base ? base + 1 : fs_path;
-    return !strcmp(base, ZDDC_SIDECAR_JSON) || !strcmp(base, ZDDC_SIDECAR_HTML);
-}
-
-int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
+int zddc_respond_cached_ex(request_rec *r, zddc_store_obj *o,
                            const char *content_type, const char *verdict,
                            int no_validator)
 {
     core_dir_config *d = ap_get_core_module_config(r->per_dir_config);
-    apr_int32_t flags = APR_READ | APR_BINARY;
+    zddc_server_conf *conf = zddc_config_get(r->server);
+    const zddc_store_provider *sp = conf->store_provider;
+    zddc_obj_kind kind = sp->kind(o);
+    apr_int32_t flags = 0;
     apr_bucket_brigade *bb;
     apr_bucket *e;
     apr_file_t *fd;
@@ -93,7 +87,7 @@ int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
     }
     /* Size and times come from the open file, so a copy the walker
      * replaces meanwhile is served whole, old or new, never mixed. */
-    rv = apr_file_open(&fd, fs_path, flags, 0, r->pool);
+    rv = sp->open(o, flags, &fd, r->pool);
     if (rv == APR_SUCCESS) {
         rv = apr_file_info_get(&r->finfo, APR_FINFO_MIN | APR_FINFO_INODE,
                                fd);
@@ -105,25 +99,19 @@ int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
             return HTTP_NOT_FOUND;
         }
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r,
-                      ZDDC_LOGNO(01034) "cannot open the cached copy %s", fs_path);
+                      ZDDC_LOGNO(01034) "cannot open the cached copy %s",
+                      sp->describe(o, r->pool));
         return APR_STATUS_IS_EACCES(rv) ? HTTP_FORBIDDEN
                                         : HTTP_INTERNAL_SERVER_ERROR;
     }
-    r->filename = apr_pstrdup(r->pool, fs_path);
-    r->canonical_filename = r->filename;
     if (content_type) {
         ap_set_content_type(r, content_type);
     }
     {
         zddc_verdict_info vi = { 0 };
-        zddc_server_conf *conf = zddc_config_get(r->server);
 
         vi.stored = 1;
-        vi.verified_at = conf && conf->store_provider && conf->store
-                         ? conf->store_provider->validated_at(conf->store,
-                                                              fs_path,
-                                                              &r->finfo)
-                         : r->finfo.ctime;
+        vi.verified_at = sp->validated_at(o, &r->finfo);
         zddc_respond_verdict_info(r, verdict, &vi);
     }
 
@@ -133,7 +121,7 @@ int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
     if (!no_validator) {
         ap_update_mtime(r, r->finfo.mtime);
         ap_set_last_modified(r);
-        if (respond_is_sidecar(fs_path)) {
+        if (kind == ZDDC_OBJ_LISTING_JSON || kind == ZDDC_OBJ_LISTING_HTML) {
             /* A listing keeps its directory's date, and a changed one
              * often its size: its inode (new at every rewrite) tells. */
             apr_table_setn(r->headers_out, "ETag", apr_psprintf(r->pool,
@@ -176,7 +164,8 @@ int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
     apr_brigade_cleanup(bb);
     if (rv != APR_SUCCESS && r->status == HTTP_OK && !r->connection->aborted) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
-                      ZDDC_LOGNO(01035) "sending cached copy %s", fs_path);
+                      ZDDC_LOGNO(01035) "sending cached copy %s",
+                      sp->describe(o, r->pool));
         return AP_FILTER_ERROR;
     }
     return OK;

@@ -39,12 +39,12 @@ void zddc_respond_verdict(request_rec *r, const char *verdict);
  * ETag, client conditionals (304/412), byte ranges (the byterange filter),
  * HEAD, sendfile and mmap per EnableSendfile/EnableMMAP. content_type may be
  * NULL to keep what mod_mime chose. Returns the handler result. */
-int zddc_respond_cached(request_rec *r, const char *fs_path,
+int zddc_respond_cached(request_rec *r, zddc_store_obj *o,
                         const char *content_type, const char *verdict);
 
 /* The same for a copy stored without a validator (no_validator): no
  * Last-Modified or ETag is sent and no conditional request answered 304. */
-int zddc_respond_cached_ex(request_rec *r, const char *fs_path,
+int zddc_respond_cached_ex(request_rec *r, zddc_store_obj *o,
                            const char *content_type, const char *verdict,
                            int no_validator);
 

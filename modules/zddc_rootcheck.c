@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "zddc_rootcheck.h"
-#include "zddc_store.h"
+#include "zddc_store_disk.h"
 
 /* Outcomes of the access probe run as the server's User. */
 #define PROBE_OK        0

@@ -158,7 +158,7 @@ static void sched_load_state(sched_vhost *v, apr_pool_t *ptemp)
 {
     apr_hash_t *recs;
     const char *err = NULL;
-    const char *path = zddc_state_path(v->conf, ptemp);
+    const char *path = zddc_state_describe(v->conf, ptemp);
     const char *name = vhost_name(v->s, ptemp);
     apr_status_t rv;
     int i;
@@ -633,7 +633,7 @@ static void sched_record(zddc_walk_job *job, zddc_walk_result *res,
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, conf->server,
                      ZDDC_LOGNO(01046) "zddc_mirror: %s: cannot write the mirror state file %s",
-                     job->vhost, zddc_state_path(conf, p));
+                     job->vhost, zddc_state_describe(conf, p));
     }
     if (rrv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rrv, conf->server,

@@ -4,75 +4,54 @@
 #include <apr_file_io.h>
 #include "zddc_state.h"
 
-static const char *state_root(const zddc_server_conf *conf)
+static apr_status_t store_obj(const zddc_server_conf *conf,
+                              zddc_obj_kind kind, const char *url,
+                              zddc_store_obj **o, apr_pool_t *p)
 {
-    if (conf->store_provider && conf->store) {
-        return conf->store_provider->root(conf->store);
+    *o = NULL;
+    if (!conf->store_provider || !conf->store) {
+        return APR_EINVAL;
     }
-    return conf->cache_root;
+    return conf->store_provider->obj(conf->store, url, kind, o, p);
 }
 
-const char *zddc_state_path(const zddc_server_conf *conf, apr_pool_t *p)
+const char *zddc_state_describe(const zddc_server_conf *conf, apr_pool_t *p)
 {
-    const char *root = state_root(conf);
-    char *path = NULL;
+    zddc_store_obj *o;
 
-    if (!root) {
-        return NULL;
+    if (store_obj(conf, ZDDC_OBJ_STATE, NULL, &o, p) != APR_SUCCESS) {
+        return apr_pstrcat(p, "of ", conf->cache_root ? conf->cache_root
+                           : "(no cache root)", NULL);
     }
-    if (apr_filepath_merge(&path, root, ZDDC_STATE_FILE, APR_FILEPATH_NATIVE,
-                           p) != APR_SUCCESS) {
-        return apr_pstrcat(p, root, "/", ZDDC_STATE_FILE, NULL);
-    }
-    return path;
+    return conf->store_provider->describe(o, p);
 }
 
-static apr_status_t read_whole(const char *path, char **data, apr_size_t *len,
-                               const char **err, apr_pool_t *p)
+static apr_status_t read_whole(const zddc_server_conf *conf,
+                               zddc_store_obj *o, char **data,
+                               apr_size_t *len, const char **err,
+                               apr_pool_t *p)
 {
-    apr_file_t *f;
+    const zddc_store_provider *sp = conf->store_provider;
     apr_finfo_t fi;
     apr_status_t rv;
-    apr_size_t got = 0;
-    char *buf;
 
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY,
-                       APR_FPROT_OS_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
-        if (!APR_STATUS_IS_ENOENT(rv)) {
-            char msg[120];
-            *err = apr_pstrcat(p, "cannot open: ",
-                               apr_strerror(rv, msg, sizeof(msg)), NULL);
-        }
-        return rv;
-    }
-    rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE, f);
+    rv = sp->stat(o, &fi, p);
     if (rv == APR_SUCCESS && fi.filetype != APR_REG) {
         *err = "not a regular file";
-        rv = APR_EGENERAL;
+        return APR_EGENERAL;
     }
-    else if (rv == APR_SUCCESS && fi.size > ZDDC_STATE_MAX) {
+    if (rv == APR_SUCCESS && fi.size > ZDDC_STATE_MAX) {
         *err = "larger than 4 MiB";
-        rv = APR_EGENERAL;
+        return APR_EGENERAL;
     }
     if (rv == APR_SUCCESS) {
-        buf = apr_palloc(p, (apr_size_t)fi.size + 1);
-        rv = apr_file_read_full(f, buf, (apr_size_t)fi.size, &got);
-        if (rv == APR_EOF && got == (apr_size_t)fi.size) {
-            rv = APR_SUCCESS;
-        }
-        if (rv == APR_SUCCESS) {
-            buf[got] = '\0';
-            *data = buf;
-            *len = got;
-        }
-        else {
-            char msg[120];
-            *err = apr_pstrcat(p, "cannot read: ",
-                               apr_strerror(rv, msg, sizeof(msg)), NULL);
-        }
+        rv = sp->get(o, ZDDC_STATE_MAX, data, len, p);
     }
-    apr_file_close(f);
+    if (rv != APR_SUCCESS && !APR_STATUS_IS_ENOENT(rv)) {
+        char msg[120];
+        *err = apr_pstrcat(p, "cannot read: ",
+                           apr_strerror(rv, msg, sizeof(msg)), NULL);
+    }
     return rv;
 }
 
@@ -80,7 +59,7 @@ apr_status_t zddc_state_load(const zddc_server_conf *conf,
                              apr_hash_t **subtrees, const char **err,
                              apr_pool_t *p)
 {
-    const char *path = zddc_state_path(conf, p);
+    zddc_store_obj *o;
     char *data = NULL;
     apr_size_t len = 0;
     apr_hash_t *parsed = NULL;
@@ -88,11 +67,11 @@ apr_status_t zddc_state_load(const zddc_server_conf *conf,
 
     *subtrees = apr_hash_make(p);
     *err = NULL;
-    if (!path) {
+    if (store_obj(conf, ZDDC_OBJ_STATE, NULL, &o, p) != APR_SUCCESS) {
         *err = "no cache root";
         return APR_EINVAL;
     }
-    rv = read_whole(path, &data, &len, err, p);
+    rv = read_whole(conf, o, &data, &len, err, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -113,13 +92,12 @@ apr_status_t zddc_state_save(const zddc_server_conf *conf, apr_hash_t *known,
     apr_hash_t *merged;
     apr_hash_index_t *hi;
     const char *err;
-    const char *path;
+    zddc_store_obj *o;
     char *json;
 
-    if (!conf->store_provider || !conf->store) {
+    if (store_obj(conf, ZDDC_OBJ_STATE, NULL, &o, p) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    path = zddc_state_path(conf, p);
     zddc_state_load(conf, &merged, &err, p);
     for (hi = apr_hash_first(p, known); hi; hi = apr_hash_next(hi)) {
         const void *key;
@@ -138,63 +116,41 @@ apr_status_t zddc_state_save(const zddc_server_conf *conf, apr_hash_t *known,
     if (!json) {
         return APR_EGENERAL;
     }
-    return conf->store_provider->put(conf->store, path, json, strlen(json), 0,
-                                     p);
+    return conf->store_provider->put(o, json, strlen(json), 0, p);
 }
 
 /* Reports are small: 3 x 1,000 paths of at most a few KiB each, bounded. */
 #define ZDDC_REPORT_FILE_MAX (16 * 1024 * 1024)
 
-static const char *report_path(const zddc_server_conf *conf,
-                               const char *subtree, apr_pool_t *p)
-{
-    const char *root = state_root(conf);
-    apr_uint64_t h = APR_UINT64_C(1469598103934665603);
-    const unsigned char *c;
-
-    if (!root) {
-        return NULL;
-    }
-    /* FNV-1a: a fixed-length name whatever the subtree's length. */
-    for (c = (const unsigned char *)subtree; *c; c++) {
-        h ^= *c;
-        h *= APR_UINT64_C(1099511628211);
-    }
-    return apr_psprintf(p, "%s/" ZDDC_REPORT_PREFIX "%016"
-                        APR_UINT64_T_HEX_FMT ".json", root, h);
-}
-
 apr_status_t zddc_report_save(const zddc_server_conf *conf,
                               const char *subtree,
                               const zddc_walk_report *rep, apr_pool_t *p)
 {
-    const char *path = report_path(conf, subtree, p);
+    zddc_store_obj *o;
     char *json;
 
-    if (!path || !conf->store_provider || !conf->store) {
+    if (store_obj(conf, ZDDC_OBJ_REPORT, subtree, &o, p) != APR_SUCCESS) {
         return APR_EINVAL;
     }
     json = zddc_report_serialize(subtree, rep, p);
-    return conf->store_provider->put(conf->store, path, json, strlen(json), 0,
-                                     p);
+    return conf->store_provider->put(o, json, strlen(json), 0, p);
 }
 
 apr_status_t zddc_report_load(const zddc_server_conf *conf,
                               const char *subtree, zddc_walk_report **rep,
                               apr_pool_t *p)
 {
-    const char *path = report_path(conf, subtree, p);
+    zddc_store_obj *o;
     const char *err;
     char *data;
     apr_size_t len;
     apr_status_t rv;
 
     *rep = NULL;
-    if (!path || !conf->store_provider || !conf->store) {
+    if (store_obj(conf, ZDDC_OBJ_REPORT, subtree, &o, p) != APR_SUCCESS) {
         return APR_EINVAL;
     }
-    rv = conf->store_provider->get(conf->store, path, ZDDC_REPORT_FILE_MAX,
-                                   &data, &len, p);
+    rv = conf->store_provider->get(o, ZDDC_REPORT_FILE_MAX, &data, &len, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }

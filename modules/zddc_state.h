@@ -11,8 +11,8 @@
 /* A state file larger than this is treated as corrupt. */
 #define ZDDC_STATE_MAX (4 * 1024 * 1024)
 
-/* Absolute path of the state file of conf's cache root. */
-const char *zddc_state_path(const zddc_server_conf *conf, apr_pool_t *p);
+/* The state file as the store names it in log lines. */
+const char *zddc_state_describe(const zddc_server_conf *conf, apr_pool_t *p);
 
 /* Read the state file into *subtrees (subtree -> zddc_state_rec *), which is
  * always set, empty unless APR_SUCCESS. Returns APR_ENOENT when the file is
@@ -30,8 +30,8 @@ apr_status_t zddc_state_load(const zddc_server_conf *conf,
 apr_status_t zddc_state_save(const zddc_server_conf *conf, apr_hash_t *known,
                              apr_pool_t *p);
 
-/* The last walk's change report of subtree (SPEC §6.8), kept beside the
- * state file in the reserved name .zddc-report-<hash>.json so that any
+/* The last walk's change report of subtree (SPEC §6.8), kept in the
+ * store beside the state (SPEC §4 names the file) so that any
  * process serving the status page can read it; written atomically through
  * the store. */
 apr_status_t zddc_report_save(const zddc_server_conf *conf,

@@ -5,29 +5,27 @@
 
 #include <apr_pools.h>
 #include <apr_file_info.h>
+#include <apr_file_io.h>
 #include <apr_tables.h>
 #include <apr_time.h>
 
 #define ZDDC_STORE_GROUP     "zddc_store"
-#define ZDDC_STORE_VERSION   "0"
-#define ZDDC_MARKER          ".zddc-cache"
-#define ZDDC_TMP_PREFIX      ".zddc-cache-tmp-"
-#define ZDDC_SIDECAR_JSON    ".zddc-listing.json"
-#define ZDDC_SIDECAR_HTML    ".zddc-listing.html"
-#define ZDDC_STATE_FILE      ".zddc-mirror-state.json"
-/* At the root: each subtree's last change report (kept by a purge). */
-#define ZDDC_REPORT_PREFIX   ".zddc-report-"
-/* Per directory: the metadata of its objects, one small file per name. */
-#define ZDDC_META_DIR        ".zddc-meta"
+#define ZDDC_STORE_VERSION   "1"
 
 typedef struct zddc_store zddc_store;
 typedef struct zddc_store_tmp zddc_store_tmp;
+/* One object of the store, named by what it is for: callers never learn
+ * where (or whether) it lives in a file system. */
+typedef struct zddc_store_obj zddc_store_obj;
 
 typedef enum {
-    ZDDC_OBJ_FILE,          /* url path of a file -> <root>/<path> */
-    ZDDC_OBJ_DIR,           /* url path of a directory -> <root>/<path> */
-    ZDDC_OBJ_LISTING_JSON,  /* url dir -> <root>/<dir>/.zddc-listing.json */
-    ZDDC_OBJ_LISTING_HTML   /* url dir -> <root>/<dir>/.zddc-listing.html */
+    ZDDC_OBJ_FILE,          /* url path: the copy of a file (or whatever
+                               stands at that path: stat says) */
+    ZDDC_OBJ_DIR,           /* url path: a directory */
+    ZDDC_OBJ_LISTING_JSON,  /* url dir: its cached JSON listing */
+    ZDDC_OBJ_LISTING_HTML,  /* url dir: its cached HTML listing */
+    ZDDC_OBJ_STATE,         /* the mirror state (url path ignored) */
+    ZDDC_OBJ_REPORT         /* url subtree: its last walk's change report */
 } zddc_obj_kind;
 
 typedef struct {
@@ -71,26 +69,34 @@ typedef struct {
      * the store at root. A non-empty root without the marker is refused with
      * APR_EEXIST and *err explaining it. Writes the marker, and removes
      * leftover temp files older than a minute at the top level. */
-    apr_status_t (*open)(zddc_store **st, const char *root,
+    apr_status_t (*open_store)(zddc_store **st, const char *root,
                          const char *access_file_name, apr_uid_t uid,
                          apr_gid_t gid, const char **err, apr_pool_t *p);
 
-    /* Path of an object on disk; APR_EINVAL when the url path is unsafe
-     * (outside the root, reserved or AccessFileName segment). */
-    apr_status_t (*map)(zddc_store *st, const char *url_path,
-                        zddc_obj_kind kind, const char **fs_path,
+    /* The object of kind at url_path, in p; APR_EINVAL when the url path
+     * is unsafe (outside the store, reserved or AccessFileName segment). */
+    apr_status_t (*obj)(zddc_store *st, const char *url_path,
+                        zddc_obj_kind kind, zddc_store_obj **o,
                         apr_pool_t *p);
+    zddc_obj_kind (*kind)(const zddc_store_obj *o);
+    /* How o is named to an operator in log lines (the disk provider: its
+     * file). For reading only: nothing is ever opened by this name. */
+    const char *(*describe)(const zddc_store_obj *o, apr_pool_t *p);
 
-    /* lstat: a symlink is reported as APR_ENOENT (never followed). */
-    apr_status_t (*stat)(zddc_store *st, const char *fs_path,
-                         apr_finfo_t *fi, apr_pool_t *p);
+    /* What stands at o now (type, size, mtime, ctime, inode; no name): a
+     * symlink is reported as APR_ENOENT (never followed). */
+    apr_status_t (*stat)(zddc_store_obj *o, apr_finfo_t *fi, apr_pool_t *p);
+    /* o opened for reading (flags beyond APR_READ | APR_BINARY, such as
+     * APR_SENDFILE_ENABLED), for a file bucket: its size and times are
+     * those of the open file, whatever replaces o meanwhile. */
+    apr_status_t (*open)(zddc_store_obj *o, apr_int32_t flags,
+                         apr_file_t **f, apr_pool_t *p);
 
-    /* Begin writing fs_path. Parent directories are created. Exactly one
+    /* Begin writing o (a file). Parent directories are created. Exactly one
      * writer per target across threads and processes: *leader = 1 means the
      * caller writes (write/commit/discard); *leader = 0 means another writer
      * is in flight and tmp follows its bytes (follow). */
-    apr_status_t (*begin)(zddc_store *st, const char *fs_path,
-                          zddc_store_tmp **tmp, int *leader, apr_pool_t *p);
+    apr_status_t (*begin)(zddc_store_obj *o, zddc_store_tmp **tmp, int *leader, apr_pool_t *p);
     apr_status_t (*write)(zddc_store_tmp *t, const void *buf, apr_size_t len);
     /* Set mtime (0 = now), rename over the target, release. */
     apr_status_t (*commit)(zddc_store_tmp *t, apr_time_t mtime);
@@ -101,15 +107,18 @@ typedef struct {
     /* Follower: stop following. */
     void (*unfollow)(zddc_store_tmp *t);
 
-    /* Write a small object whole and atomically (sidecars, state file). */
-    apr_status_t (*put)(zddc_store *st, const char *fs_path, const void *data,
-                        apr_size_t len, apr_time_t mtime, apr_pool_t *p);
-    /* Record that fs_path was validated now (mtime unchanged). */
-    apr_status_t (*touch)(zddc_store *st, const char *fs_path);
-    /* When fs_path (whose stat is fi) was last validated or written: kept
-     * with the object, so a chmod, chown or restore does not move it. */
-    apr_time_t (*validated_at)(zddc_store *st, const char *fs_path,
-                               const apr_finfo_t *fi);
+    /* Write a small object whole and atomically (listings, state, report):
+     * mtime 0 = now. */
+    apr_status_t (*put)(zddc_store_obj *o, const void *data, apr_size_t len,
+                        apr_time_t mtime, apr_pool_t *p);
+    /* Record that o was validated now (mtime unchanged). */
+    apr_status_t (*touch)(zddc_store_obj *o);
+    /* When o (whose stat is fi) was last validated or written: kept with
+     * the object, so a chmod, chown or restore does not move it. */
+    apr_time_t (*validated_at)(zddc_store_obj *o, const apr_finfo_t *fi);
+    /* Remove the one object o (never a directory) and what is kept with
+     * it; APR_ENOENT when nothing was there. */
+    apr_status_t (*remove)(zddc_store_obj *o, apr_pool_t *p);
 
     /* Remove the object at url_path: a file, or a directory with all below
      * it. Never follows symlinks, never leaves the root, never removes the
@@ -123,24 +132,24 @@ typedef struct {
     /* Entries of the local directory url_dir, without .zddc-* names. */
     apr_status_t (*list)(zddc_store *st, const char *url_dir,
                          apr_array_header_t **entries, apr_pool_t *p);
-    const char *(*root)(zddc_store *st);
 
-    /* Read a small object (sidecar, state file, report) whole, at most max
-     * bytes (else APR_EGENERAL), NUL-terminated. */
-    apr_status_t (*get)(zddc_store *st, const char *fs_path, apr_size_t max,
-                        char **data, apr_size_t *len, apr_pool_t *p);
-    /* The metadata kept with the object at fs_path: APR_ENOENT (and *m
-     * zeroed) when there is none for its current content. */
-    apr_status_t (*meta_get)(zddc_store *st, const char *fs_path,
-                             zddc_store_meta *m, apr_pool_t *p);
+    /* Read a small object (listing, state, report) whole, at most max bytes
+     * (else APR_EGENERAL, as for anything but a regular file),
+     * NUL-terminated. */
+    apr_status_t (*get)(zddc_store_obj *o, apr_size_t max, char **data,
+                        apr_size_t *len, apr_pool_t *p);
+    /* The metadata kept with o: APR_ENOENT (and *m zeroed) when there is
+     * none for its current content. */
+    apr_status_t (*meta_get)(zddc_store_obj *o, zddc_store_meta *m,
+                             apr_pool_t *p);
     /* Leader: publish the head of the download in progress (before any
      * body byte). Follower: read it; APR_ENOENT while there is none. */
     apr_status_t (*head_set)(zddc_store_tmp *t, const zddc_store_head *h);
     apr_status_t (*head_get)(zddc_store_tmp *t, zddc_store_head *h,
                              apr_pool_t *p);
-    /* Keep m with the object at fs_path as it is now (atomically). */
-    apr_status_t (*meta_set)(zddc_store *st, const char *fs_path,
-                             const zddc_store_meta *m, apr_pool_t *p);
+    /* Keep m with o as it is now (atomically). */
+    apr_status_t (*meta_set)(zddc_store_obj *o, const zddc_store_meta *m,
+                             apr_pool_t *p);
 } zddc_store_provider;
 
 /* The disk provider; mod_zddc_mirror.c registers it with

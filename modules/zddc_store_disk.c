@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "zddc_store.h"
+#include "zddc_store_disk.h"
 #include "zddc_util.h"
 
 /* A temp file untouched this long, and not locked, belongs to a writer
@@ -61,6 +61,12 @@ struct zddc_store {
     const char *root;
     apr_size_t root_len;
     const char *access_file_name;
+};
+
+struct zddc_store_obj {
+    zddc_store *st;
+    zddc_obj_kind kind;
+    const char *path;       /* where it lives under the root */
 };
 
 struct zddc_store_tmp {
@@ -530,28 +536,69 @@ static apr_status_t disk_open(zddc_store **stp, const char *root,
     return APR_SUCCESS;
 }
 
-static apr_status_t disk_map(zddc_store *st, const char *url_path,
-                             zddc_obj_kind kind, const char **fs_path,
+/* A report's name has a fixed length whatever its subtree's (FNV-1a). */
+static const char *report_name(apr_pool_t *p, const char *subtree)
+{
+    apr_uint64_t h = APR_UINT64_C(1469598103934665603);
+    const unsigned char *c;
+
+    for (c = (const unsigned char *)subtree; *c; c++) {
+        h ^= *c;
+        h *= APR_UINT64_C(1099511628211);
+    }
+    return apr_psprintf(p, ZDDC_REPORT_PREFIX "%016" APR_UINT64_T_HEX_FMT
+                        ".json", h);
+}
+
+static apr_status_t disk_obj(zddc_store *st, const char *url_path,
+                             zddc_obj_kind kind, zddc_store_obj **op,
                              apr_pool_t *p)
 {
+    zddc_store_obj *o;
     const char *fs;
-    apr_status_t rv = zddc_path_map(p, st->root, url_path,
-                                    st->access_file_name, &fs);
+    apr_status_t rv;
 
-    if (rv != APR_SUCCESS) {
-        return rv;
+    *op = NULL;
+    if (kind == ZDDC_OBJ_STATE) {
+        fs = apr_pstrcat(p, st->root, "/", ZDDC_STATE_FILE, NULL);
     }
-    if (kind == ZDDC_OBJ_LISTING_JSON) {
-        fs = apr_pstrcat(p, fs, "/", ZDDC_SIDECAR_JSON, NULL);
+    else if (kind == ZDDC_OBJ_REPORT) {
+        if (!url_path) {
+            return APR_EINVAL;
+        }
+        fs = apr_pstrcat(p, st->root, "/", report_name(p, url_path), NULL);
     }
-    else if (kind == ZDDC_OBJ_LISTING_HTML) {
-        fs = apr_pstrcat(p, fs, "/", ZDDC_SIDECAR_HTML, NULL);
+    else {
+        rv = zddc_path_map(p, st->root, url_path, st->access_file_name, &fs);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+        if (kind == ZDDC_OBJ_LISTING_JSON) {
+            fs = apr_pstrcat(p, fs, "/", ZDDC_SIDECAR_JSON, NULL);
+        }
+        else if (kind == ZDDC_OBJ_LISTING_HTML) {
+            fs = apr_pstrcat(p, fs, "/", ZDDC_SIDECAR_HTML, NULL);
+        }
     }
-    *fs_path = fs;
+    o = apr_palloc(p, sizeof(*o));
+    o->st = st;
+    o->kind = kind;
+    o->path = fs;
+    *op = o;
     return APR_SUCCESS;
 }
 
-static apr_status_t disk_stat(zddc_store *st, const char *fs_path,
+static zddc_obj_kind disk_kind(const zddc_store_obj *o)
+{
+    return o->kind;
+}
+
+static const char *disk_describe(const zddc_store_obj *o, apr_pool_t *p)
+{
+    return apr_pstrdup(p, o->path);
+}
+
+static apr_status_t stat_path(zddc_store *st, const char *fs_path,
                               apr_finfo_t *fi, apr_pool_t *p)
 {
     apr_status_t rv;
@@ -581,6 +628,26 @@ static apr_status_t disk_stat(zddc_store *st, const char *fs_path,
         return APR_ENOENT;
     }
     return APR_SUCCESS;
+}
+
+static apr_status_t disk_stat(zddc_store_obj *o, apr_finfo_t *fi,
+                              apr_pool_t *p)
+{
+    apr_status_t rv = stat_path(o->st, o->path, fi, p);
+
+    fi->fname = NULL;
+    fi->name = NULL;
+    return rv;
+}
+
+static apr_status_t disk_open_obj(zddc_store_obj *o, apr_int32_t flags,
+                                  apr_file_t **f, apr_pool_t *p)
+{
+    *f = NULL;
+    if (!path_in_root(o->st, o->path)) {
+        return APR_EINVAL;
+    }
+    return apr_file_open(f, o->path, APR_READ | APR_BINARY | flags, 0, p);
 }
 
 /* Leader: unlink the temp if the path is still ours. Both: close, which
@@ -694,10 +761,11 @@ static apr_status_t tmp_join(zddc_store_tmp *t)
     return APR_SUCCESS;
 }
 
-static apr_status_t disk_begin(zddc_store *st, const char *fs_path,
-                               zddc_store_tmp **tmpp, int *leader,
-                               apr_pool_t *p)
+static apr_status_t disk_begin(zddc_store_obj *o, zddc_store_tmp **tmpp,
+                               int *leader, apr_pool_t *p)
 {
+    zddc_store *st = o->st;
+    const char *fs_path = o->path;
     zddc_store_tmp *t;
     const char *dir, *base;
     apr_status_t rv;
@@ -854,7 +922,7 @@ static apr_status_t put_tmp_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-static apr_status_t disk_put(zddc_store *st, const char *fs_path,
+static apr_status_t put_path(zddc_store *st, const char *fs_path,
                              const void *data, apr_size_t len,
                              apr_time_t mtime, apr_pool_t *p)
 {
@@ -917,8 +985,16 @@ static void validated_set_fd(int fd)
     fsetxattr(fd, VALIDATED_XATTR, buf, (size_t)n, 0);
 }
 
-static apr_status_t disk_touch(zddc_store *st, const char *fs_path)
+static apr_status_t disk_put(zddc_store_obj *o, const void *data,
+                             apr_size_t len, apr_time_t mtime, apr_pool_t *p)
 {
+    return put_path(o->st, o->path, data, len, mtime, p);
+}
+
+static apr_status_t disk_touch(zddc_store_obj *o)
+{
+    zddc_store *st = o->st;
+    const char *fs_path = o->path;
     struct stat sb;
     struct timespec ts[2];
     char buf[32];
@@ -949,9 +1025,10 @@ static apr_status_t disk_touch(zddc_store *st, const char *fs_path)
     return APR_SUCCESS;
 }
 
-static apr_time_t disk_validated_at(zddc_store *st, const char *fs_path,
+static apr_time_t disk_validated_at(zddc_store_obj *o,
                                     const apr_finfo_t *fi)
 {
+    const char *fs_path = o ? o->path : NULL;
     char buf[32];
     ssize_t n = fs_path ? lgetxattr(fs_path, VALIDATED_XATTR, buf,
                                     sizeof(buf) - 1) : -1;
@@ -1179,12 +1256,7 @@ static apr_status_t disk_list(zddc_store *st, const char *url_dir,
     return APR_SUCCESS;
 }
 
-static const char *disk_root(zddc_store *st)
-{
-    return st->root;
-}
-
-static apr_status_t disk_get(zddc_store *st, const char *fs_path,
+static apr_status_t get_path(zddc_store *st, const char *fs_path,
                              apr_size_t max, char **data, apr_size_t *len,
                              apr_pool_t *p)
 {
@@ -1236,6 +1308,12 @@ static apr_status_t disk_get(zddc_store *st, const char *fs_path,
     return rv;
 }
 
+static apr_status_t disk_get(zddc_store_obj *o, apr_size_t max, char **data,
+                             apr_size_t *len, apr_pool_t *p)
+{
+    return get_path(o->st, o->path, max, data, len, p);
+}
+
 /* Metadata of <dir>/<name> lives in <dir>/.zddc-meta/<name>, bound to the
  * object by inode, size and mtime. */
 #define META_MAX 8192
@@ -1274,9 +1352,11 @@ static const char *meta_clean(apr_pool_t *p, const char *v)
     return c;
 }
 
-static apr_status_t disk_meta_get(zddc_store *st, const char *fs_path,
-                                  zddc_store_meta *m, apr_pool_t *p)
+static apr_status_t disk_meta_get(zddc_store_obj *o, zddc_store_meta *m,
+                                  apr_pool_t *p)
 {
+    zddc_store *st = o->st;
+    const char *fs_path = o->path;
     struct stat sb;
     char *data, *line, *last;
     apr_size_t len;
@@ -1290,7 +1370,7 @@ static apr_status_t disk_meta_get(zddc_store *st, const char *fs_path,
     if (lstat(fs_path, &sb) != 0) {
         return os_error();
     }
-    rv = disk_get(st, meta_path(p, fs_path), META_MAX, &data, &len, p);
+    rv = get_path(st, meta_path(p, fs_path), META_MAX, &data, &len, p);
     if (rv != APR_SUCCESS) {
         return APR_STATUS_IS_ENOENT(rv) ? rv : APR_ENOENT;
     }
@@ -1328,9 +1408,11 @@ static apr_status_t disk_meta_get(zddc_store *st, const char *fs_path,
     return APR_SUCCESS;
 }
 
-static apr_status_t disk_meta_set(zddc_store *st, const char *fs_path,
-                                  const zddc_store_meta *m, apr_pool_t *p)
+static apr_status_t disk_meta_set(zddc_store_obj *o, const zddc_store_meta *m,
+                                  apr_pool_t *p)
 {
+    zddc_store *st = o->st;
+    const char *fs_path = o->path;
     struct stat sb;
     const char *text;
 
@@ -1357,7 +1439,37 @@ static apr_status_t disk_meta_set(zddc_store *st, const char *fs_path,
                        m->content_disposition
                        ? meta_clean(p, m->content_disposition) : "",
                        m->content_disposition ? "\n" : "", NULL);
-    return disk_put(st, meta_path(p, fs_path), text, strlen(text), 0, p);
+    return put_path(st, meta_path(p, fs_path), text, strlen(text), 0, p);
+}
+
+static apr_status_t disk_remove(zddc_store_obj *o, apr_pool_t *p)
+{
+    const char *dir, *base;
+    struct stat sb;
+    apr_status_t rv;
+
+    if (!path_in_root(o->st, o->path) || !strcmp(o->path, o->st->root)) {
+        return APR_EINVAL;
+    }
+    split_path(p, o->path, &dir, &base);
+    rv = ensure_dirs(o->st, dir, 0, p);
+    if (rv == APR_ENOTDIR) {
+        return APR_ENOENT;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (lstat(o->path, &sb) != 0) {
+        return os_error();
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        return APR_EINVAL;
+    }
+    if (unlink(o->path) != 0) {
+        return os_error();
+    }
+    unlink(meta_path(p, o->path));
+    return APR_SUCCESS;
 }
 
 /* The head travels with the temp's inode as an extended attribute, so a
@@ -1426,10 +1538,38 @@ static apr_status_t disk_head_get(zddc_store_tmp *t, zddc_store_head *h,
     return APR_SUCCESS;
 }
 
+zddc_store_obj *zddc_store_disk_obj_at(zddc_store *st, const char *fs_path,
+                                       apr_pool_t *p)
+{
+    zddc_store_obj *o = apr_palloc(p, sizeof(*o));
+    const char *base = strrchr(fs_path, '/');
+
+    base = base ? base + 1 : fs_path;
+    o->st = st;
+    o->kind = !strcmp(base, ZDDC_SIDECAR_JSON) ? ZDDC_OBJ_LISTING_JSON
+              : !strcmp(base, ZDDC_SIDECAR_HTML) ? ZDDC_OBJ_LISTING_HTML
+              : ZDDC_OBJ_FILE;
+    o->path = apr_pstrdup(p, fs_path);
+    return o;
+}
+
+const char *zddc_store_disk_path(const zddc_store_obj *o)
+{
+    return o->path;
+}
+
+const char *zddc_store_disk_root(zddc_store *st)
+{
+    return st->root;
+}
+
 const zddc_store_provider zddc_store_disk_provider = {
-    .open = disk_open,
-    .map = disk_map,
+    .open_store = disk_open,
+    .obj = disk_obj,
+    .kind = disk_kind,
+    .describe = disk_describe,
     .stat = disk_stat,
+    .open = disk_open_obj,
     .begin = disk_begin,
     .write = disk_write,
     .commit = disk_commit,
@@ -1439,10 +1579,10 @@ const zddc_store_provider zddc_store_disk_provider = {
     .put = disk_put,
     .touch = disk_touch,
     .validated_at = disk_validated_at,
+    .remove = disk_remove,
     .purge = disk_purge,
     .drop_listing = disk_drop_listing,
     .list = disk_list,
-    .root = disk_root,
     .get = disk_get,
     .head_set = disk_head_set,
     .head_get = disk_head_get,

@@ -797,35 +797,24 @@ static apr_status_t get_on_body(void *baton, const char *data, apr_size_t len)
     return APR_SUCCESS;
 }
 
-apr_status_t zddc_upstream_get_via(zddc_upstream *up,
-                                   zddc_upstream_session *sess,
-                                   const char *path, const char *accept,
-                                   apr_time_t ims, apr_size_t max,
-                                   volatile apr_uint32_t *cancel,
-                                   zddc_upstream_resp *resp, char **body,
-                                   apr_size_t *len, apr_pool_t *p)
+apr_status_t zddc_upstream_get_req(zddc_upstream *up, zddc_upstream_req *req,
+                                   apr_size_t max, zddc_upstream_resp *resp,
+                                   char **body, apr_size_t *len, apr_pool_t *p)
 {
-    zddc_upstream_req req;
     get_buf g;
     apr_status_t rv;
 
-    memset(&req, 0, sizeof(req));
     memset(&g, 0, sizeof(g));
     g.max = max;
     g.p = p;
-    req.path = path;
-    req.accept = accept;
-    req.if_modified_since = ims;
-    req.body_length = -1;
-    req.on_headers = get_on_headers;
-    req.on_body = get_on_body;
-    req.baton = &g;
-    req.cancel = cancel;
-    req.session = sess;
+    req->body_length = -1;
+    req->on_headers = get_on_headers;
+    req->on_body = get_on_body;
+    req->baton = &g;
 
     *body = NULL;
     *len = 0;
-    rv = zddc_upstream_perform(up, &req, resp, p);
+    rv = zddc_upstream_perform(up, req, resp, p);
     if (g.too_big) {
         return ZDDC_UP_ETOOBIG;
     }
@@ -839,6 +828,25 @@ apr_status_t zddc_upstream_get_via(zddc_upstream *up,
     *body = g.buf;
     *len = g.len;
     return APR_SUCCESS;
+}
+
+apr_status_t zddc_upstream_get_via(zddc_upstream *up,
+                                   zddc_upstream_session *sess,
+                                   const char *path, const char *accept,
+                                   apr_time_t ims, apr_size_t max,
+                                   volatile apr_uint32_t *cancel,
+                                   zddc_upstream_resp *resp, char **body,
+                                   apr_size_t *len, apr_pool_t *p)
+{
+    zddc_upstream_req req;
+
+    memset(&req, 0, sizeof(req));
+    req.path = path;
+    req.accept = accept;
+    req.if_modified_since = ims;
+    req.cancel = cancel;
+    req.session = sess;
+    return zddc_upstream_get_req(up, &req, max, resp, body, len, p);
 }
 
 apr_status_t zddc_upstream_get(zddc_upstream *up, const char *path,

@@ -130,6 +130,12 @@ apr_status_t zddc_upstream_get(zddc_upstream *up, const char *path,
                                zddc_upstream_resp *resp, char **body,
                                apr_size_t *len, apr_pool_t *p);
 
+/* The same for a request the caller set up (path, accept, headers, cancel,
+ * session, ...); its body and callbacks are set here. */
+apr_status_t zddc_upstream_get_req(zddc_upstream *up, zddc_upstream_req *req,
+                                   apr_size_t max, zddc_upstream_resp *resp,
+                                   char **body, apr_size_t *len, apr_pool_t *p);
+
 /* zddc_upstream_get through a session (NULL: like zddc_upstream_get). */
 apr_status_t zddc_upstream_get_via(zddc_upstream *up,
                                    zddc_upstream_session *sess,

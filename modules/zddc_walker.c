@@ -122,7 +122,7 @@ typedef struct {
     walk_ctx *w;
     apr_pool_t *pool;            /* a task pool, given back when it ends */
     const char *url;
-    const char *fs;
+    zddc_store_obj *obj;         /* made on demand, in pool */
     int have_local;
     apr_time_t ims;
 } file_task;
@@ -369,7 +369,8 @@ static void walk_plan_local(walk_ctx *w, const char *url, int is_dir,
 static void walk_plan_gone_dir(walk_ctx *w, const char *url_dir, apr_pool_t *p)
 {
     apr_array_header_t *list;
-    const char *url, *fs;
+    const char *url;
+    zddc_store_obj *o;
     apr_finfo_t fi;
     int i;
 
@@ -389,8 +390,8 @@ static void walk_plan_gone_dir(walk_ctx *w, const char *url_dir, apr_pool_t *p)
         return;
     }
     url = apr_pstrndup(p, url_dir, strlen(url_dir) - 1);
-    if (w->sp->map(w->st, url, ZDDC_OBJ_DIR, &fs, p) == APR_SUCCESS
-        && w->sp->stat(w->st, fs, &fi, p) == APR_SUCCESS) {
+    if (w->sp->obj(w->st, url, ZDDC_OBJ_DIR, &o, p) == APR_SUCCESS
+        && w->sp->stat(o, &fi, p) == APR_SUCCESS) {
         walk_plan_local(w, url, fi.filetype == APR_DIR, p);
     }
 }
@@ -450,48 +451,20 @@ static apr_status_t listing_on_body(void *baton, const char *data,
     return APR_SUCCESS;
 }
 
-/* Keep a listing that parsed as the sidecar, with the master's ETag, unless
- * the sidecar already holds these very bytes (a warm walk writes nothing). */
+/* Keep a listing that parsed as the sidecar (the fill engine's rule). */
 static void walk_store_listing(walk_ctx *w, const char *url_dir,
-                               const char *side, int have_side,
+                               zddc_store_obj *side, int have_side,
                                const zddc_store_meta *old,
                                const char *body, apr_size_t len,
                                const zddc_upstream_resp *resp, apr_pool_t *p)
 {
-    const char *etag = apr_table_get(resp->headers, "ETag");
-    apr_time_t mtime = zddc_fill_store_mtime(resp->last_modified, apr_time_now());
-    zddc_store_meta meta;
-    char *cur = NULL;
-    apr_size_t cur_len = 0;
-    apr_finfo_t fi;
-    apr_status_t rv;
+    apr_status_t rv = zddc_fill_listing_keep(w->conf, side, have_side, old,
+                                             body, len, resp, p);
 
-    memset(&meta, 0, sizeof(meta));
-    meta.validated_at = apr_time_now();
-    meta.etag = etag;
-    if (have_side
-        && w->sp->stat(w->st, side, &fi, p) == APR_SUCCESS
-        && fi.size == (apr_off_t)len
-        && (!mtime || apr_time_sec(fi.mtime) == apr_time_sec(mtime))
-        && w->sp->get(w->st, side, ZDDC_LISTING_MAX, &cur, &cur_len, p)
-           == APR_SUCCESS
-        && cur_len == len && !memcmp(cur, body, len)) {
-        w->sp->touch(w->st, side);
-        if (etag && (!old->etag || strcmp(old->etag, etag))) {
-            w->sp->meta_set(w->st, side, &meta, p);
-        }
-        return;
-    }
-    rv = w->sp->put(w->st, side, body, len, mtime, p);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, w->s,
                      ZDDC_LOGNO(01055) "zddc_mirror: %s: walk of %s: cannot store the "
-                     "listing of %s", w->vhost, w->job->subtree,
-                     url_dir);
-        return;
-    }
-    if (etag) {
-        w->sp->meta_set(w->st, side, &meta, p);
+                     "listing of %s", w->vhost, w->job->subtree, url_dir);
     }
 }
 
@@ -505,13 +478,14 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
                                          apr_array_header_t **skipped,
                                          int *nskipped, apr_pool_t *p)
 {
-    const char *side = NULL, *err = NULL;
+    zddc_store_obj *side = NULL;
+    const char *err = NULL;
     zddc_store_meta meta;
     apr_finfo_t fi;
     apr_status_t rv;
     int have_side, attempt;
 
-    if (w->sp->map(w->st, url_dir, ZDDC_OBJ_LISTING_JSON, &side, p)
+    if (w->sp->obj(w->st, url_dir, ZDDC_OBJ_LISTING_JSON, &side, p)
         != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                      ZDDC_LOGNO(01056) "zddc_mirror: %s: walk of %s: cannot map directory %s "
@@ -519,11 +493,8 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
                      url_dir);
         return LISTING_FAILED;
     }
-    have_side = w->sp->stat(w->st, side, &fi, p) == APR_SUCCESS
+    have_side = w->sp->stat(side, &fi, p) == APR_SUCCESS
                 && fi.filetype == APR_REG;
-    if (!have_side || w->sp->meta_get(w->st, side, &meta, p) != APR_SUCCESS) {
-        memset(&meta, 0, sizeof(meta));
-    }
 
     for (attempt = 0; attempt < 2; attempt++) {
         zddc_upstream_req req;
@@ -543,10 +514,8 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
         req.on_body = listing_on_body;
         req.baton = &lb;
         req.cancel = &w->job->cancel;
-        if (have_side && meta.etag) {
-            req.headers = apr_table_make(p, 1);
-            apr_table_setn(req.headers, "If-None-Match", meta.etag);
-        }
+        req.headers = zddc_fill_listing_conditions(w->conf, side, have_side,
+                                                   &meta, p);
         if (!walk_acquire(w)) {
             return LISTING_CANCELLED;
         }
@@ -605,11 +574,11 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
             return LISTING_OK;
         case 304:
             if (have_side && req.headers
-                && w->sp->get(w->st, side, ZDDC_LISTING_MAX, &body, &len, p)
+                && w->sp->get(side, ZDDC_LISTING_MAX, &body, &len, p)
                    == APR_SUCCESS
                 && zddc_listing_parse_ex(body, len, entries, skipped,
                                          nskipped, &err, p) == APR_SUCCESS) {
-                w->sp->touch(w->st, side);
+                w->sp->touch(side);
                 return LISTING_OK;
             }
             /* The cached copy is unusable: ask again, unconditionally. */
@@ -648,22 +617,38 @@ static apr_status_t walk_fill_progress(void *baton, apr_size_t len)
     return walk_check_deadline(w) ? APR_TIMEUP : APR_SUCCESS;
 }
 
+/* The store's object of t's file, made in t's pool (a task moves between
+ * pools, so it carries its url); NULL when the url no longer maps. */
+static zddc_store_obj *task_obj(walk_ctx *w, file_task *t)
+{
+    if (!t->obj && w->sp->obj(w->st, t->url, ZDDC_OBJ_FILE, &t->obj,
+                              t->pool) != APR_SUCCESS) {
+        t->obj = NULL;
+    }
+    return t->obj;
+}
+
 /* One file through the fill engine (the request path's rules): 304 nothing
  * but the copy confirmed, 200 replaced atomically, 200 no-store purged,
  * 403/404/410 purge planned. Returns 1, counting nothing, when another
  * writer holds the file. */
 static int walk_fetch_file_once(walk_ctx *w, file_task *t)
 {
+    zddc_store_obj *o = task_obj(w, t);
     zddc_fill_result res;
     zddc_fill_copy copy;
     zddc_fill_e got;
 
+    if (!o) {
+        WALK_ADD(w, errors, 1);
+        return 0;
+    }
     copy.have = t->have_local;
     copy.mtime = t->ims;
     if (!walk_acquire(w)) {
         return 0;
     }
-    got = zddc_fill_sync(w->conf, w->sess, t->url, t->fs, &copy,
+    got = zddc_fill_sync(w->conf, w->sess, t->url, o, &copy,
                          &w->job->cancel, walk_fill_progress, w, &res,
                          t->pool);
     walk_release(w);
@@ -746,6 +731,7 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
  * stalled longer than the upstream timeout (it is about to fail too). */
 static int walk_wait_writer(walk_ctx *w, file_task *t)
 {
+    zddc_store_obj *o = task_obj(w, t);
     apr_time_t moved = apr_time_now();
     apr_pool_t *p;
     char *buf;
@@ -757,7 +743,8 @@ static int walk_wait_writer(walk_ctx *w, file_task *t)
            && apr_time_now() - moved <= w->conf->timeout) {
         zddc_store_tmp *tmp = NULL;
         int leader = 0;
-        apr_status_t rv = w->sp->begin(w->st, t->fs, &tmp, &leader, p);
+        apr_status_t rv = o ? w->sp->begin(o, &tmp, &leader, p)
+                            : APR_EINVAL;
 
         if (rv != APR_SUCCESS) {
             /* Writers taking turns too fast to catch one: look again. */
@@ -802,8 +789,10 @@ static void walk_fetch_busy_file(walk_ctx *w, file_task *t)
     apr_finfo_t fi;
 
     if (walk_wait_writer(w, t)) {
-        t->have_local = w->sp->stat(w->st, t->fs, &fi, t->pool)
-                        == APR_SUCCESS && fi.filetype == APR_REG;
+        zddc_store_obj *o = task_obj(w, t);
+
+        t->have_local = o && w->sp->stat(o, &fi, t->pool) == APR_SUCCESS
+                        && fi.filetype == APR_REG;
         t->ims = t->have_local ? fi.mtime : 0;
         if (!walk_fetch_file_once(w, t)) {
             return;
@@ -868,13 +857,13 @@ static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
                            const zddc_listing_entry *e, int local_known,
                            const zddc_store_entry *le, apr_pool_t *p)
 {
-    const char *fs;
+    zddc_store_obj *o;
     apr_finfo_t fi;
     file_task *t;
     int have;
 
     WALK_ADD(w, files, 1);
-    if (w->sp->map(w->st, url, ZDDC_OBJ_FILE, &fs, p) != APR_SUCCESS) {
+    if (w->sp->obj(w->st, url, ZDDC_OBJ_FILE, &o, p) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                      ZDDC_LOGNO(01067) "zddc_mirror: %s: walk of %s: cannot map %s into the cache",
                      w->vhost, w->job->subtree, url);
@@ -890,7 +879,7 @@ static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
         }
     }
     else {
-        have = w->sp->stat(w->st, fs, &fi, p) == APR_SUCCESS
+        have = w->sp->stat(o, &fi, p) == APR_SUCCESS
                && fi.filetype == APR_REG;
     }
     if (have && e->size >= 0 && e->mod_time && fi.size == e->size
@@ -898,7 +887,7 @@ static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
         /* The master just listed it unchanged: the copy is confirmed, so
          * ZddcCacheFreshness counts from this walk (SPEC §5). */
         if (w->conf->freshness > 0 || w->conf->swr > 0) {
-            w->sp->touch(w->st, fs);
+            w->sp->touch(o);
         }
         WALK_ADD(w, skipped, 1);
         WALK_ADD(w, done, 1);
@@ -907,7 +896,6 @@ static void zddc_walk_file(walk_ctx *w, walk_dir *d, const char *url,
     t = apr_array_push(d->files);
     memset(t, 0, sizeof(*t));
     t->url = apr_pstrdup(d->pool, url);
-    t->fs = apr_pstrdup(d->pool, fs);
     t->have_local = have;
     t->ims = have ? fi.mtime : 0;
 }
@@ -950,7 +938,7 @@ static void walk_queue_files(walk_ctx *w, const file_task *f, int n)
         t->w = w;
         t->pool = tp;
         t->url = apr_pstrdup(tp, f[i].url);
-        t->fs = apr_pstrdup(tp, f[i].fs);
+        t->obj = NULL;
     }
     if (apr_thread_pool_push(w->tp, zddc_walk_fetch_files, b,
                              APR_THREAD_TASK_PRIORITY_NORMAL, w)

@@ -133,19 +133,33 @@ like(r.header("Content-Type"), r"^text/html",
 is_(read(side(TRN, "json")) is not None, True, "JSON sidecar still there")
 
 # --- revalidation --------------------------------------------------------------------
+# A listing is never If-Modified-Since (SPEC §6.1): without an ETag from
+# the master it is asked again unconditionally; with one, If-None-Match.
 n = m.count("GET", path=TRN + "/")
 r = a.get(TRN + "/", headers=JSON)
 is_(r.status, 200, "JSON listing again: 200")
-is_(r.header("X-Zddc-Cache"), "REVALIDATED", "JSON listing again: REVALIDATED")
+is_(r.header("X-Zddc-Cache"), "MISS",
+    "JSON listing again, no ETag from the master: MISS")
 req = m.requests("GET", path=TRN + "/")[-1]
 ok(m.count("GET", path=TRN + "/") - n == 1
-   and req["headers"].get("if-modified-since") is not None
+   and req["headers"].get("if-modified-since") is None
    and "application/json" in req["headers"].get("accept", ""),
-   "revalidation: one conditional upstream GET with Accept: application/json",
-   repr(req["headers"]))
+   "revalidation: one unconditional upstream GET with Accept: "
+   "application/json", repr(req["headers"]))
+m.listing_etags = True
+a.get(TRN + "/", headers=JSON)
+a.get(TRN + "/", headers=HTML)
+r = a.get(TRN + "/", headers=JSON)
+is_(r.header("X-Zddc-Cache"), "REVALIDATED",
+    "JSON listing with the master's ETag kept: REVALIDATED")
+req = m.requests("GET", path=TRN + "/")[-1]
+ok(req["headers"].get("if-none-match") is not None
+   and req["headers"].get("if-modified-since") is None,
+   "revalidation: If-None-Match, no If-Modified-Since", repr(req["headers"]))
 r = a.get(TRN + "/", headers=HTML)
 is_(r.header("X-Zddc-Cache"), "REVALIDATED", "HTML listing again: REVALIDATED")
 ok(vary_has_accept(r), "REVALIDATED listing: Vary: Accept")
+m.listing_etags = False
 
 # a changed directory is fetched again
 m.put_file(TRN + "/123456-EL-SPC-2627_0 (IFI) - Added.pdf", b"added",

@@ -21,10 +21,26 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "zddc_store.h"
+#include "zddc_store_disk.h"
 #include "zddc_util.h"
 
 static const zddc_store_provider *sp = &zddc_store_disk_provider;
+
+/* The provider's objects by where they live, for a test that looks at the
+ * files themselves. */
+#define AT(st, fs) zddc_store_disk_obj_at((st), (fs), pool)
+#define map_path(st, url, kind, fsp) map_path_in((st), (url), (kind), (fsp), pool)
+
+static apr_status_t map_path_in(zddc_store *st, const char *url,
+                                zddc_obj_kind kind, const char **fs,
+                                apr_pool_t *mp)
+{
+    zddc_store_obj *o = NULL;
+    apr_status_t rv = sp->obj(st, url, kind, &o, mp);
+
+    *fs = rv == APR_SUCCESS ? zddc_store_disk_path(o) : NULL;
+    return rv;
+}
 static apr_pool_t *pool;
 static char base[64];
 
@@ -121,7 +137,7 @@ static zddc_store *open_store(const char *root)
 {
     zddc_store *st = NULL;
     const char *err = NULL;
-    apr_status_t rv = sp->open(&st, root, ".htaccess", (apr_uid_t)-1,
+    apr_status_t rv = sp->open_store(&st, root, ".htaccess", (apr_uid_t)-1,
                                (apr_gid_t)-1, &err, pool);
 
     if (rv != APR_SUCCESS) {
@@ -139,7 +155,7 @@ static void test_open(void)
 
     mkdir(at("busy"), 0755);
     write_file(at("busy/precious.txt"), "keep me");
-    rv = sp->open(&st, at("busy"), NULL, (apr_uid_t)-1, (apr_gid_t)-1,
+    rv = sp->open_store(&st, at("busy"), NULL, (apr_uid_t)-1, (apr_gid_t)-1,
                   &err, pool);
     is_int(rv, APR_EEXIST, "non-empty root without marker is refused");
     ok(err && strstr(err, "is not empty and has no .zddc-cache marker")
@@ -156,7 +172,7 @@ static void test_open(void)
     st = open_store(at("new/deep/root/"));
     ok(st != NULL, "missing root is created");
     ok(exists(at("new/deep/root/.zddc-cache")), "marker written in new root");
-    is_str(st ? sp->root(st) : NULL, at("new/deep/root"),
+    is_str(st ? zddc_store_disk_root(st) : NULL, at("new/deep/root"),
            "root() has no trailing slash");
 
     write_file(at("empty/.zddc-cache-tmp-old"), "x");
@@ -175,21 +191,21 @@ static void map_rejects(zddc_store *st, const char *url)
     char name[128];
 
     snprintf(name, sizeof(name), "map rejects '%s'", url);
-    is_int(sp->map(st, url, ZDDC_OBJ_FILE, &fs, pool), APR_EINVAL, name);
+    is_int(map_path(st, url, ZDDC_OBJ_FILE, &fs), APR_EINVAL, name);
 }
 
 static void test_map(zddc_store *st, const char *root)
 {
     const char *fs = NULL;
 
-    sp->map(st, "/a/b c.pdf", ZDDC_OBJ_FILE, &fs, pool);
+    map_path(st, "/a/b c.pdf", ZDDC_OBJ_FILE, &fs);
     is_str(fs, apr_pstrcat(pool, root, "/a/b c.pdf", NULL), "map a file");
-    sp->map(st, "/", ZDDC_OBJ_DIR, &fs, pool);
+    map_path(st, "/", ZDDC_OBJ_DIR, &fs);
     is_str(fs, root, "map the root");
-    sp->map(st, "/d/", ZDDC_OBJ_LISTING_JSON, &fs, pool);
+    map_path(st, "/d/", ZDDC_OBJ_LISTING_JSON, &fs);
     is_str(fs, apr_pstrcat(pool, root, "/d/.zddc-listing.json", NULL),
            "map a JSON sidecar");
-    sp->map(st, "/", ZDDC_OBJ_LISTING_HTML, &fs, pool);
+    map_path(st, "/", ZDDC_OBJ_LISTING_HTML, &fs);
     is_str(fs, apr_pstrcat(pool, root, "/.zddc-listing.html", NULL),
            "map the root's HTML sidecar");
     map_rejects(st, "/../etc/passwd");
@@ -205,32 +221,32 @@ static void test_put(zddc_store *st, const char *root)
     apr_finfo_t fi;
     apr_time_t mtime = apr_time_from_sec(1000000000);
 
-    sp->map(st, "/p/q/s.txt", ZDDC_OBJ_FILE, &fs, pool);
-    is_int(sp->put(st, fs, "hello", 5, mtime, pool), APR_SUCCESS,
+    map_path(st, "/p/q/s.txt", ZDDC_OBJ_FILE, &fs);
+    is_int(sp->put(AT(st, fs), "hello", 5, mtime, pool), APR_SUCCESS,
            "put creates parents and writes");
     is_str(read_file(fs), "hello", "put content");
-    is_int(sp->stat(st, fs, &fi, pool), APR_SUCCESS, "stat after put");
+    is_int(sp->stat(AT(st, fs), &fi, pool), APR_SUCCESS, "stat after put");
     is_int(fi.mtime, mtime, "put sets mtime");
     is_int(fi.size, 5, "stat size");
     is_int(count_tmps(apr_pstrcat(pool, root, "/p/q", NULL)), 0,
            "put leaves no temp");
 
     symlink(fs, apr_pstrcat(pool, root, "/p/q/link", NULL));
-    is_int(sp->stat(st, apr_pstrcat(pool, root, "/p/q/link", NULL), &fi,
+    is_int(sp->stat(AT(st, apr_pstrcat(pool, root, "/p/q/link", NULL)), &fi,
                     pool), APR_ENOENT, "stat of a symlink is ENOENT");
 
     /* A symlinked directory planted inside the root is not followed. */
     symlink("q", apr_pstrcat(pool, root, "/p/via", NULL));
     symlink("p", apr_pstrcat(pool, root, "/top", NULL));
-    is_int(sp->stat(st, apr_pstrcat(pool, root, "/p/via/s.txt", NULL), &fi,
+    is_int(sp->stat(AT(st, apr_pstrcat(pool, root, "/p/via/s.txt", NULL)), &fi,
                     pool), APR_ENOENT,
            "stat through a symlinked directory is ENOENT");
-    is_int(sp->stat(st, apr_pstrcat(pool, root, "/top/q/s.txt", NULL), &fi,
+    is_int(sp->stat(AT(st, apr_pstrcat(pool, root, "/top/q/s.txt", NULL)), &fi,
                     pool), APR_ENOENT,
            "stat through a symlinked top directory is ENOENT");
-    is_int(sp->stat(st, apr_pstrcat(pool, root, "/p/q", NULL), &fi, pool),
+    is_int(sp->stat(AT(st, apr_pstrcat(pool, root, "/p/q", NULL)), &fi, pool),
            APR_SUCCESS, "stat of a real directory");
-    is_int(sp->stat(st, root, &fi, pool), APR_SUCCESS, "stat of the root");
+    is_int(sp->stat(AT(st, root), &fi, pool), APR_SUCCESS, "stat of the root");
     is_int(fi.filetype, APR_DIR, "the root is a directory");
     unlink(apr_pstrcat(pool, root, "/p/via", NULL));
     unlink(apr_pstrcat(pool, root, "/top", NULL));
@@ -246,10 +262,10 @@ static void test_write(zddc_store *st, const char *root)
     apr_array_header_t *arr;
     const char *dir = apr_pstrcat(pool, root, "/w", NULL);
 
-    sp->map(st, "/w/doc.pdf", ZDDC_OBJ_FILE, &fs, pool);
-    sp->put(st, fs, "old", 3, 0, pool);
+    map_path(st, "/w/doc.pdf", ZDDC_OBJ_FILE, &fs);
+    sp->put(AT(st, fs), "old", 3, 0, pool);
 
-    is_int(sp->begin(st, fs, &t, &leader, pool), APR_SUCCESS, "begin");
+    is_int(sp->begin(AT(st, fs), &t, &leader, pool), APR_SUCCESS, "begin");
     is_int(leader, 1, "first writer leads");
     is_int(sp->write(t, "new ", 4), APR_SUCCESS, "write");
     sp->write(t, "data", 4);
@@ -258,18 +274,18 @@ static void test_write(zddc_store *st, const char *root)
     is_int(sp->commit(t, apr_time_from_sec(1234567890)), APR_SUCCESS,
            "commit");
     is_str(read_file(fs), "new data", "commit publishes");
-    sp->stat(st, fs, &fi, pool);
+    sp->stat(AT(st, fs), &fi, pool);
     is_int(fi.mtime, apr_time_from_sec(1234567890), "commit sets mtime");
     is_int(count_tmps(dir), 0, "no temp after commit");
 
-    sp->begin(st, fs, &t, &leader, pool);
+    sp->begin(AT(st, fs), &t, &leader, pool);
     sp->write(t, "junk", 4);
     sp->discard(t);
     is_str(read_file(fs), "new data", "discard keeps the previous file");
     is_int(count_tmps(dir), 0, "no temp after discard");
 
     apr_pool_create(&sub, pool);
-    sp->begin(st, fs, &t, &leader, sub);
+    sp->begin(AT(st, fs), &t, &leader, sub);
     sp->write(t, "junk", 4);
     apr_pool_destroy(sub);
     is_str(read_file(fs), "new data", "pool death keeps the previous file");
@@ -277,18 +293,18 @@ static void test_write(zddc_store *st, const char *root)
 
     write_file(apr_pstrcat(pool, dir, "/.zddc-cache-tmp-crashed", NULL), "x");
     age(apr_pstrcat(pool, dir, "/.zddc-cache-tmp-crashed", NULL), 300);
-    sp->begin(st, fs, &t, &leader, pool);
+    sp->begin(AT(st, fs), &t, &leader, pool);
     sp->discard(t);
     is_int(count_tmps(dir), 1, "begin does not sweep its directory");
     sp->list(st, "/w/", &arr, pool);
     is_int(count_tmps(dir), 0, "list sweeps the stale temp");
 
-    is_int(sp->begin(st, apr_pstrcat(pool, dir, "/.zddc-x", NULL), &t,
+    is_int(sp->begin(AT(st, apr_pstrcat(pool, dir, "/.zddc-x", NULL)), &t,
                      &leader, pool), APR_EINVAL,
            "begin refuses a reserved name");
 
     symlink(base, apr_pstrcat(pool, root, "/escape", NULL));
-    ok(sp->begin(st, apr_pstrcat(pool, root, "/escape/x/y", NULL), &t,
+    ok(sp->begin(AT(st, apr_pstrcat(pool, root, "/escape/x/y", NULL)), &t,
                  &leader, pool) != APR_SUCCESS,
        "begin refuses a symlinked parent");
     ok(!exists(at("x")), "nothing created through the symlink");
@@ -296,40 +312,40 @@ static void test_write(zddc_store *st, const char *root)
 
     /* A directory removed behind the store's back (another thread's purge)
      * right after a write into it is created again by the next write. */
-    sp->map(st, "/gone/a.pdf", ZDDC_OBJ_FILE, &fs, pool);
-    sp->begin(st, fs, &t, &leader, pool);
+    map_path(st, "/gone/a.pdf", ZDDC_OBJ_FILE, &fs);
+    sp->begin(AT(st, fs), &t, &leader, pool);
     sp->write(t, "a", 1);
     sp->commit(t, 0);
     unlink(fs);
     rmdir(apr_pstrcat(pool, root, "/gone", NULL));
-    sp->map(st, "/gone/b.pdf", ZDDC_OBJ_FILE, &fs, pool);
-    is_int(sp->begin(st, fs, &t, &leader, pool), APR_SUCCESS,
+    map_path(st, "/gone/b.pdf", ZDDC_OBJ_FILE, &fs);
+    is_int(sp->begin(AT(st, fs), &t, &leader, pool), APR_SUCCESS,
            "begin right after its directory vanished");
     sp->write(t, "b", 1);
     is_int(sp->commit(t, 0), APR_SUCCESS, "... and publishes");
     is_str(read_file(fs), "b", "... into the recreated directory");
 
     /* Moving to a sibling directory checks the segment that differs. */
-    sp->map(st, "/sib/a/f.pdf", ZDDC_OBJ_FILE, &fs, pool);
-    sp->put(st, fs, "a", 1, 0, pool);
-    is_int(sp->stat(st, fs, &fi, pool), APR_SUCCESS, "stat in /sib/a");
+    map_path(st, "/sib/a/f.pdf", ZDDC_OBJ_FILE, &fs);
+    sp->put(AT(st, fs), "a", 1, 0, pool);
+    is_int(sp->stat(AT(st, fs), &fi, pool), APR_SUCCESS, "stat in /sib/a");
     symlink("a", apr_pstrcat(pool, root, "/sib/b", NULL));
-    sp->map(st, "/sib/b/f.pdf", ZDDC_OBJ_FILE, &fs, pool);
-    is_int(sp->stat(st, fs, &fi, pool), APR_ENOENT,
+    map_path(st, "/sib/b/f.pdf", ZDDC_OBJ_FILE, &fs);
+    is_int(sp->stat(AT(st, fs), &fi, pool), APR_ENOENT,
            "stat through a symlinked sibling of a trusted directory: ENOENT");
-    ok(sp->begin(st, fs, &t, &leader, pool) != APR_SUCCESS,
+    ok(sp->begin(AT(st, fs), &t, &leader, pool) != APR_SUCCESS,
        "begin through a symlinked sibling of a trusted directory refused");
 
     /* A directory chain checked moments ago may not hide a symlink planted
      * since, once the trust has lapsed. */
-    sp->map(st, "/lapse/a.pdf", ZDDC_OBJ_FILE, &fs, pool);
-    sp->put(st, fs, "a", 1, 0, pool);
-    is_int(sp->stat(st, fs, &fi, pool), APR_SUCCESS, "stat in a real dir");
+    map_path(st, "/lapse/a.pdf", ZDDC_OBJ_FILE, &fs);
+    sp->put(AT(st, fs), "a", 1, 0, pool);
+    is_int(sp->stat(AT(st, fs), &fi, pool), APR_SUCCESS, "stat in a real dir");
     rename(apr_pstrcat(pool, root, "/lapse", NULL),
            apr_pstrcat(pool, root, "/lapse.real", NULL));
     symlink("lapse.real", apr_pstrcat(pool, root, "/lapse", NULL));
     apr_sleep(apr_time_from_msec(1100));
-    is_int(sp->stat(st, fs, &fi, pool), APR_ENOENT,
+    is_int(sp->stat(AT(st, fs), &fi, pool), APR_ENOENT,
            "stat through a symlink planted since the last check: ENOENT");
 }
 
@@ -344,11 +360,11 @@ static void test_follow(zddc_store *st)
     pid_t pid;
     int status = -1;
 
-    sp->map(st, "/f/shared.bin", ZDDC_OBJ_FILE, &fs, pool);
-    sp->begin(st, fs, &a, &la, pool);
+    map_path(st, "/f/shared.bin", ZDDC_OBJ_FILE, &fs);
+    sp->begin(AT(st, fs), &a, &la, pool);
     is_int(la, 1, "first begin leads");
     sp->write(a, "abc", 3);
-    is_int(sp->begin(st, fs, &b, &lb, pool), APR_SUCCESS, "second begin");
+    is_int(sp->begin(AT(st, fs), &b, &lb, pool), APR_SUCCESS, "second begin");
     is_int(lb, 0, "second begin follows");
 
     len = sizeof(buf);
@@ -362,7 +378,7 @@ static void test_follow(zddc_store *st)
     if (pid == 0) {
         zddc_store_tmp *c = NULL;
         int lc = -1;
-        apr_status_t rv = sp->begin(st, fs, &c, &lc, pool);
+        apr_status_t rv = sp->begin(AT(st, fs), &c, &lc, pool);
         _exit(rv == APR_SUCCESS && lc == 0 ? 0 : 1);
     }
     waitpid(pid, &status, 0);
@@ -380,8 +396,8 @@ static void test_follow(zddc_store *st)
            "follower sees the publish");
     sp->unfollow(b);
 
-    sp->begin(st, fs, &a, &la, pool);
-    sp->begin(st, fs, &b, &lb, pool);
+    sp->begin(AT(st, fs), &a, &la, pool);
+    sp->begin(AT(st, fs), &b, &lb, pool);
     is_int(la * 10 + lb, 10, "leader and follower again");
     sp->write(a, "xy", 2);
     sp->discard(a);
@@ -437,7 +453,7 @@ static void test_dead_leader(zddc_store *st, const char *root)
         zddc_store_tmp *c = NULL;
         int lc = -1;
 
-        if (sp->begin(st, fs, &c, &lc, pool) == APR_SUCCESS && lc) {
+        if (sp->begin(AT(st, fs), &c, &lc, pool) == APR_SUCCESS && lc) {
             sp->write(c, "stale", 5);
         }
         kill(getpid(), SIGKILL);
@@ -454,11 +470,11 @@ static void test_dead_leader(zddc_store *st, const char *root)
     /* Someone holding the leftover open and locked (as probes once did). */
     probe = open(tmp, O_RDONLY);
     flock(probe, LOCK_SH);
-    is_int(sp->begin(st, fs, &a, &la, pool), APR_SUCCESS,
+    is_int(sp->begin(AT(st, fs), &a, &la, pool), APR_SUCCESS,
            "begin over a leftover");
     is_int(la, 1, "a leftover held by a prober is not a leader");
     close(probe);
-    is_int(sp->begin(st, fs, &b, &lb, pool), APR_SUCCESS, "second begin");
+    is_int(sp->begin(AT(st, fs), &b, &lb, pool), APR_SUCCESS, "second begin");
     is_int(lb, 0, "the second request follows the new leader");
     sp->write(a, "fresh", 5);
     sp->commit(a, 0);
@@ -470,8 +486,8 @@ static void test_dead_leader(zddc_store *st, const char *root)
 
     /* An unlocked leftover with bytes, nobody around: replaced at once. */
     write_file(tmp, "stale");
-    sp->begin(st, fs, &a, &la, pool);
-    sp->begin(st, fs, &b, &lb, pool);
+    sp->begin(AT(st, fs), &a, &la, pool);
+    sp->begin(AT(st, fs), &b, &lb, pool);
     is_int(la * 10 + lb, 10, "leftover with bytes: lead, then follow");
     sp->write(a, "new", 3);
     sp->discard(a);
@@ -484,14 +500,14 @@ static void test_dead_leader(zddc_store *st, const char *root)
      * after a short wait for a lock that never comes. */
     write_file(tmp, "");
     age(tmp, 10);
-    sp->begin(st, fs, &a, &la, pool);
+    sp->begin(AT(st, fs), &a, &la, pool);
     is_int(la, 1, "old empty leftover: lead");
     sp->discard(a);
     write_file(tmp, "");
     {
         apr_time_t t0 = apr_time_now();
 
-        sp->begin(st, fs, &a, &la, pool);
+        sp->begin(AT(st, fs), &a, &la, pool);
         is_int(la, 1, "young empty leftover: lead");
         ok(apr_time_now() - t0 >= apr_time_from_msec(50),
            "young empty leftover: after waiting for its lock");
@@ -539,7 +555,7 @@ static void test_leader_before_lock(zddc_store *st, const char *root)
     if (read(ready[0], &c, 1) != 1) {
         ok(0, "child ready");
     }
-    is_int(sp->begin(st, fs, &b, &lb, pool), APR_SUCCESS,
+    is_int(sp->begin(AT(st, fs), &b, &lb, pool), APR_SUCCESS,
            "begin while a leader is between create and lock");
     is_int(lb, 0, "it follows that leader");
     {
@@ -586,7 +602,7 @@ static void test_sweep(zddc_store *st, const char *root)
     apr_array_header_t *arr;
     int la = -1, probe;
 
-    sp->begin(st, fs, &a, &la, pool);
+    sp->begin(AT(st, fs), &a, &la, pool);
     sp->write(a, "slow", 4);
     tmp = find_tmp(apr_pstrcat(pool, root, "/m", NULL));
     if (!ok(tmp != NULL, "a live leader's temp")) {
@@ -615,21 +631,21 @@ static void test_tmp_names(zddc_store *st, const char *root)
     char l1[251], l2[251], s238[239], s239[240], forged[240];
     const char *name;
 
-    sp->begin(st, apr_pstrcat(pool, dir, "/a.bin", NULL), &a, &la, pool);
+    sp->begin(AT(st, apr_pstrcat(pool, dir, "/a.bin", NULL)), &a, &la, pool);
     ok(exists(apr_pstrcat(pool, dir, "/" ZDDC_TMP_PREFIX "a.bin", NULL)),
        "the temp is named after its target");
     sp->discard(a);
 
     memset(s238, 's', sizeof(s238) - 1);
     s238[sizeof(s238) - 1] = '\0';
-    sp->begin(st, apr_pstrcat(pool, dir, "/", s238, NULL), &a, &la, pool);
+    sp->begin(AT(st, apr_pstrcat(pool, dir, "/", s238, NULL)), &a, &la, pool);
     ok(exists(apr_pstrcat(pool, dir, "/" ZDDC_TMP_PREFIX, s238, NULL)),
        "a 238-byte name keeps its own temp name");
     sp->discard(a);
 
     memset(s239, 't', sizeof(s239) - 1);
     s239[sizeof(s239) - 1] = '\0';
-    sp->begin(st, apr_pstrcat(pool, dir, "/", s239, NULL), &a, &la, pool);
+    sp->begin(AT(st, apr_pstrcat(pool, dir, "/", s239, NULL)), &a, &la, pool);
     is_int(la, 1, "a 239-byte name leads");
     name = find_tmp(dir);
     name = name ? name + strlen(dir) + 1 : NULL;
@@ -645,8 +661,8 @@ static void test_tmp_names(zddc_store *st, const char *root)
     l1[sizeof(l1) - 1] = '\0';
     memcpy(l2, l1, sizeof(l1));
     l2[245] = 'y';
-    sp->begin(st, apr_pstrcat(pool, dir, "/", l1, NULL), &a, &la, pool);
-    sp->begin(st, apr_pstrcat(pool, dir, "/", l2, NULL), &b, &lb, pool);
+    sp->begin(AT(st, apr_pstrcat(pool, dir, "/", l1, NULL)), &a, &la, pool);
+    sp->begin(AT(st, apr_pstrcat(pool, dir, "/", l2, NULL)), &b, &lb, pool);
     is_int(la * 10 + lb, 11, "two long names each lead");
     sp->write(a, "one", 3);
     sp->write(b, "two", 3);
@@ -660,8 +676,8 @@ static void test_tmp_names(zddc_store *st, const char *root)
     /* A name spelling out a long name's temp cannot share it. */
     snprintf(forged, sizeof(forged), "h%016" APR_UINT64_T_HEX_FMT "-%.*s",
              zddc_hash64(l1), 221, l1);
-    sp->begin(st, apr_pstrcat(pool, dir, "/", l1, NULL), &a, &la, pool);
-    sp->begin(st, apr_pstrcat(pool, dir, "/", forged, NULL), &b, &lb, pool);
+    sp->begin(AT(st, apr_pstrcat(pool, dir, "/", l1, NULL)), &a, &la, pool);
+    sp->begin(AT(st, apr_pstrcat(pool, dir, "/", forged, NULL)), &b, &lb, pool);
     is_int(la * 10 + lb, 11, "a name forged after a long temp leads");
     sp->discard(a);
     sp->discard(b);
@@ -702,9 +718,9 @@ static void test_purge(zddc_store *st, const char *root)
     is_int(sp->purge(st, "/.zddc-cache", &count, pool), APR_EINVAL,
            "purge refuses reserved names");
 
-    sp->put(st, apr_pstrcat(pool, root, "/" ZDDC_STATE_FILE, NULL), "{}", 2,
+    sp->put(AT(st, apr_pstrcat(pool, root, "/" ZDDC_STATE_FILE, NULL)), "{}", 2,
             0, pool);
-    sp->put(st, apr_pstrcat(pool, root, "/top.txt", NULL), "t", 1, 0, pool);
+    sp->put(AT(st, apr_pstrcat(pool, root, "/top.txt", NULL)), "t", 1, 0, pool);
     is_int(sp->purge(st, "/", &count, pool), APR_SUCCESS, "purge the root");
     ok(count > 0, "purge of the root removed entries");
     ok(exists(apr_pstrcat(pool, root, "/" ZDDC_MARKER, NULL)),
@@ -771,20 +787,20 @@ static void test_touch(zddc_store *st, const char *root)
     apr_finfo_t before, after;
     apr_time_t v_before;
 
-    sp->put(st, fs, "t", 1, mtime, pool);
-    sp->stat(st, fs, &before, pool);
-    v_before = sp->validated_at(st, fs, &before);
+    sp->put(AT(st, fs), "t", 1, mtime, pool);
+    sp->stat(AT(st, fs), &before, pool);
+    v_before = sp->validated_at(AT(st, fs), &before);
     apr_sleep(apr_time_from_msec(1100));
-    is_int(sp->touch(st, fs), APR_SUCCESS, "touch");
-    sp->stat(st, fs, &after, pool);
+    is_int(sp->touch(AT(st, fs)), APR_SUCCESS, "touch");
+    sp->stat(AT(st, fs), &after, pool);
     is_int(after.mtime, mtime, "touch keeps mtime");
-    ok(sp->validated_at(st, fs, &after) > v_before,
+    ok(sp->validated_at(AT(st, fs), &after) > v_before,
        "touch moves validated_at");
     apr_sleep(apr_time_from_msec(20));
     chmod(fs, 0600);
-    sp->stat(st, fs, &before, pool);
+    sp->stat(AT(st, fs), &before, pool);
     ok(before.ctime > after.ctime, "a chmod moves ctime");
-    is_int(sp->validated_at(st, fs, &before), sp->validated_at(st, fs, &after),
+    is_int(sp->validated_at(AT(st, fs), &before), sp->validated_at(AT(st, fs), &after),
            "but not validated_at, kept with the object");
 }
 
@@ -800,9 +816,9 @@ static void test_meta(zddc_store *st, const char *root)
     apr_size_t len;
     int leader = 0;
 
-    sp->map(st, "/m/doc.pdf", ZDDC_OBJ_FILE, &fs, pool);
-    sp->put(st, fs, "v1", 2, apr_time_from_sec(1000000000), pool);
-    is_int(sp->meta_get(st, fs, &got, pool), APR_ENOENT,
+    map_path(st, "/m/doc.pdf", ZDDC_OBJ_FILE, &fs);
+    sp->put(AT(st, fs), "v1", 2, apr_time_from_sec(1000000000), pool);
+    is_int(sp->meta_get(AT(st, fs), &got, pool), APR_ENOENT,
            "no metadata before any was kept");
     memset(&m, 0, sizeof(m));
     m.validated_at = apr_time_from_sec(1234);
@@ -810,8 +826,8 @@ static void test_meta(zddc_store *st, const char *root)
     m.etag = "\"abc\"";
     m.content_type = "application/pdf";
     m.content_disposition = "attachment;\r\n filename=\"x.pdf\"";
-    is_int(sp->meta_set(st, fs, &m, pool), APR_SUCCESS, "meta_set");
-    is_int(sp->meta_get(st, fs, &got, pool), APR_SUCCESS, "meta_get");
+    is_int(sp->meta_set(AT(st, fs), &m, pool), APR_SUCCESS, "meta_set");
+    is_int(sp->meta_get(AT(st, fs), &got, pool), APR_SUCCESS, "meta_get");
     ok(got.validated_at == m.validated_at && got.no_validator
        && got.etag && !strcmp(got.etag, "\"abc\"")
        && got.content_type && !strcmp(got.content_type, "application/pdf"),
@@ -820,26 +836,26 @@ static void test_meta(zddc_store *st, const char *root)
        "a header value stays on one line");
     meta_file = apr_pstrcat(pool, root, "/m/" ZDDC_META_DIR "/doc.pdf", NULL);
     ok(access(meta_file, F_OK) == 0, "kept under the reserved .zddc-meta/");
-    sp->put(st, fs, "v2", 2, apr_time_from_sec(1000000500), pool);
-    is_int(sp->meta_get(st, fs, &got, pool), APR_ENOENT,
+    sp->put(AT(st, fs), "v2", 2, apr_time_from_sec(1000000500), pool);
+    is_int(sp->meta_get(AT(st, fs), &got, pool), APR_ENOENT,
            "a replaced object does not inherit the old metadata");
     ok(!got.no_validator && !got.etag, "and reads as none");
-    sp->meta_set(st, fs, &m, pool);
+    sp->meta_set(AT(st, fs), &m, pool);
     sp->purge(st, "/m/doc.pdf", NULL, pool);
     ok(access(meta_file, F_OK) != 0, "a purge takes the metadata along");
 
-    sp->map(st, "/m/small.txt", ZDDC_OBJ_FILE, &fs, pool);
-    sp->put(st, fs, "hello", 5, 0, pool);
-    is_int(sp->get(st, fs, 100, &data, &len, pool), APR_SUCCESS,
+    map_path(st, "/m/small.txt", ZDDC_OBJ_FILE, &fs);
+    sp->put(AT(st, fs), "hello", 5, 0, pool);
+    is_int(sp->get(AT(st, fs), 100, &data, &len, pool), APR_SUCCESS,
            "get reads a small object");
     ok(len == 5 && !strcmp(data, "hello"), "whole and NUL-terminated");
-    is_int(sp->get(st, fs, 4, &data, &len, pool), APR_EGENERAL,
+    is_int(sp->get(AT(st, fs), 4, &data, &len, pool), APR_EGENERAL,
            "get refuses past max");
 
-    sp->map(st, "/m/dl.pdf", ZDDC_OBJ_FILE, &fs, pool);
-    is_int(sp->begin(st, fs, &lead, &leader, pool), APR_SUCCESS, "begin");
+    map_path(st, "/m/dl.pdf", ZDDC_OBJ_FILE, &fs);
+    is_int(sp->begin(AT(st, fs), &lead, &leader, pool), APR_SUCCESS, "begin");
     ok(leader, "the first writer leads");
-    is_int(sp->begin(st, fs, &fol, &leader, pool), APR_SUCCESS,
+    is_int(sp->begin(AT(st, fs), &fol, &leader, pool), APR_SUCCESS,
            "a second begin follows");
     is_int(sp->head_get(fol, &hg, pool), APR_ENOENT,
            "no head before the writer publishes one");

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "zddc_store.h"
+#include "zddc_store_disk.h"
 
 #define NTHREADS 6
 #define NITER 150
@@ -25,6 +25,22 @@
 #define BODY 3000
 
 static const zddc_store_provider *sp = &zddc_store_disk_provider;
+
+/* The provider's objects by where they live, for a test that looks at the
+ * files themselves. */
+#define AT(st, fs) zddc_store_disk_obj_at((st), (fs), p)
+#define map_path(st, url, kind, fsp) map_path_in((st), (url), (kind), (fsp), p)
+
+static apr_status_t map_path_in(zddc_store *st, const char *url,
+                                zddc_obj_kind kind, const char **fs,
+                                apr_pool_t *mp)
+{
+    zddc_store_obj *o = NULL;
+    apr_status_t rv = sp->obj(st, url, kind, &o, mp);
+
+    *fs = rv == APR_SUCCESS ? zddc_store_disk_path(o) : NULL;
+    return rv;
+}
 static zddc_store *st;
 static char base[64];
 static const char *const targets[] = {
@@ -71,8 +87,8 @@ static void fetch(worker_t *w, int iter, const char *url, apr_pool_t *p)
     char buf[HDR + BODY + 1];
     apr_size_t got = 0;
 
-    if (sp->map(st, url, ZDDC_OBJ_FILE, &fs, p) != APR_SUCCESS
-        || sp->begin(st, fs, &t, &leader, p) != APR_SUCCESS) {
+    if (map_path(st, url, ZDDC_OBJ_FILE, &fs) != APR_SUCCESS
+        || sp->begin(AT(st, fs), &t, &leader, p) != APR_SUCCESS) {
         return;
     }
     if (leader) {
@@ -139,16 +155,16 @@ static void *APR_THREAD_FUNC work(apr_thread_t *thd, void *data)
             sp->purge(st, r == 14 ? "/p/b" : "/q", NULL, p);
         }
         else if (r < 18) {
-            if (sp->map(st, "/p/a/", ZDDC_OBJ_LISTING_JSON, &fs, p)
+            if (map_path(st, "/p/a/", ZDDC_OBJ_LISTING_JSON, &fs)
                 == APR_SUCCESS) {
-                sp->put(st, fs, "[]", 2, 0, p);
+                sp->put(AT(st, fs), "[]", 2, 0, p);
             }
             sp->drop_listing(st, "/q/", p);
         }
         else {
             sp->list(st, r == 18 ? "/p/a" : "/p/b", &entries, p);
-            if (sp->map(st, "/p/a", ZDDC_OBJ_DIR, &fs, p) == APR_SUCCESS) {
-                sp->touch(st, fs);
+            if (map_path(st, "/p/a", ZDDC_OBJ_DIR, &fs) == APR_SUCCESS) {
+                sp->touch(AT(st, fs));
             }
         }
     }
@@ -210,7 +226,7 @@ int main(void)
         return 1;
     }
     root = apr_pstrcat(pool, base, "/cache", NULL);
-    if (!ok(sp->open(&st, root, ".htaccess", (apr_uid_t)-1, (apr_gid_t)-1,
+    if (!ok(sp->open_store(&st, root, ".htaccess", (apr_uid_t)-1, (apr_gid_t)-1,
                      &err, pool) == APR_SUCCESS, "open the store")) {
         return done();
     }
