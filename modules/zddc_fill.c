@@ -40,6 +40,7 @@ typedef struct {
     int have;
     apr_time_t ims;
     apr_time_t answered;         /* when the headers arrived */
+    int confirmed;               /* a 304 confirmed the copy (touched) */
     volatile apr_uint32_t *cancel;
     zddc_upstream_session *session;
     zddc_fill_progress_fn *progress;
@@ -198,7 +199,13 @@ static apr_status_t fill_on_headers(void *baton, const zddc_upstream_resp *resp)
         }
     }
     else if (x->tmp) {
-        /* Nothing to write: followers see the writer gone at once. */
+        /* Nothing to write: followers see the writer gone at once. A 304
+         * confirms the copy first, so whoever takes the file next sees it
+         * confirmed and does not ask again. */
+        if (resp->status == 304 && x->have) {
+            x->sp->touch(x->obj);
+            x->confirmed = 1;
+        }
         x->sp->discard(x->tmp);
         x->tmp = NULL;
     }
@@ -326,7 +333,7 @@ static zddc_fill_e fill_exchange_run(fill_exchange *x)
         }
         break;
     case ZDDC_FILL_NOT_MODIFIED:
-        if (x->have) {
+        if (x->have && !x->confirmed) {
             x->sp->touch(x->obj);
         }
         break;
@@ -470,6 +477,17 @@ apr_status_t zddc_fill_start(zddc_server_conf *conf, const char *url,
     return rv;
 }
 
+/* Whether obj was confirmed by the master after `seen`. */
+static int fill_confirmed_since(const zddc_store_provider *sp,
+                                zddc_store_obj *obj, apr_time_t seen,
+                                apr_pool_t *p)
+{
+    apr_finfo_t fi;
+
+    return sp->stat(obj, &fi, p) == APR_SUCCESS
+           && sp->validated_at(obj, &fi) > seen;
+}
+
 static apr_status_t fill_start(zddc_server_conf *conf, const char *url,
                                zddc_store_obj *obj, const zddc_fill_copy *copy,
                                zddc_fill **fillp, zddc_store_tmp **follow,
@@ -519,6 +537,14 @@ static apr_status_t fill_start(zddc_server_conf *conf, const char *url,
             sp->discard(*follow);       /* it ended meanwhile: start over */
             *follow = NULL;
             continue;
+        }
+        if (copy && copy->have && copy->confirmed
+            && fill_confirmed_since(sp, f->x.obj, copy->confirmed, fp)) {
+            /* Another fill confirmed it after the caller looked: one
+             * request is enough for everyone who saw it stale. */
+            sp->discard(f->x.tmp);
+            apr_pool_destroy(fp);
+            return APR_EEXIST;
         }
         rv = sp->begin(obj, follow, &leader, p);
         if (rv != APR_SUCCESS || leader) {

@@ -25,6 +25,10 @@ typedef enum {
 typedef struct {
     int have;                /* a regular file is cached */
     apr_time_t mtime;        /* its mtime (the stored Last-Modified) */
+    apr_time_t confirmed;    /* background fills: when the caller saw it
+                                last confirmed; a copy confirmed later than
+                                that by the time the fill leads is left
+                                alone (0: always ask) */
 } zddc_fill_copy;
 
 /* Called for each piece of body as it is stored (walker: bytes, deadline);

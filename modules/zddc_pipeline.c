@@ -482,8 +482,12 @@ static int serve_while_revalidating(request_rec *r, zddc_server_conf *conf,
     }
     copy.have = 1;
     copy.mtime = fi->mtime;
+    copy.confirmed = confirmed;
     rv = zddc_fill_start(conf, r->uri, obj, &copy, &fill, &follow,
                          r->pool);
+    if (rv == APR_EEXIST) {
+        return respond_copy(r, conf, obj, ZDDC_HIT);
+    }
     if (rv == APR_SUCCESS) {
         if (follow) {
             store_of(conf)->unfollow(follow);
@@ -519,7 +523,7 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
         zddc_store_tmp *follow = NULL;
         zddc_fill *fill = NULL;
         zddc_fill_copy copy;
-        apr_time_t confirmed;
+        apr_time_t confirmed, at;
         apr_status_t rv;
         int rc;
 
@@ -534,13 +538,15 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
         if (have && fi.filetype != APR_REG) {
             return HTTP_NOT_FOUND;
         }
+        /* Read once: a background fill may confirm the copy between two
+         * reads, and a stale verdict must not be paired with the newer
+         * date (it would start a second revalidation at once). */
+        at = have ? sp->validated_at(obj, &fi) : 0;
         if (have && conf->freshness > 0
-            && apr_time_now() - sp->validated_at(obj, &fi)
-               < conf->freshness) {
+            && apr_time_now() - at < conf->freshness) {
             return respond_copy(r, conf, obj, ZDDC_HIT);
         }
         if (have && conf->swr > 0 && attempt == 0) {
-            apr_time_t at = sp->validated_at(obj, &fi);
             if (apr_time_now() - at < conf->freshness + conf->swr
                 && (rc = serve_while_revalidating(r, conf, obj, &fi,
                                                   at)) != -1) {
@@ -555,6 +561,7 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
         }
         copy.have = have;
         copy.mtime = have ? fi.mtime : 0;
+        copy.confirmed = 0;
         confirmed = have ? sp->validated_at(obj, &fi) : 0;
         if (solo) {
             /* The writer we followed stored nothing (a 404, a no-store):

@@ -645,6 +645,7 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
     }
     copy.have = t->have_local;
     copy.mtime = t->ims;
+    copy.confirmed = 0;
     if (!walk_acquire(w)) {
         return 0;
     }
