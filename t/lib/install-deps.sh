@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages needed to build, test and demo mod_zddc_mirror.
 # Idempotent: silent and offline when everything is already installed.
+# Arguments name further packages to install the same way.
 set -eu
 
 PKGS="apache2 apache2-dev apache2-utils libcurl4-openssl-dev libcjson-dev python3 make gcc curl gdb openssl"
@@ -18,6 +19,8 @@ PKGS="$PKGS tinyproxy"
 PKGS="$PKGS libssl-dev strace"
 # t/readme_commands.t: the README moves a cache root with rsync
 PKGS="$PKGS rsync"
+# Packages named as arguments too (bench/install-deps.sh adds its peers).
+PKGS="$PKGS $*"
 
 missing=""
 for p in $PKGS; do
