@@ -249,6 +249,17 @@ ZddcUpstreamTimeout 10s
             ok(self.walk_again(), "%s/%s: a walk after the killed writers' "
                "temps aged" % (F, M), self.a.error_log_tail())
             left = self.temps()
+            top = [t for t in left
+                   if os.path.dirname(t) == self.a.cache.rstrip("/")]
+            if top:
+                # A killed writer of the state file or a change report
+                # leaves its temp at the root, which no walk lists; the
+                # store sweeps the root's aged temps when it opens, at
+                # every (graceful) restart.
+                note("%s/%s: at the root, swept by the next start: %r"
+                     % (F, M, top))
+                self.a.graceful()
+                left = self.temps()
         is_(left, [], "%s/%s: no .zddc-cache-tmp-* left" % (F, M))
         crashes, in_stop = self.crashes()
         if in_stop:
