@@ -22,6 +22,12 @@ APLOG_USE_MODULE(zddc_mirror);
  * turn (each holds an upstream connection). */
 #define FILL_THREADS_MAX 128
 
+/* Fills through a walk's session: a body up to this size is kept in
+ * memory and handed to the store, head first, by the walk's thread once
+ * the answer is complete. The session's one loop thread runs the callbacks
+ * of every transfer in flight, so file work there holds up all of them. */
+#define FILL_DEFER_MAX (64 * 1024)
+
 /* Per child: the threads of background fills and the pool their own pools
  * hang from (its allocator locked: fills end on their own threads). */
 static apr_thread_pool_t *fill_threads;
@@ -49,6 +55,12 @@ typedef struct {
     zddc_fill *shared;           /* the background fill, or NULL */
     apr_status_t store_rv;
     apr_off_t stored;            /* body bytes written to the temp */
+    apr_size_t defer_max;        /* > 0: keep the head and up to this many
+                                    body bytes until fill_flush */
+    int head_pending;            /* head (below) not given to the store */
+    zddc_store_head head;
+    char *held;                  /* body bytes not given to the store */
+    apr_size_t held_len, held_cap;
     apr_pool_t *p;
 } fill_exchange;
 
@@ -194,8 +206,14 @@ static apr_status_t fill_on_headers(void *baton, const zddc_upstream_resp *resp)
             head.content_type = apr_table_get(resp->headers, "Content-Type");
             head.content_disposition = apr_table_get(resp->headers,
                                                      "Content-Disposition");
-            /* Without it, followers lack only their headers. */
-            x->sp->head_set(x->tmp, &head);
+            if (x->defer_max) {
+                x->head = head;
+                x->head_pending = 1;
+            }
+            else {
+                /* Without it, followers lack only their headers. */
+                x->sp->head_set(x->tmp, &head);
+            }
         }
     }
     else if (x->tmp) {
@@ -213,6 +231,51 @@ static apr_status_t fill_on_headers(void *baton, const zddc_upstream_resp *resp)
     return rv;
 }
 
+/* What the exchange holds back goes to the store: the head before any
+ * body byte, as followers expect. */
+static apr_status_t fill_flush(fill_exchange *x)
+{
+    apr_status_t rv = APR_SUCCESS;
+
+    if (x->head_pending) {
+        x->head_pending = 0;
+        x->sp->head_set(x->tmp, &x->head);
+    }
+    if (x->held_len) {
+        rv = x->sp->write(x->tmp, x->held, x->held_len);
+        x->held_len = 0;
+    }
+    return rv;
+}
+
+/* Keep len more bytes back when they fit under defer_max. */
+static int fill_hold(fill_exchange *x, const char *data, apr_size_t len)
+{
+    if (!x->head_pending || len > x->defer_max - x->held_len) {
+        return 0;
+    }
+    if (x->held_len + len > x->held_cap) {
+        apr_size_t cap = x->held_cap ? x->held_cap : 16384;
+        char *nb;
+
+        while (cap < x->held_len + len) {
+            cap *= 2;
+        }
+        if (cap > x->defer_max) {
+            cap = x->defer_max;
+        }
+        nb = apr_palloc(x->p, cap);
+        if (x->held_len) {
+            memcpy(nb, x->held, x->held_len);
+        }
+        x->held = nb;
+        x->held_cap = cap;
+    }
+    memcpy(x->held + x->held_len, data, len);
+    x->held_len += len;
+    return 1;
+}
+
 static apr_status_t fill_on_body(void *baton, const char *data, apr_size_t len)
 {
     fill_exchange *x = baton;
@@ -227,7 +290,12 @@ static apr_status_t fill_on_body(void *baton, const char *data, apr_size_t len)
         return fill_too_large(x, x->stored + (apr_off_t)len, 0);
     }
     x->stored += (apr_off_t)len;
-    rv = x->sp->write(x->tmp, data, len);
+    if (fill_hold(x, data, len)) {
+        rv = APR_SUCCESS;
+    }
+    else if ((rv = fill_flush(x)) == APR_SUCCESS) {
+        rv = x->sp->write(x->tmp, data, len);
+    }
     if (rv != APR_SUCCESS) {
         x->store_rv = rv;
         return rv;
@@ -292,8 +360,14 @@ static zddc_fill_e fill_exchange_run(fill_exchange *x)
             res->outcome = ZDDC_FILL_FAILED;
             break;
         }
-        rv = x->sp->commit(x->tmp, zddc_fill_store_mtime(
-                               res->resp.last_modified, x->answered));
+        rv = fill_flush(x);
+        if (rv == APR_SUCCESS) {
+            rv = x->sp->commit(x->tmp, zddc_fill_store_mtime(
+                                   res->resp.last_modified, x->answered));
+        }
+        else {
+            x->sp->discard(x->tmp);
+        }
         x->tmp = NULL;
         if (rv != APR_SUCCESS) {
             char buf[120];
@@ -370,6 +444,28 @@ zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
     x.baton = baton;
     x.res = res;
     x.p = p;
+    if (session) {
+        /* The walker's file: its temp is taken here, before the request,
+         * so the session's loop thread does no file work; held by another
+         * writer, there is nothing to ask for now. */
+        int leader = 0;
+        apr_status_t rv = x.sp->begin(obj, &x.tmp, &leader, p);
+
+        if (rv == APR_SUCCESS && !leader) {
+            x.sp->unfollow(x.tmp);
+            rv = APR_EAGAIN;
+        }
+        if (rv != APR_SUCCESS) {
+            char buf[120];
+
+            res->outcome = APR_STATUS_IS_EAGAIN(rv) ? ZDDC_FILL_BUSY
+                                                    : ZDDC_FILL_FAILED;
+            res->store_error = apr_pstrdup(p, apr_strerror(rv, buf,
+                                                           sizeof(buf)));
+            return res->outcome;
+        }
+        x.defer_max = FILL_DEFER_MAX;
+    }
     return fill_exchange_run(&x);
 }
 

@@ -63,7 +63,9 @@ apr_time_t zddc_fill_ims(zddc_server_conf *conf, zddc_store_obj *obj,
 
 /* Fill url on the calling thread (the walker, whose requests go through
  * its session; NULL: a request of its own). res->resp and its headers live
- * in p. */
+ * in p. With a session the file is taken for writing before the request
+ * (ZDDC_FILL_BUSY at once, no request, when another writer holds it) and
+ * a small body reaches the store when the answer is complete. */
 zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
                            zddc_upstream_session *session, const char *url,
                            zddc_store_obj *obj, const zddc_fill_copy *copy,

@@ -2,7 +2,8 @@
 # Mirror mode (SPEC §6.2): a file another request is still downloading into
 # the cache when the walk reaches it is not passed off as current. The walk
 # waits for that download, then asks again (here a 304), so when the walk's
-# summary line appears the file is in the cache, whole, and busy=0.
+# summary line appears the file is in the cache, whole, and busy=0. It
+# sends no request for the file while the other download runs.
 import os
 import re
 import sys
@@ -62,5 +63,10 @@ gets = [e for e in m.requests("GET", path=BIG)]
 ok(gets and gets[-1]["headers"].get("if-modified-since"),
    "the walk's last look at the file was conditional",
    [e["headers"] for e in gets])
+# The walk takes a file for writing before it asks for it: one held by
+# another writer costs the master no request (a download the walk would
+# throw away) until that writer is done.
+ok(len(gets) == 2, "the client's download and the walk's one conditional "
+   "request, nothing in between", [e["headers"] for e in gets])
 
 done_testing()
