@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.parse
 import http.client
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -789,23 +790,20 @@ class Bench:
         return res
 
     def curl_baseline(self, sub, runs=2, base=None, cacert=None,
-                      up_log=None):
+                      up_log=None, fs=None):
         """curl --parallel over every file URL of sub; the time of the last
         of `runs` runs (the first warms the upstream's page cache). base
-        and cacert: another upstream (https), up_log its access log."""
+        and cacert: another upstream (https), up_log its access log. fs
+        ("disk" or "tmpfs"): each run stores every file under a fresh
+        directory of that file system, as a cold walk does (--create-dirs,
+        one file per URL); None: to /dev/null."""
         _, urls = self.trigger_url(sub)
         base = base or "http://127.0.0.1:%d" % self.upstream.port
-        cfg = os.path.join(self.args.workdir, "curl-%s%s.cfg" % (
-            sub, "-tls" if cacert else ""))
-        with open(cfg, "w") as f:
-            if cacert:
-                f.write('cacert = "%s"\n' % cacert)
-            for u in urls:
-                f.write('url = "%s%s"\noutput = "/dev/null"\n' % (base, u))
-        cmd = ["curl", "-s", "--parallel", "--parallel-max",
-               str(CURL_PARALLEL), "-K", cfg]
         times = []
         for i in range(runs):
+            cfg = self.curl_config(sub, urls, base, cacert, fs)
+            cmd = ["curl", "-s", "--parallel", "--parallel-max",
+                   str(CURL_PARALLEL), "--create-dirs", "-K", cfg]
             cur = LogCursor(up_log or self.up_log)
             t0 = time.monotonic()
             r = subprocess.run(cmd, capture_output=True, timeout=WALK_TIMEOUT)
@@ -815,9 +813,31 @@ class Bench:
                 raise RuntimeError("curl --parallel exited %d after %d of %d "
                                    "requests" % (r.returncode, n, len(urls)))
             times.append(t)
-        log("curl --parallel-max %d: %d URLs in %.2fs" % (
-            CURL_PARALLEL, len(urls), times[-1]))
+        log("curl --parallel-max %d: %d URLs in %.2fs, to %s" % (
+            CURL_PARALLEL, len(urls), times[-1], fs or "/dev/null"))
         return times[-1], len(urls)
+
+    def curl_config(self, sub, urls, base, cacert, fs):
+        """A curl -K file for urls; the files go to a fresh directory on fs
+        (kept until the bench ends, like the walks' cache roots) or to
+        /dev/null."""
+        cfg = os.path.join(self.args.workdir, "curl-%s%s.cfg" % (
+            sub, "-tls" if cacert else ""))
+        out = None
+        if fs:
+            out = tempfile.mkdtemp(prefix="zddc-bench-curl-",
+                                   dir=TMPFS if fs == "tmpfs" else "/tmp")
+            zddc_test._cleanup["dirs"].append(out)
+        with open(cfg, "w") as f:
+            if cacert:
+                f.write('cacert = "%s"\n' % cacert)
+            for u in urls:
+                dest = ("/dev/null" if not out else
+                        out + urllib.parse.unquote(u))
+                f.write('url = "%s%s"\noutput = "%s"\n' % (
+                    base, u, dest.replace("\\", "\\\\").replace(
+                        '"', '\\"')))
+        return cfg
 
     def p4_p5(self):
         sub = "w10k"
@@ -848,18 +868,22 @@ class Bench:
         where = ("cache root on the disk (ext4, /tmp)" if fs == "disk"
                  else "cache root on tmpfs (%s)" % TMPFS)
         what4 = ("cold walk of %d files / %d directories, %s: wall time "
-                 "(trigger to log line) vs `curl --parallel --parallel-max %d`"
-                 " of the same %d URLs (%d rounds back to back, median "
-                 "ratio)" % (stats["files"], stats["dirs"] - 1, where,
-                             CURL_PARALLEL, stats["files"], self.rounds))
+                 "(trigger to log line) vs `curl --parallel --parallel-max %d"
+                 " --create-dirs` of the same %d URLs, each stored as a file "
+                 "on the same file system (%d rounds back to back, median "
+                 "ratio; curl to /dev/null for reference)" % (
+                     stats["files"], stats["dirs"] - 1, where, CURL_PARALLEL,
+                     stats["files"], self.rounds))
         what5 = ("warm walk of the same tree, nothing changed, %s: wall time "
                  "and upstream requests vs the cold walk" % where)
         t5 = "≤ 0.10×, requests = %d" % stats["dirs"]
-        rounds, first = [], None
+        rounds, first, nulls = [], None, []
         try:
             for k in range(self.rounds):
                 settle()
-                base_t, n_urls = self.curl_baseline(sub, runs=1)
+                null_t, _ = self.curl_baseline(sub, runs=1)
+                settle()
+                base_t, n_urls = self.curl_baseline(sub, runs=1, fs=fs)
                 w = self.walker("/" + sub, fs)
                 try:
                     settle()
@@ -868,6 +892,7 @@ class Bench:
                     w.stop()
                     raise
                 rounds.append((cold, base_t, n_urls))
+                nulls.append(cold["wall"] / null_t)
                 if first is None:
                     first = (w, cold)       # P5 walks this one again
                 else:
@@ -894,8 +919,9 @@ class Bench:
         if not all_ok:
             ours4 += "; walk failed: %s" % next(
                 c["message"] for c, _, _ in rounds if not c["ok"])
-        self.row("P4", what4, ours4, "%s, %d requests" % (fmt_s(base_t),
-                                                          n_urls),
+        self.row("P4", what4, ours4, "%s, %d requests (ours / curl to "
+                 "/dev/null: %.2f×)" % (fmt_s(base_t), n_urls,
+                                       statistics.median(nulls)),
                  "%.2f×" % ratio, "≤ 1.30×",
                  "yes" if ratio <= 1.3 and all_ok else "**no**")
         self.walk_rows.setdefault("cold", (stats, up))
@@ -1201,8 +1227,10 @@ class Bench:
         base = "https://127.0.0.1:%d" % self.tls_up_ports["H2"]
         what = ("cold walk of %d files / %d directories over https (master "
                 "offers h2; one-cert CA), cache root on tmpfs (%s): wall time "
-                "vs `curl --parallel --parallel-max %d` of the same %d URLs "
-                "over https (%d rounds back to back, median ratio)" % (
+                "vs `curl --parallel --parallel-max %d --create-dirs` of the "
+                "same %d URLs over https, each stored as a file on tmpfs (%d "
+                "rounds back to back, median ratio; curl to /dev/null for "
+                "reference)" % (
                     stats["files"], stats["dirs"] - 1, TMPFS, CURL_PARALLEL,
                     stats["files"], self.rounds))
         kw = dict(base=base, cacert=self.tls_ca, up_log=self.tls_up_log)
@@ -1210,10 +1238,13 @@ class Bench:
             self.curl_baseline(sub, runs=1, **kw)   # warms the page cache
         except Exception as e:  # noqa: BLE001
             self.notes.append("https curl warm-up: %s" % e)
-        rounds = []
+        rounds, nulls = [], []
         for k in range(self.rounds):
             settle()
-            base_t, n_urls = self.curl_baseline(sub, runs=1, **kw)
+            null_t, _ = self.curl_baseline(sub, runs=1, **kw)
+            settle()
+            base_t, n_urls = self.curl_baseline(sub, runs=1, fs="tmpfs",
+                                                **kw)
             w = self.walker("/" + sub, "tmpfs", up_url=base,
                             up_extra="ZddcUpstreamCAFile %s" % self.tls_ca)
             try:
@@ -1223,6 +1254,7 @@ class Bench:
             finally:
                 w.stop()
             rounds.append((cold, base_t, n_urls))
+            nulls.append(cold["wall"] / null_t)
         ratios = sorted(c["wall"] / b for c, b, _ in rounds)
         ratio = ratios[len(ratios) // 2]
         cold, base_t, n_urls = sorted(
@@ -1238,8 +1270,9 @@ class Bench:
         if not all_ok:
             ours += "; walk failed: %s" % next(
                 c["message"] for c, _, _ in rounds if not c["ok"])
-        self.row("P4s", what, ours, "%s, %d requests" % (fmt_s(base_t),
-                                                         n_urls),
+        self.row("P4s", what, ours, "%s, %d requests (ours / curl to "
+                 "/dev/null: %.2f×)" % (fmt_s(base_t), n_urls,
+                                       statistics.median(nulls)),
                  "%.2f×" % ratio, "≤ 1.30×",
                  "yes" if ratio <= 1.3 and all_ok else "**no**")
 
@@ -1470,8 +1503,12 @@ sides of one round, so load that comes and goes between rounds cancels.
   the disk and once on tmpfs; a GET of one file triggers the walk, the time
   runs until the walk's `walk of /w10k finished` line reaches the error log;
   upstream requests are counted in the upstream's access log. The baseline
-  is `curl --parallel --parallel-max 4 -K list` of the same 10,000 file URLs
-  straight from the upstream to /dev/null (second of two runs).
+  is `curl --parallel --parallel-max 4 --create-dirs -K list` of the same
+  10,000 file URLs straight from the upstream, each stored as a file under
+  a fresh directory on the same file system as the walk's cache root (a
+  walk must store what it fetches; curl writes each file in place, the
+  walk through a temp and a rename). The same curl to /dev/null runs in
+  each round too and its ratio is reported beside the baseline.
 - **P6**: a fresh single-child httpd walks `/w100k` into tmpfs; `VmRSS` of
   the child sampled every 50 ms and `VmHWM` at the end, against `VmRSS`
   before the trigger.
@@ -1487,8 +1524,9 @@ sides of one round, so load that comes and goes between rounds cancels.
   `X-Accel-Expires: @1` so its copy is always stale and revalidated. Each
   row reports the master's CPU per request of both sides; %d rounds.
 - **P4s** (`--only P4s`): P4's cold walk on tmpfs with the walker's
-  upstream the https h2 vhost, against `curl --parallel --parallel-max 4`
-  of the same URLs over https (curl multiplexes them over h2 too).
+  upstream the https h2 vhost, against `curl --parallel --parallel-max 4
+  --create-dirs` of the same URLs over https, stored on tmpfs like P4's
+  baseline (curl multiplexes them over h2 too).
 - **P8**: 32 `curl` processes started together against an uncached 64 MiB
   file; the upstream's access log must show one GET of it.
 - Profiling a miss: `bench/profile.py CASE --tool perf|strace|callgrind`
