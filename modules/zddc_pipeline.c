@@ -460,6 +460,30 @@ static int serve_sync_fill(request_rec *r, zddc_server_conf *conf,
     return answer_fill(r, conf, obj, copy->have, confirmed, &res);
 }
 
+/* A copy due for revalidation, asked about on this thread with the other
+ * requests for it (zddc_fill_revalidate); -1 when the usual fill is to
+ * take over. */
+static int serve_revalidation(request_rec *r, zddc_server_conf *conf,
+                              zddc_store_obj *obj, const zddc_fill_copy *copy,
+                              apr_time_t confirmed, apr_time_t asked)
+{
+    zddc_fill_result res;
+
+    switch (zddc_fill_revalidate(conf, r->uri, obj, copy, asked, &res,
+                                 r->pool)) {
+    case ZDDC_FILL_BUSY:
+        return -1;
+    case ZDDC_FILL_STORED:
+        return respond_copy(r, conf, obj,
+                            upstream_verdict(r, &res.resp, ZDDC_MISS));
+    case ZDDC_FILL_NO_STORE:
+        /* Not kept (the old copy is purged): ask once more, live. */
+        return zddc_forward(r, conf);
+    default:
+        return answer_fill(r, conf, obj, copy->have, confirmed, &res);
+    }
+}
+
 /* RFC 5861 stale-while-revalidate (ZddcCacheStaleWhileRevalidate): the
  * copy is served at once and one background fill revalidates it (none when
  * another writer already has the file). While this process last saw the
@@ -562,7 +586,22 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
         copy.have = have;
         copy.mtime = have ? fi.mtime : 0;
         copy.confirmed = 0;
-        confirmed = have ? sp->validated_at(obj, &fi) : 0;
+        confirmed = at;
+        if (attempt == 0 && have && !copy_no_validator(conf, obj, r->pool)) {
+            rc = serve_revalidation(r, conf, obj, &copy, confirmed, asked);
+            if (rc != -1) {
+                return rc;
+            }
+            /* Another writer has the file, or its new body is for a
+             * background fill: a copy confirmed meanwhile is current. */
+            have = sp->stat(obj, &fi, r->pool) == APR_SUCCESS
+                   && fi.filetype == APR_REG;
+            if (have && sp->validated_at(obj, &fi) >= asked) {
+                return respond_copy(r, conf, obj, ZDDC_REVALIDATED);
+            }
+            copy.have = have;
+            copy.mtime = have ? fi.mtime : 0;
+        }
         if (solo) {
             /* The writer we followed stored nothing (a 404, a no-store):
              * ask the master ourselves rather than queue behind another. */

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
@@ -1563,6 +1564,58 @@ const char *zddc_store_disk_root(zddc_store *st)
     return st->root;
 }
 
+struct zddc_store_lock {
+    int fd;
+};
+
+static apr_status_t lock_cleanup(void *data)
+{
+    zddc_store_lock *l = data;
+
+    if (l->fd >= 0) {
+        close(l->fd);           /* drops the flock */
+        l->fd = -1;
+    }
+    return APR_SUCCESS;
+}
+
+/* An flock on the copy itself: no file is created or removed for it, the
+ * kernel drops it when its holder dies, and each open is a holder of its
+ * own, so it parts threads as well as processes. */
+static apr_status_t disk_try_lock(zddc_store_obj *o, zddc_store_lock **lp,
+                                  apr_pool_t *p)
+{
+    zddc_store_lock *l;
+    int fd;
+
+    *lp = NULL;
+    if (!path_in_root(o->st, o->path)) {
+        return APR_EINVAL;
+    }
+    fd = open(o->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        return errno == ELOOP ? APR_ENOENT : os_error();
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        apr_status_t rv = errno == EWOULDBLOCK ? APR_EBUSY : os_error();
+
+        close(fd);
+        return rv;
+    }
+    l = apr_palloc(p, sizeof(*l));
+    l->fd = fd;
+    apr_pool_cleanup_register(p, l, lock_cleanup, apr_pool_cleanup_null);
+    *lp = l;
+    return APR_SUCCESS;
+}
+
+static void disk_unlock(zddc_store_lock *l)
+{
+    if (l) {
+        lock_cleanup(l);
+    }
+}
+
 const zddc_store_provider zddc_store_disk_provider = {
     .open_store = disk_open,
     .obj = disk_obj,
@@ -1587,5 +1640,7 @@ const zddc_store_provider zddc_store_disk_provider = {
     .head_set = disk_head_set,
     .head_get = disk_head_get,
     .meta_get = disk_meta_get,
-    .meta_set = disk_meta_set
+    .meta_set = disk_meta_set,
+    .try_lock = disk_try_lock,
+    .unlock = disk_unlock
 };
