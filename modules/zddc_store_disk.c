@@ -1316,8 +1316,18 @@ static apr_status_t disk_get(zddc_store_obj *o, apr_size_t max, char **data,
 }
 
 /* Metadata of <dir>/<name> lives in <dir>/.zddc-meta/<name>, bound to the
- * object by inode, size and mtime. */
+ * object by inode, size and mtime. A listing sidecar keeps its own (the
+ * master's ETag) in an extended attribute instead, so a walk creates no
+ * metadata directory and file per directory; the file form stays for
+ * file systems without them and for sidecars written before. */
 #define META_MAX 8192
+#define META_XATTR "user.zddc.meta"
+
+static int meta_in_xattr(const zddc_store_obj *o)
+{
+    return o->kind == ZDDC_OBJ_LISTING_JSON
+           || o->kind == ZDDC_OBJ_LISTING_HTML;
+}
 
 static const char *meta_path(apr_pool_t *p, const char *fs_path)
 {
@@ -1371,7 +1381,21 @@ static apr_status_t disk_meta_get(zddc_store_obj *o, zddc_store_meta *m,
     if (lstat(fs_path, &sb) != 0) {
         return os_error();
     }
-    rv = get_path(st, meta_path(p, fs_path), META_MAX, &data, &len, p);
+    rv = APR_ENOENT;
+    if (meta_in_xattr(o)) {
+        ssize_t n;
+
+        data = apr_palloc(p, META_MAX + 1);
+        n = lgetxattr(fs_path, META_XATTR, data, META_MAX);
+        if (n >= 0) {
+            data[n] = '\0';
+            len = (apr_size_t)n;
+            rv = APR_SUCCESS;
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        rv = get_path(st, meta_path(p, fs_path), META_MAX, &data, &len, p);
+    }
     if (rv != APR_SUCCESS) {
         return APR_STATUS_IS_ENOENT(rv) ? rv : APR_ENOENT;
     }
@@ -1440,6 +1464,13 @@ static apr_status_t disk_meta_set(zddc_store_obj *o, const zddc_store_meta *m,
                        m->content_disposition
                        ? meta_clean(p, m->content_disposition) : "",
                        m->content_disposition ? "\n" : "", NULL);
+    if (meta_in_xattr(o)) {
+        if (lsetxattr(fs_path, META_XATTR, text, strlen(text), 0) == 0) {
+            return APR_SUCCESS;
+        }
+        /* An older one must not outrank the file written below. */
+        lremovexattr(fs_path, META_XATTR);
+    }
     return put_path(st, meta_path(p, fs_path), text, strlen(text), 0, p);
 }
 

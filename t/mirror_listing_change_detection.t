@@ -75,6 +75,11 @@ ok(not any(e["headers"].get("if-none-match") for e in reqs),
 # after sends If-None-Match, gets 304s and still walks below them.
 m.listing_etags = True
 walk(3, "third walk ran (ETags stored)")
+# A listing's ETag is kept with its sidecar (an extended attribute), not in
+# a metadata directory and file of its own per directory.
+metas = [d for d, _, _ in os.walk(a.cache)
+         if os.path.basename(d) == ".zddc-meta"]
+ok(not metas, "no .zddc-meta directory for the listings' ETags", metas)
 os.unlink(a.cache + "/D/sub/h.pdf")     # lost locally: the walk must see it
 m.clear_log()
 walk(4, "fourth walk ran")
