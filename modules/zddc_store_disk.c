@@ -937,12 +937,22 @@ static apr_status_t put_path(zddc_store *st, const char *fs_path,
         return APR_EINVAL;
     }
     split_path(p, fs_path, &dir, &base);
-    if ((rv = ensure_dirs(st, dir, 1, p)) != APR_SUCCESS) {
+    if ((rv = ensure_dirs_trusted(st, dir, 1, p)) != APR_SUCCESS) {
         return rv;
     }
     tmpl = apr_pstrcat(p, dir, "/" PUT_TMP_TEMPLATE, NULL);
     rv = apr_file_mktemp(&f, tmpl, APR_FOPEN_CREATE | APR_FOPEN_READ
                          | APR_FOPEN_WRITE | APR_FOPEN_EXCL, p);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        /* purged since this thread checked it: check (and create) again */
+        dir_trust_forget();
+        if ((rv = ensure_dirs(st, dir, 1, p)) != APR_SUCCESS) {
+            return rv;
+        }
+        tmpl = apr_pstrcat(p, dir, "/" PUT_TMP_TEMPLATE, NULL);
+        rv = apr_file_mktemp(&f, tmpl, APR_FOPEN_CREATE | APR_FOPEN_READ
+                             | APR_FOPEN_WRITE | APR_FOPEN_EXCL, p);
+    }
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -1211,7 +1221,9 @@ static apr_status_t disk_list(zddc_store *st, const char *url_dir,
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    rv = ensure_dirs(st, fs, 0, p);
+    /* a walk lists the directory it just stored the listing of; what it
+     * plans to purge is checked again, untrusted, when purged */
+    rv = ensure_dirs_trusted(st, fs, 0, p);
     if (rv == APR_ENOTDIR) {
         return APR_ENOENT;
     }

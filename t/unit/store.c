@@ -250,6 +250,16 @@ static void test_put(zddc_store *st, const char *root)
     is_int(fi.filetype, APR_DIR, "the root is a directory");
     unlink(apr_pstrcat(pool, root, "/p/via", NULL));
     unlink(apr_pstrcat(pool, root, "/top", NULL));
+
+    /* A directory removed behind the store's back moments after it was
+     * checked is made again. */
+    map_path(st, "/gone/a/s.txt", ZDDC_OBJ_FILE, &fs);
+    sp->put(AT(st, fs), "one", 3, 0, pool);
+    unlink(fs);
+    rmdir(apr_pstrcat(pool, root, "/gone/a", NULL));
+    is_int(sp->put(AT(st, fs), "two", 3, 0, pool), APR_SUCCESS,
+           "put into a directory removed since it was checked");
+    is_str(read_file(fs), "two", "... recreates it");
 }
 
 static void test_write(zddc_store *st, const char *root)
@@ -872,6 +882,24 @@ static void test_meta(zddc_store *st, const char *root)
        && !hg.content_disposition, "as published");
     sp->unfollow(fol);
     sp->discard(lead);
+
+    /* A listing keeps its metadata with it, no .zddc-meta file. */
+    map_path(st, "/ml/", ZDDC_OBJ_LISTING_JSON, &fs);
+    sp->put(AT(st, fs), "[]", 2, 0, pool);
+    memset(&m, 0, sizeof(m));
+    m.validated_at = apr_time_from_sec(4321);
+    m.etag = "\"lst\"";
+    is_int(sp->meta_set(AT(st, fs), &m, pool), APR_SUCCESS,
+           "meta_set of a listing");
+    is_int(sp->meta_get(AT(st, fs), &got, pool), APR_SUCCESS,
+           "meta_get of a listing");
+    ok(got.etag && !strcmp(got.etag, "\"lst\"")
+       && got.validated_at == m.validated_at, "its ETag comes back");
+    ok(!exists(apr_pstrcat(pool, root, "/ml/" ZDDC_META_DIR, NULL)),
+       "no .zddc-meta directory for it");
+    sp->put(AT(st, fs), "[ ]", 3, 0, pool);
+    is_int(sp->meta_get(AT(st, fs), &got, pool), APR_ENOENT,
+           "a rewritten listing does not inherit the old ETag");
 }
 
 int main(void)
