@@ -860,6 +860,15 @@ class Bench:
             except Exception as e:  # noqa: BLE001
                 self.notes.append("file system floor on %s: %s" % (fs, e))
 
+    def cold_walk_what(self, stats, where, scheme, fs):
+        """The description of a P4 row."""
+        return ("cold walk of %d files / %d directories%s vs `curl "
+                "--parallel --parallel-max %d --create-dirs` of the same %d "
+                "URLs%s, each stored as a file on %s (%d rounds back to back, "
+                "median ratio; curl to /dev/null for reference)" % (
+                    stats["files"], stats["dirs"] - 1, where, CURL_PARALLEL,
+                    stats["files"], scheme, fs, self.rounds))
+
     def p4_p5_on(self, fs, sub, stats):
         """Rounds of (curl baseline, cold walk into a fresh cache root) back
         to back; P4 is the median of the per-round ratios. Every root stays
@@ -867,13 +876,9 @@ class Bench:
         inode allocations and so the next round."""
         where = ("cache root on the disk (ext4, /tmp)" if fs == "disk"
                  else "cache root on tmpfs (%s)" % TMPFS)
-        what4 = ("cold walk of %d files / %d directories, %s: wall time "
-                 "(trigger to log line) vs `curl --parallel --parallel-max %d"
-                 " --create-dirs` of the same %d URLs, each stored as a file "
-                 "on the same file system (%d rounds back to back, median "
-                 "ratio; curl to /dev/null for reference)" % (
-                     stats["files"], stats["dirs"] - 1, where, CURL_PARALLEL,
-                     stats["files"], self.rounds))
+        what4 = self.cold_walk_what(
+            stats, ", %s: wall time (trigger to log line)" % where, "",
+            "the same file system")
         what5 = ("warm walk of the same tree, nothing changed, %s: wall time "
                  "and upstream requests vs the cold walk" % where)
         t5 = "≤ 0.10×, requests = %d" % stats["dirs"]
@@ -1225,14 +1230,9 @@ class Bench:
         sub = "w10k"
         stats = gentree.subtree_stats(self.tree, sub)
         base = "https://127.0.0.1:%d" % self.tls_up_ports["H2"]
-        what = ("cold walk of %d files / %d directories over https (master "
-                "offers h2; one-cert CA), cache root on tmpfs (%s): wall time "
-                "vs `curl --parallel --parallel-max %d --create-dirs` of the "
-                "same %d URLs over https, each stored as a file on tmpfs (%d "
-                "rounds back to back, median ratio; curl to /dev/null for "
-                "reference)" % (
-                    stats["files"], stats["dirs"] - 1, TMPFS, CURL_PARALLEL,
-                    stats["files"], self.rounds))
+        what = self.cold_walk_what(
+            stats, " over https (master offers h2; one-cert CA), cache root "
+            "on tmpfs (%s): wall time" % TMPFS, " over https", "tmpfs")
         kw = dict(base=base, cacert=self.tls_ca, up_log=self.tls_up_log)
         try:
             self.curl_baseline(sub, runs=1, **kw)   # warms the page cache
