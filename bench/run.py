@@ -795,17 +795,21 @@ class Bench:
         of `runs` runs (the first warms the upstream's page cache). base
         and cacert: another upstream (https), up_log its access log. fs
         ("disk" or "tmpfs"): each run stores every file under a fresh
-        directory of that file system, as a cold walk does (--create-dirs,
-        one file per URL); None: to /dev/null."""
+        directory of that file system, as a cold walk does (one file per
+        URL; its directories are made first, in the timed window, so curl
+        does not probe each of them per file as --create-dirs does); None:
+        to /dev/null."""
         _, urls = self.trigger_url(sub)
         base = base or "http://127.0.0.1:%d" % self.upstream.port
         times = []
         for i in range(runs):
-            cfg = self.curl_config(sub, urls, base, cacert, fs)
+            cfg, dirs = self.curl_config(sub, urls, base, cacert, fs)
             cmd = ["curl", "-s", "--parallel", "--parallel-max",
-                   str(CURL_PARALLEL), "--create-dirs", "-K", cfg]
+                   str(CURL_PARALLEL), "-K", cfg]
             cur = LogCursor(up_log or self.up_log)
             t0 = time.monotonic()
+            for d in dirs:
+                os.makedirs(d, exist_ok=True)
             r = subprocess.run(cmd, capture_output=True, timeout=WALK_TIMEOUT)
             t = time.monotonic() - t0
             n = len(access_entries(cur.new_text()))
@@ -818,12 +822,12 @@ class Bench:
         return times[-1], len(urls)
 
     def curl_config(self, sub, urls, base, cacert, fs):
-        """A curl -K file for urls; the files go to a fresh directory on fs
-        (kept until the bench ends, like the walks' cache roots) or to
-        /dev/null."""
+        """A curl -K file for urls and the directories its files go to: a
+        fresh directory on fs (kept until the bench ends, like the walks'
+        cache roots) or /dev/null (none)."""
         cfg = os.path.join(self.args.workdir, "curl-%s%s.cfg" % (
             sub, "-tls" if cacert else ""))
-        out = None
+        out, dirs = None, set()
         if fs:
             out = tempfile.mkdtemp(prefix="zddc-bench-curl-",
                                    dir=TMPFS if fs == "tmpfs" else "/tmp")
@@ -834,10 +838,12 @@ class Bench:
             for u in urls:
                 dest = ("/dev/null" if not out else
                         out + urllib.parse.unquote(u))
+                if out:
+                    dirs.add(os.path.dirname(dest))
                 f.write('url = "%s%s"\noutput = "%s"\n' % (
                     base, u, dest.replace("\\", "\\\\").replace(
                         '"', '\\"')))
-        return cfg
+        return cfg, sorted(dirs)
 
     def p4_p5(self):
         sub = "w10k"
@@ -863,9 +869,10 @@ class Bench:
     def cold_walk_what(self, stats, where, scheme, fs):
         """The description of a P4 row."""
         return ("cold walk of %d files / %d directories%s vs `curl "
-                "--parallel --parallel-max %d --create-dirs` of the same %d "
-                "URLs%s, each stored as a file on %s (%d rounds back to back, "
-                "median ratio; curl to /dev/null for reference)" % (
+                "--parallel --parallel-max %d` of the same %d URLs%s, each "
+                "stored as a file on %s, its directories made first in the "
+                "timed window (%d rounds back to back, median ratio; curl to "
+                "/dev/null for reference)" % (
                     stats["files"], stats["dirs"] - 1, where, CURL_PARALLEL,
                     stats["files"], scheme, fs, self.rounds))
 
@@ -1503,9 +1510,10 @@ sides of one round, so load that comes and goes between rounds cancels.
   the disk and once on tmpfs; a GET of one file triggers the walk, the time
   runs until the walk's `walk of /w10k finished` line reaches the error log;
   upstream requests are counted in the upstream's access log. The baseline
-  is `curl --parallel --parallel-max 4 --create-dirs -K list` of the same
-  10,000 file URLs straight from the upstream, each stored as a file under
-  a fresh directory on the same file system as the walk's cache root (a
+  is `curl --parallel --parallel-max 4 -K list` of the same 10,000 file
+  URLs straight from the upstream, each stored as a file under a fresh
+  directory on the same file system as the walk's cache root, the 500
+  directories made just before curl starts, inside the timed window (a
   walk must store what it fetches; curl writes each file in place, the
   walk through a temp and a rename). The same curl to /dev/null runs in
   each round too and its ratio is reported beside the baseline.
@@ -1524,9 +1532,9 @@ sides of one round, so load that comes and goes between rounds cancels.
   `X-Accel-Expires: @1` so its copy is always stale and revalidated. Each
   row reports the master's CPU per request of both sides; %d rounds.
 - **P4s** (`--only P4s`): P4's cold walk on tmpfs with the walker's
-  upstream the https h2 vhost, against `curl --parallel --parallel-max 4
-  --create-dirs` of the same URLs over https, stored on tmpfs like P4's
-  baseline (curl multiplexes them over h2 too).
+  upstream the https h2 vhost, against `curl --parallel --parallel-max 4`
+  of the same URLs over https, stored on tmpfs like P4's baseline (curl
+  multiplexes them over h2 too).
 - **P8**: 32 `curl` processes started together against an uncached 64 MiB
   file; the upstream's access log must show one GET of it.
 - Profiling a miss: `bench/profile.py CASE --tool perf|strace|callgrind`
