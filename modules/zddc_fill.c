@@ -96,6 +96,9 @@ apr_time_t zddc_fill_ims(zddc_server_conf *conf, zddc_store_obj *obj,
     if (!copy || !copy->have) {
         return 0;
     }
+    if (copy->has_validator) {
+        return copy->mtime;
+    }
     if (conf->store_provider->meta_get(obj, &meta, p)
         == APR_SUCCESS && meta.no_validator) {
         return 0;

@@ -29,6 +29,8 @@ typedef struct {
                                 last confirmed; a copy confirmed later than
                                 that by the time the fill leads is left
                                 alone (0: always ask) */
+    int has_validator;       /* the caller found it kept with a validator
+                                (0: not looked at) */
 } zddc_fill_copy;
 
 /* Called for each piece of body as it is stored (walker: bytes, deadline);

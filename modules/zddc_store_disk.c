@@ -1390,9 +1390,6 @@ static apr_status_t disk_meta_get(zddc_store_obj *o, zddc_store_meta *m,
     if (!path_in_root(st, fs_path) || !strcmp(fs_path, st->root)) {
         return APR_EINVAL;
     }
-    if (lstat(fs_path, &sb) != 0) {
-        return os_error();
-    }
     rv = APR_ENOENT;
     if (meta_in_xattr(o)) {
         ssize_t n;
@@ -1406,10 +1403,14 @@ static apr_status_t disk_meta_get(zddc_store_obj *o, zddc_store_meta *m,
         }
     }
     if (rv != APR_SUCCESS) {
+        /* Most copies have no metadata file: look for it first. */
         rv = get_path(st, meta_path(p, fs_path), META_MAX, &data, &len, p);
     }
     if (rv != APR_SUCCESS) {
         return APR_STATUS_IS_ENOENT(rv) ? rv : APR_ENOENT;
+    }
+    if (lstat(fs_path, &sb) != 0) {
+        return os_error();
     }
     for (line = apr_strtok(data, "\n", &last); line;
          line = apr_strtok(NULL, "\n", &last)) {
