@@ -22,10 +22,11 @@ APLOG_USE_MODULE(zddc_mirror);
  * turn (each holds an upstream connection). */
 #define FILL_THREADS_MAX 128
 
-/* Fills through a walk's session: a body up to this size is kept in
- * memory and handed to the store, head first, by the walk's thread once
- * the answer is complete. The session's one loop thread runs the callbacks
- * of every transfer in flight, so file work there holds up all of them. */
+/* Fills through a walk's session: a body up to this size that arrives in
+ * one piece is kept in memory and handed to the store, head first, by the
+ * walk's thread once the answer is complete. The session's one loop
+ * thread runs the callbacks of every transfer in flight, so file work
+ * there holds up all of them. */
 #define FILL_DEFER_MAX (64 * 1024)
 
 /* Per child: the threads of background fills and the pool their own pools
@@ -57,12 +58,13 @@ typedef struct {
     zddc_fill *shared;           /* the background fill, or NULL */
     apr_status_t store_rv;
     apr_off_t stored;            /* body bytes written to the temp */
-    apr_size_t defer_max;        /* > 0: keep the head and up to this many
-                                    body bytes until fill_flush */
+    apr_size_t defer_max;        /* > 0: keep the head, and a body of up to
+                                    this many bytes in one piece, until
+                                    fill_flush */
     int head_pending;            /* head (below) not given to the store */
     zddc_store_head head;
-    char *held;                  /* body bytes not given to the store */
-    apr_size_t held_len, held_cap;
+    char *held;                  /* a whole body not given to the store */
+    apr_size_t held_len;
     apr_pool_t *p;
 } fill_exchange;
 
@@ -258,31 +260,16 @@ static apr_status_t fill_flush(fill_exchange *x)
     return rv;
 }
 
-/* Keep len more bytes back when they fit under defer_max. */
+/* Keep a body back only when this one piece is all of it: a follower of
+ * a download still coming in is fed as its bytes arrive. */
 static int fill_hold(fill_exchange *x, const char *data, apr_size_t len)
 {
-    if (!x->head_pending || len > x->defer_max - x->held_len) {
+    if (!x->head_pending || x->held_len || len > x->defer_max
+        || x->head.length != (apr_off_t)len) {
         return 0;
     }
-    if (x->held_len + len > x->held_cap) {
-        apr_size_t cap = x->held_cap ? x->held_cap : 16384;
-        char *nb;
-
-        while (cap < x->held_len + len) {
-            cap *= 2;
-        }
-        if (cap > x->defer_max) {
-            cap = x->defer_max;
-        }
-        nb = apr_palloc(x->p, cap);
-        if (x->held_len) {
-            memcpy(nb, x->held, x->held_len);
-        }
-        x->held = nb;
-        x->held_cap = cap;
-    }
-    memcpy(x->held + x->held_len, data, len);
-    x->held_len += len;
+    x->held = apr_pmemdup(x->p, data, len);
+    x->held_len = len;
     return 1;
 }
 
