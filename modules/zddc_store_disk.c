@@ -277,6 +277,7 @@ static void split_path(apr_pool_t *p, const char *path, const char **dir,
 
 static const char *meta_path(apr_pool_t *p, const char *fs_path);
 static void validated_set_fd(int fd);
+static int validated_on_fd(int fd);
 
 static int is_tmp_name(const char *name)
 {
@@ -903,6 +904,11 @@ static zddc_follow_e disk_follow(zddc_store_tmp *t, char *buf,
         && sb.st_ino == t->ino && S_ISREG(sb.st_mode)) {
         return ZDDC_FOLLOW_PUBLISHED;
     }
+    /* Published, then already replaced by a newer download: the commit
+     * marked it before its rename (a discarded temp is never marked). */
+    if (validated_on_fd(t->fd)) {
+        return ZDDC_FOLLOW_PUBLISHED;
+    }
     return ZDDC_FOLLOW_FAILED;
 }
 
@@ -994,6 +1000,14 @@ static void validated_set_fd(int fd)
                      (apr_int64_t)apr_time_now());
 
     fsetxattr(fd, VALIDATED_XATTR, buf, (size_t)n, 0);
+}
+
+/* Whether a commit marked the file on fd (validated_set_fd). */
+static int validated_on_fd(int fd)
+{
+    char buf[32];
+
+    return fgetxattr(fd, VALIDATED_XATTR, buf, sizeof(buf)) > 0;
 }
 
 static apr_status_t disk_put(zddc_store_obj *o, const void *data,

@@ -9,8 +9,6 @@
 # while it downloads).
 import os
 import shutil
-import signal
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -25,7 +23,6 @@ T0 = 1700000000
 T1 = T0 + 3600
 SMALL = b"%PDF-1.4 small\n" + b"s" * 4000
 BIG = b"%PDF-1.4 big\n" + b"b" * (600 * 1024)
-work = tempdir("zddc-reval-in-place-")
 
 m = master(slow_seconds=3)
 m.put_file("/r/small.pdf", SMALL, mtime=T0)
@@ -44,22 +41,8 @@ for path, body in (("/r/small.pdf", SMALL), ("/r/big.pdf", BIG)):
        and wait_until(lambda: a.disk(path) == body, 10),
        "%s: cached by a first GET" % path)
 
-trace = os.path.join(work, "trace.txt")
-err = open(os.path.join(work, "strace.err"), "w")
-st = subprocess.Popen([STRACE, "-f", "-e",
-                       "trace=open,openat,unlink,unlinkat,rename,renameat,"
-                       "renameat2", "-o", trace, "-p", str(child)],
-                      stdout=subprocess.DEVNULL, stderr=err,
-                      stdin=subprocess.DEVNULL)
-
-
-def strace_said(what):
-    with open(os.path.join(work, "strace.err")) as f:
-        return what in f.read()
-
-
-ok(wait_until(lambda: strace_said("attached"), 10),
-   "strace attached to the child")
+st = Strace(child, "open,openat,unlink,unlinkat,rename,renameat,renameat2")
+ok(st.attached, "strace attached to the child")
 
 m.clear_log()
 states = [a.get("/r/small.pdf").header("X-Zddc-Cache") for _ in range(10)]
@@ -78,15 +61,7 @@ is_(sorted(set(x.header("X-Zddc-Cache") for x in rs)), ["REVALIDATED"],
 is_(m.count("GET", path="/r/small.pdf"), 1,
     "six at once in one child: one upstream request")
 
-st.send_signal(signal.SIGINT)   # detaches; the child goes on
-try:
-    st.wait(10)
-except subprocess.TimeoutExpired:
-    st.kill()
-    st.wait(5)
-err.close()
-with open(trace, errors="replace") as f:
-    lines = f.read().splitlines()
+lines = st.lines()
 ok(any("small.pdf" in ln for ln in lines),
    "precondition: the trace shows the child opening the copy",
    "\n".join(lines[:20]))

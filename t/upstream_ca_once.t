@@ -10,7 +10,6 @@
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -63,20 +62,8 @@ ok(wait_until(lambda: len(a.child_pids()) == 1, 10),
 child = a.child_pids()[0]
 
 # --- strace on the child, attached before its first upstream request ----
-trace = os.path.join(work, "trace.txt")
-err = open(os.path.join(work, "strace.err"), "w")
-st = subprocess.Popen([STRACE, "-f", "-e", "trace=open,openat", "-o", trace,
-                       "-p", str(child)], stdout=subprocess.DEVNULL,
-                      stderr=err, stdin=subprocess.DEVNULL)
-
-
-def strace_said(what):
-    with open(os.path.join(work, "strace.err")) as f:
-        return what in f.read()
-
-
-ok(wait_until(lambda: strace_said("attached"), 10),
-   "strace attached to the child")
+st = Strace(child, "open,openat")
+ok(st.attached, "strace attached to the child")
 
 
 def walks():
@@ -115,15 +102,7 @@ ok(len(walks()) >= 2, "second walk ran", a.error_log_tail())
 like(walks()[1] if len(walks()) > 1 else "", r"errors=0",
      "the second walk ran without errors")
 
-st.send_signal(signal.SIGINT)   # detaches; the child goes on
-try:
-    st.wait(10)
-except subprocess.TimeoutExpired:
-    st.kill()
-    st.wait(5)
-err.close()
-with open(trace, errors="replace") as f:
-    lines = f.read().splitlines()
+lines = st.lines()
 ca_opens = [ln for ln in lines if '"%s"' % CA in ln]
 ok(any(a.cache in ln for ln in lines),
    "precondition: the trace shows the child opening its cache files",

@@ -29,7 +29,7 @@ __all__ = ["plan", "ok", "is_", "isnt", "like", "unlike", "diag", "note",
            "free_port", "basic_auth_file", "master", "Apache", "Response",
            "Client", "FakeMaster", "REPO", "SANITIZE", "quote_path",
            "cache_conf", "mirror_conf", "at_once", "SCHEME", "test_pki",
-           "server_ssl_context", "walk_now"]
+           "server_ssl_context", "walk_now", "Strace"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -247,6 +247,38 @@ def tempdir(prefix="zddc-test-"):
     os.chmod(d, 0o755)
     _cleanup["dirs"].append(d)
     return d
+
+
+class Strace:
+    """strace -f on a running process (an httpd child), attached before
+    what is to be counted; lines() detaches and returns what it traced."""
+
+    def __init__(self, pid, calls, timeout=10):
+        self.work = tempdir("zddc-strace-")
+        self.trace = os.path.join(self.work, "trace.txt")
+        self.err_path = os.path.join(self.work, "strace.err")
+        self.err = open(self.err_path, "w")
+        self.proc = subprocess.Popen(
+            [shutil.which("strace"), "-f", "-e", "trace=" + calls, "-o",
+             self.trace, "-p", str(pid)], stdout=subprocess.DEVNULL,
+            stderr=self.err, stdin=subprocess.DEVNULL)
+        self.attached = wait_until(lambda: "attached" in self._said(),
+                                   timeout)
+
+    def _said(self):
+        with open(self.err_path) as f:
+            return f.read()
+
+    def lines(self):
+        self.proc.send_signal(signal.SIGINT)    # detaches; the child goes on
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.err.close()
+        with open(self.trace, errors="replace") as f:
+            return f.read().splitlines()
 
 
 def free_port():
