@@ -35,6 +35,12 @@
  * nothing else wakes it. */
 #define TR_LOOP_TICK_MS 100
 #define TR_MAX_SESSION 256
+/* Connections a session opens to an https master until it knows the
+ * master's protocol, and for good once that is HTTP/2: past the master's
+ * streams per connection (Apache's H2MaxSessionStreams, 100 by default)
+ * libcurl would open one more connection per request waiting; with two, a
+ * new one can start while a closing one (GOAWAY) drains. */
+#define TR_H2_CONNECTIONS 2L
 
 /* The sockets libcurl opened for one connection cache (a request-path
  * handle's, or a session's multi), so the connection a request is about
@@ -96,6 +102,8 @@ struct zddc_upstream_session {
     int stopping;
     volatile apr_uint32_t *cancel;
     apr_pool_t *pool;
+    long max_conns;             /* ZddcMirrorParallelism, for HTTP/1.1 */
+    int proto_unknown;          /* loop thread only: https, no answer yet */
     tr_socks socks;             /* loop thread only */
 };
 
@@ -844,6 +852,28 @@ static void session_stop(zddc_upstream_session *s, tr_xfer *t, int stalled)
     session_complete(s, t, rv);
 }
 
+static void session_limit_connections(zddc_upstream_session *s, long n)
+{
+    curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, n);
+    curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
+}
+
+/* The first answer over https tells the master's protocol: HTTP/1.1
+ * needs a connection per request in flight. */
+static void session_learn_protocol(zddc_upstream_session *s, CURL *h)
+{
+    long v = 0;
+
+    if (s->proto_unknown
+        && curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &v) == CURLE_OK
+        && v != 0) {
+        s->proto_unknown = 0;
+        if (v < CURL_HTTP_VERSION_2_0) {
+            session_limit_connections(s, s->max_conns);
+        }
+    }
+}
+
 /* The loop: adds handed-over transfers, drives the multi handle, hands
  * results back, and stops transfers on cancel or deadline. Callbacks of
  * every transfer run here. */
@@ -889,6 +919,7 @@ static void *APR_THREAD_FUNC session_loop(apr_thread_t *thd, void *data)
                 if (!(t = *pt)) {
                     continue;
                 }
+                session_learn_protocol(s, t->th->h);
                 curl_multi_remove_handle(s->multi, t->th->h);
                 if (t->dirty && !t->retried) {
                     /* nothing was sent: once more, on a new connection */
@@ -936,13 +967,15 @@ apr_status_t zddc_upstream_session_create(zddc_upstream_session **out,
     s->up = up;
     s->cancel = cancel;
     s->pool = p;
+    s->max_conns = n;
+    s->proto_unknown = strncasecmp(up->base, "https://", 8) == 0;
     s->multi = curl_multi_init();
     if (!s->multi) {
         return APR_ENOMEM;
     }
     curl_multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-    curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, n);
-    curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
+    session_limit_connections(s, s->proto_unknown && n > TR_H2_CONNECTIONS
+                                 ? TR_H2_CONNECTIONS : n);
     curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, n);
     curl_multi_setopt(s->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, n);
     rv = apr_thread_mutex_create(&s->mu, APR_THREAD_MUTEX_DEFAULT, p);

@@ -6,7 +6,10 @@
 # mirror trusts the run's CA. A cold walk at ZddcMirrorParallelism 16
 # fetches every file, and the upstream's access log (client port and
 # protocol) shows the walk's requests on at most 2 connections, all
-# HTTP/2.0.
+# HTTP/2.0. Then the master allows fewer streams per connection
+# (H2MaxSessionStreams 4) than the walk's parallelism (24): libcurl would
+# open a new connection for every request over the limit; the walk still
+# uses at most 2.
 import json
 import os
 import re
@@ -70,7 +73,7 @@ SSLEngine on
 SSLCertificateFile %s
 SSLCertificateKeyFile %s
 Protocols h2 http/1.1
-H2MaxSessionStreams 100
+H2MaxSessionStreams %d
 DocumentRoot "%s"
 <Directory "%s">
     Options None
@@ -82,9 +85,18 @@ RewriteCond %%{HTTP:Accept} application/json
 RewriteRule ^(.*/)$ "%s$1.listing.json" [L]
 RewriteRule ^(.*/)$ "%s$1.listing.html" [L]
 CustomLog {root}/logs/h2.log "%%{remote}p %%H %%>s %%U"
-""" % (pki["server_cert"], pki["server_key"], tree, tree, tree, tree)
-up = Apache(UPSTREAM, modules=("ssl", "http2", "rewrite", "socache_shmcb"),
-            server_conf="SSLSessionCache shmcb:{root}/run/ssl_scache(512000)\n")
+"""
+H2_SERVER = "SSLSessionCache shmcb:{root}/run/ssl_scache(512000)\n"
+
+
+def upstream_conf(streams):
+    return UPSTREAM % (pki["server_cert"], pki["server_key"], streams, tree,
+                       tree, tree, tree)
+
+
+up = Apache(upstream_conf(100), modules=("ssl", "http2", "rewrite",
+                                         "socache_shmcb"),
+            server_conf=H2_SERVER)
 up.start()
 base = "https://127.0.0.1:%d" % up.port
 
@@ -93,21 +105,7 @@ class Upstream:
     base_url = base
 
 
-mirror = Apache(mirror_conf(Upstream, "ZddcUpstreamCAFile %s\n"
-                            "ZddcMirrorParallelism 16\n"
-                            "ZddcUpstreamTimeout 10s\n" % pki["ca"]))
-mirror.start()
-t0 = time.monotonic()
-mirror.get("/", headers={"Accept": "application/json"})
-ok(mirror.wait_log(r"walk of / finished", 60),
-   "the cold walk finished", mirror.error_log_tail(20))
-took = time.monotonic() - t0
-missing = [p for p, data in expected.items() if mirror.disk(p) != data]
-is_(missing, [], "the walk fetched all %d files" % len(expected))
-note("cold walk of %d files took %.2fs" % (len(expected), took))
-
-
-def walk_lines():
+def log_lines():
     lines = []
     try:
         with open(os.path.join(up.root, "logs", "h2.log")) as f:
@@ -120,15 +118,49 @@ def walk_lines():
     return lines
 
 
-lines = wait_until(lambda: len(walk_lines()) >= len(expected) and walk_lines(),
-                   10) or walk_lines()
-is_(len(lines), len(expected), "the upstream logged one GET per file")
+def cold_walk(parallelism, label):
+    """A cold walk by a new mirror; the upstream's log lines of its files."""
+    before = len(log_lines())
+    mirror = Apache(mirror_conf(Upstream, "ZddcUpstreamCAFile %s\n"
+                                "ZddcMirrorParallelism %d\n"
+                                "ZddcUpstreamTimeout 10s\n"
+                                % (pki["ca"], parallelism)))
+    mirror.start()
+    t0 = time.monotonic()
+    mirror.get("/", headers={"Accept": "application/json"})
+    ok(mirror.wait_log(r"walk of / finished", 60),
+       "%s: the cold walk finished" % label, mirror.error_log_tail(20))
+    took = time.monotonic() - t0
+    missing = [p for p, data in expected.items() if mirror.disk(p) != data]
+    is_(missing, [], "%s: the walk fetched all %d files" % (label,
+                                                          len(expected)))
+    note("%s: cold walk of %d files took %.2fs" % (label, len(expected),
+                                                    took))
+    mirror.stop()
+    lines = wait_until(lambda: len(log_lines()) - before >= len(expected)
+                       and log_lines()[before:], 10) or log_lines()[before:]
+    is_(len(lines), len(expected),
+        "%s: the upstream logged one GET per file" % label)
+    return lines
+
+
+lines = cold_walk(16, "parallelism 16")
 protos = sorted(set(l[1] for l in lines))
 is_(protos, ["HTTP/2.0"], "every file of the walk went over HTTP/2")
 ports = sorted(set(l[0] for l in lines))
 ok(len(ports) <= 2, "the walk's %d requests shared at most 2 connections "
    "(ZddcMirrorParallelism 16)" % len(lines), "client ports: %s" % ports)
 
-mirror.stop()
+# More requests in flight than the master takes on one connection.
+up.write_conf(upstream_conf(4), H2_SERVER)
+up.graceful()
+lines = cold_walk(24, "4 streams per connection")
+is_(sorted(set(l[1] for l in lines)), ["HTTP/2.0"],
+    "over the stream limit: every file went over HTTP/2")
+ports = sorted(set(l[0] for l in lines))
+ok(len(ports) <= 2, "over the master's stream limit (4 per connection, "
+   "ZddcMirrorParallelism 24) the walk's %d requests shared at most 2 "
+   "connections" % len(lines), "%d client ports: %s" % (len(ports), ports))
+
 up.stop()
 done_testing()
