@@ -874,6 +874,29 @@ static void session_learn_protocol(zddc_upstream_session *s, CURL *h)
     }
 }
 
+/* Requests of a session wait for a free stream or connection, in libcurl
+ * or in the master's queue, while the others download: a request still
+ * without its response head counts ZddcUpstreamTimeout from the last
+ * bytes any answer of the session moved (a head that drips is no such
+ * wait: its own deadline stands). */
+static void session_hold_clocks(tr_xfer *active)
+{
+    apr_time_t moved = 0;
+    tr_xfer *t;
+
+    for (t = active; t; t = t->next) {
+        if (t->x->head_done && t->last_activity > moved) {
+            moved = t->last_activity;
+        }
+    }
+    for (t = active; t; t = t->next) {
+        if (!t->x->head_done && t->last_activity == t->started
+            && moved > t->started) {
+            t->started = t->last_activity = moved;
+        }
+    }
+}
+
 /* The loop: adds handed-over transfers, drives the multi handle, hands
  * results back, and stops transfers on cancel or deadline. Callbacks of
  * every transfer run here. */
@@ -935,6 +958,7 @@ static void *APR_THREAD_FUNC session_loop(apr_thread_t *thd, void *data)
             }
         }
         now = apr_time_now();
+        session_hold_clocks(active);
         for (pt = &active; (t = *pt);) {
             int stalled = !cancelled && over_deadline(t, now);
             if (cancelled || stalled || zddc_up_cancelled(t->x)) {
