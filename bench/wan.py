@@ -35,7 +35,7 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-import run as B  # noqa: E402  (bench/run.py: servers, logs, CPU, wrk)
+import common as B  # noqa: E402  (servers, logs, CPU, wrk; t/lib on the path)
 import gentree  # noqa: E402
 from delay_proxy import DelayProxy  # noqa: E402
 import zddc_test  # noqa: E402
@@ -57,33 +57,10 @@ R_ROUNDS, R_SECONDS = 5, 3      # R1/R2: more, shorter wrk runs
 # ---------------------------------------------------------------------------
 # The tree: bench/gentree.py's names, sizes and listings, a smaller shape
 # ---------------------------------------------------------------------------
-def ensure_tree(root):
-    stamp = os.path.join(root, gentree.STAMP)
-    try:
-        with open(stamp) as f:
-            if f.read().strip() == TREE_VERSION:
-                return False
-    except OSError:
-        pass
-    if os.path.isdir(root):
-        shutil.rmtree(root)
-    os.makedirs(root, mode=0o755)
+def generate_tree(root):
     g = gentree.Gen(root)
-    k = 0
-    for i in range(TOP):
-        top = os.path.join(SUB, gentree.dir_name(i))
-        for j in range(SUBDIRS + 1):
-            d = top if j == 0 else os.path.join(top, gentree.dir_name(i, j))
-            for _ in range(FILES):
-                g.write(os.path.join(d, gentree.file_name(k)),
-                        g.rng.randrange(512, 16385))
-                k += 1
-    gentree.write_listings(root)
-    for d, _, _ in os.walk(root):
-        os.utime(d, (gentree.MTIME, gentree.MTIME))
-    with open(stamp, "w") as f:
-        f.write(TREE_VERSION + "\n")
-    return True
+    gentree.write_walk_tree(g, SUB, TOP, SUBDIRS, FILES)
+    gentree.finish(root)
 
 
 # ---------------------------------------------------------------------------
@@ -162,38 +139,6 @@ def count_files(root, skip=("index.html",)):
     return n
 
 
-LAT_RE = re.compile(r"Latency\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)\s+"
-                    r"([\d.]+)(us|ms|s)")
-PCT_RE = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)", re.M)
-UNIT = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
-
-
-def wrk_latency(url, seconds, conns=B.WRK_CONNS, threads=B.WRK_THREADS):
-    """wrk with --latency: req/s, requests, non-2xx, latency avg/p50/p99/max
-    (seconds)."""
-    cmd = ["wrk", "-t%d" % threads, "-c%d" % conns,
-           "-d%ds" % seconds, "--timeout", "10s", "--latency", url]
-    r = subprocess.run(cmd, capture_output=True, text=True,
-                       timeout=seconds + 60)
-    out = r.stdout
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if r.returncode != 0 or not m:
-        raise RuntimeError("wrk failed (%d): %s" % (r.returncode,
-                                                    r.stderr or out))
-    res = {"rps": float(m.group(1))}
-    m = re.search(r"(\d+) requests in", out)
-    res["requests"] = int(m.group(1)) if m else 0
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    res["non2xx"] = int(m.group(1)) if m else 0
-    m = LAT_RE.search(out)
-    if m:
-        res["avg"] = float(m.group(1)) * UNIT[m.group(2)]
-        res["max"] = float(m.group(5)) * UNIT[m.group(6)]
-    for p, v, u in PCT_RE.findall(out):
-        res["p" + p] = float(v) * UNIT[u]
-    return res
-
-
 def pause():
     """Between two timed runs. Not bench/run.py's settle(): everything here
     is on tmpfs, and a sync(2) would start the writeback of whatever else
@@ -261,7 +206,7 @@ class Wan:
 
     # --- the world -----------------------------------------------------------
     def start_world(self):
-        made = ensure_tree(self.tree)
+        made = gentree.ensure(self.tree, generate_tree, TREE_VERSION)
         B.log("tree %s %s" % (self.tree, "generated" if made else "reused"))
         self.urls = gentree.file_urls(self.tree, SUB)
         self.pki = test_pki()
@@ -822,13 +767,13 @@ class Wan:
                 for side in order:
                     port, conns = sides[side]
                     url = "http://127.0.0.1:%d%s" % (port, path)
-                    wrk_latency(url, 1, conns, min(conns, B.WRK_THREADS))
+                    B.wrk(url, 1, conns, min(conns, B.WRK_THREADS))
                     cur = B.LogCursor(self.up_log)
                     mcur = B.LogCursor(mlog)
                     t0 = time.monotonic()
                     with B.CpuMeter(mirror=m, upstream=self.upstream) as cpu:
-                        res = wrk_latency(url, seconds, conns,
-                                          min(conns, B.WRK_THREADS))
+                        res = B.wrk(url, seconds, conns,
+                                    min(conns, B.WRK_THREADS), latency=True)
                     res["span"] = time.monotonic() - t0
                     ups = [e for e in B.access_entries(cur.new_text())]
                     for e in B.access_entries(mcur.new_text()):
@@ -978,7 +923,7 @@ class Wan:
 
     # --- report ---------------------------------------------------------------
     def write(self):
-        mc = B.Bench.machine(None)
+        mc = B.machine()
         tools = []
         for cmd in (["curl", "--version"], ["wget2", "--version"],
                     ["rclone", "version"], ["wrk", "-v"]):
@@ -1120,29 +1065,8 @@ def main():
     if missing:
         sys.exit("bench: missing %s (make bench-deps installs them)" %
                  ", ".join(missing))
-    os.makedirs(args.workdir, mode=0o755, exist_ok=True)
-    os.chmod(args.workdir, 0o755)
-    args.module_shown = args.module
-    snap = os.path.join(args.workdir, "mod_zddc_mirror-wan.so")
-    shutil.copyfile(args.module, snap + ".new")
-    os.chmod(snap + ".new", 0o755)
-    os.rename(snap + ".new", snap)
-    args.module = snap
-    b = Wan(args)
-    try:
-        b.run()
-    except Exception as e:  # noqa: BLE001
-        traceback.print_exc()
-        b.errors.append("the run stopped: %s" % e)
-    b.elapsed = time.monotonic() - b.t0
-    if not b.rows:
-        B.log("nothing measured; %s left as it was" % args.out)
-        return 1
-    b.write()
-    if b.errors:
-        B.log("some rows could not be measured: %s" % "; ".join(b.errors))
-        return 2
-    return 0
+    B.snapshot_module(args, "mod_zddc_mirror-wan.so")
+    return B.run_and_write(Wan(args), args.out)
 
 
 if __name__ == "__main__":
