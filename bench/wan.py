@@ -1027,9 +1027,9 @@ class Wan:
               "process's own (it runs there; a client tool's own CPU is not "
               "counted). Requests in flight (mean / peak) are the master's: "
               "each request from RTT/2 before it reached the master to RTT/2 "
-              "after the master was done with it (its timing log; the peak "
+              "after the master was done with it (its timing log). The peak "
               "is approximate: the master's %D runs a little past its last "
-              "byte).", "",
+              "byte, so a walk at parallelism 32 can show 33 or 34.", "",
               "| run | wall | master requests | connections to the master | "
               "in flight | mirror CPU | master CPU | proxy CPU |",
               "|---|---|---|---|---|---|---|---|"]
