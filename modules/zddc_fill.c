@@ -38,6 +38,8 @@ typedef struct {
     int spool;                   /* keep a no-store body in the temp for the
                                     request that started the fill */
     int have;
+    apr_off_t body_max;          /* > 0: a 200 whose body may be larger is
+                                    not taken (ZDDC_FILL_BUSY) */
     apr_time_t ims;
     apr_time_t answered;         /* when the headers arrived */
     int confirmed;               /* a 304 confirmed the copy (touched) */
@@ -81,6 +83,9 @@ apr_time_t zddc_fill_ims(zddc_server_conf *conf, zddc_store_obj *obj,
 
     if (!copy || !copy->have) {
         return 0;
+    }
+    if (copy->has_validator) {
+        return copy->mtime;
     }
     if (conf->store_provider->meta_get(obj, &meta, p)
         == APR_SUCCESS && meta.no_validator) {
@@ -169,6 +174,11 @@ static apr_status_t fill_on_headers(void *baton, const zddc_upstream_resp *resp)
         else if (x->conf->max_file_size >= 0 && resp->content_length >= 0
                  && resp->content_length > x->conf->max_file_size) {
             rv = fill_too_large(x, resp->content_length, 1);
+        }
+        else if (x->body_max > 0 && (resp->content_length < 0
+                                     || resp->content_length > x->body_max)) {
+            x->res->outcome = ZDDC_FILL_BUSY;
+            rv = ZDDC_UP_EABORT;
         }
         else if (!x->tmp) {
             int leader = 0;
@@ -347,6 +357,23 @@ static zddc_fill_e fill_exchange_run(fill_exchange *x)
     return res->outcome;
 }
 
+static void fill_exchange_init(fill_exchange *x, zddc_server_conf *conf,
+                               const char *url, zddc_store_obj *obj,
+                               const zddc_fill_copy *copy,
+                               zddc_fill_result *res, apr_pool_t *p)
+{
+    memset(x, 0, sizeof(*x));
+    memset(res, 0, sizeof(*res));
+    x->conf = conf;
+    x->sp = conf->store_provider;
+    x->url = url;
+    x->obj = obj;
+    x->have = copy && copy->have;
+    x->ims = zddc_fill_ims(conf, obj, copy, p);
+    x->res = res;
+    x->p = p;
+}
+
 zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
                            zddc_upstream_session *session, const char *url,
                            zddc_store_obj *obj, const zddc_fill_copy *copy,
@@ -356,21 +383,31 @@ zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
 {
     fill_exchange x;
 
-    memset(&x, 0, sizeof(x));
-    memset(res, 0, sizeof(*res));
-    x.conf = conf;
-    x.sp = conf->store_provider;
-    x.url = url;
-    x.obj = obj;
-    x.have = copy && copy->have;
-    x.ims = zddc_fill_ims(conf, obj, copy, p);
+    fill_exchange_init(&x, conf, url, obj, copy, res, p);
     x.cancel = cancel;
     x.session = session;
     x.progress = progress;
     x.baton = baton;
-    x.res = res;
-    x.p = p;
     return fill_exchange_run(&x);
+}
+
+static void fill_note_upstream(zddc_server_conf *conf,
+                               const zddc_fill_result *res);
+
+zddc_fill_e zddc_fill_here(zddc_server_conf *conf, const char *url,
+                           zddc_store_obj *obj, const zddc_fill_copy *copy,
+                           apr_off_t body_max, zddc_fill_result *res,
+                           apr_pool_t *p)
+{
+    fill_exchange x;
+    zddc_fill_e got;
+
+    fill_exchange_init(&x, conf, url, obj, copy, res, p);
+    x.body_max = body_max;
+    x.cancel = &fill_stop;
+    got = fill_exchange_run(&x);
+    fill_note_upstream(conf, res);
+    return got;
 }
 
 static void fill_unref(zddc_fill *f)
@@ -656,6 +693,7 @@ void zddc_fill_child_init(apr_pool_t *pchild, server_rec *s)
     apr_status_t rv;
 
     apr_atomic_set32(&fill_stop, 0);
+    zddc_fill_reval_child_init(pchild);
     rv = apr_allocator_create(&alloc);
     if (rv == APR_SUCCESS) {
         rv = apr_thread_mutex_create(&m, APR_THREAD_MUTEX_DEFAULT, pchild);

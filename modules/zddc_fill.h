@@ -29,6 +29,8 @@ typedef struct {
                                 last confirmed; a copy confirmed later than
                                 that by the time the fill leads is left
                                 alone (0: always ask) */
+    int has_validator;       /* the caller found it kept with a validator
+                                (0: not looked at) */
 } zddc_fill_copy;
 
 /* Called for each piece of body as it is stored (walker: bytes, deadline);
@@ -70,6 +72,33 @@ zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
                            volatile apr_uint32_t *cancel,
                            zddc_fill_progress_fn *progress, void *baton,
                            zddc_fill_result *res, apr_pool_t *p);
+
+/* Fill url on the calling thread with a request of its own, as a client's
+ * revalidation does: a 200 whose body may exceed body_max (> 0) is left
+ * alone (ZDDC_FILL_BUSY: a background fill is for it); what the answer
+ * says of the master's reachability is noted for
+ * ZddcCacheStaleWhileRevalidate. */
+zddc_fill_e zddc_fill_here(zddc_server_conf *conf, const char *url,
+                           zddc_store_obj *obj, const zddc_fill_copy *copy,
+                           apr_off_t body_max, zddc_fill_result *res,
+                           apr_pool_t *p);
+
+/* Revalidate a client's copy (copy->have, with a validator; the request
+ * found it due at `asked`) on the calling thread, with one upstream
+ * request for all who ask at once (SPEC §5): the threads of this child
+ * wait for the one in flight and share its answer, other children wait on
+ * the store's lock and find the copy confirmed. A changed file with a
+ * small body is stored here; ZDDC_FILL_BUSY leaves the file to
+ * zddc_fill_start (a larger body, another writer, an answer a follower
+ * cannot share). res->resp.headers holds at least the upstream's
+ * Cache-Status. */
+zddc_fill_e zddc_fill_revalidate(zddc_server_conf *conf, const char *url,
+                                 zddc_store_obj *obj,
+                                 const zddc_fill_copy *copy, apr_time_t asked,
+                                 zddc_fill_result *res, apr_pool_t *p);
+
+/* Once per child, from zddc_fill_child_init. */
+void zddc_fill_reval_child_init(apr_pool_t *pchild);
 
 /* A fill running on a background thread at the upstream's pace, shared
  * with the request that started it. */

@@ -149,22 +149,28 @@ static int copy_no_validator(zddc_server_conf *conf, zddc_store_obj *obj,
 /* A cached copy with what the store kept with it: whether it has a
  * validator, and the master's Content-Disposition and Content-Type (the
  * latter when mod_mime has none), as the MISS sent them. */
+static int respond_copy_meta(request_rec *r, zddc_store_obj *obj,
+                             const char *verdict, const zddc_store_meta *meta)
+{
+    if (!meta) {
+        return zddc_respond_cached_ex(r, obj, NULL, verdict, 0);
+    }
+    if (meta->content_disposition) {
+        apr_table_setn(r->headers_out, "Content-Disposition",
+                       meta->content_disposition);
+    }
+    return zddc_respond_cached_ex(r, obj,
+                                  r->content_type ? NULL : meta->content_type,
+                                  verdict, meta->no_validator);
+}
+
 static int respond_copy(request_rec *r, zddc_server_conf *conf,
                         zddc_store_obj *obj, const char *verdict)
 {
     zddc_store_meta meta;
+    int have = store_of(conf)->meta_get(obj, &meta, r->pool) == APR_SUCCESS;
 
-    if (store_of(conf)->meta_get(obj, &meta, r->pool)
-        != APR_SUCCESS) {
-        return zddc_respond_cached_ex(r, obj, NULL, verdict, 0);
-    }
-    if (meta.content_disposition) {
-        apr_table_setn(r->headers_out, "Content-Disposition",
-                       meta.content_disposition);
-    }
-    return zddc_respond_cached_ex(r, obj,
-                                  r->content_type ? NULL : meta.content_type,
-                                  verdict, meta.no_validator);
+    return respond_copy_meta(r, obj, verdict, have ? &meta : NULL);
 }
 
 /* The headers of a download someone else is writing, as its writer
@@ -460,6 +466,36 @@ static int serve_sync_fill(request_rec *r, zddc_server_conf *conf,
     return answer_fill(r, conf, obj, copy->have, confirmed, &res);
 }
 
+/* A copy due for revalidation, asked about on this thread with the other
+ * requests for it (zddc_fill_revalidate); -1 when the usual fill is to
+ * take over. */
+static int serve_revalidation(request_rec *r, zddc_server_conf *conf,
+                              zddc_store_obj *obj, const zddc_fill_copy *copy,
+                              const zddc_store_meta *meta,
+                              apr_time_t confirmed, apr_time_t asked)
+{
+    zddc_fill_result res;
+
+    switch (zddc_fill_revalidate(conf, r->uri, obj, copy, asked, &res,
+                                 r->pool)) {
+    case ZDDC_FILL_BUSY:
+        return -1;
+    case ZDDC_FILL_NOT_MODIFIED:
+        /* The copy as it was looked at, with what is kept with it. */
+        return respond_copy_meta(r, obj, upstream_verdict(r, &res.resp,
+                                                          ZDDC_REVALIDATED),
+                                 meta);
+    case ZDDC_FILL_STORED:
+        return respond_copy(r, conf, obj,
+                            upstream_verdict(r, &res.resp, ZDDC_MISS));
+    case ZDDC_FILL_NO_STORE:
+        /* Not kept (the old copy is purged): ask once more, live. */
+        return zddc_forward(r, conf);
+    default:
+        return answer_fill(r, conf, obj, copy->have, confirmed, &res);
+    }
+}
+
 /* RFC 5861 stale-while-revalidate (ZddcCacheStaleWhileRevalidate): the
  * copy is served at once and one background fill revalidates it (none when
  * another writer already has the file). While this process last saw the
@@ -473,7 +509,7 @@ static int serve_while_revalidating(request_rec *r, zddc_server_conf *conf,
     apr_uint64_t down = apr_atomic_read64(&conf->upstream_down_since);
     zddc_store_tmp *follow = NULL;
     zddc_fill *fill = NULL;
-    zddc_fill_copy copy;
+    zddc_fill_copy copy = { 0 };
     apr_status_t rv;
 
     if (down && conf->max_stale >= 0
@@ -522,8 +558,10 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
         int have = sp->stat(obj, &fi, r->pool) == APR_SUCCESS;
         zddc_store_tmp *follow = NULL;
         zddc_fill *fill = NULL;
-        zddc_fill_copy copy;
+        zddc_fill_copy copy = { 0 };
+        zddc_store_meta meta;
         apr_time_t confirmed, at;
+        int has_meta;
         apr_status_t rv;
         int rc;
 
@@ -562,7 +600,28 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
         copy.have = have;
         copy.mtime = have ? fi.mtime : 0;
         copy.confirmed = 0;
-        confirmed = have ? sp->validated_at(obj, &fi) : 0;
+        confirmed = at;
+        if (attempt == 0 && have
+            && ((has_meta = sp->meta_get(obj, &meta, r->pool)
+                            == APR_SUCCESS) == 0 || !meta.no_validator)) {
+            copy.has_validator = 1;
+            rc = serve_revalidation(r, conf, obj, &copy,
+                                    has_meta ? &meta : NULL, confirmed,
+                                    asked);
+            if (rc != -1) {
+                return rc;
+            }
+            /* Another writer has the file, or its new body is for a
+             * background fill: a copy confirmed meanwhile is current. */
+            have = sp->stat(obj, &fi, r->pool) == APR_SUCCESS
+                   && fi.filetype == APR_REG;
+            if (have && sp->validated_at(obj, &fi) >= asked) {
+                return respond_copy(r, conf, obj, ZDDC_REVALIDATED);
+            }
+            copy.have = have;
+            copy.mtime = have ? fi.mtime : 0;
+            copy.has_validator = 0;
+        }
         if (solo) {
             /* The writer we followed stored nothing (a 404, a no-store):
              * ask the master ourselves rather than queue behind another. */

@@ -10,10 +10,12 @@
 #include <apr_time.h>
 
 #define ZDDC_STORE_GROUP     "zddc_store"
-#define ZDDC_STORE_VERSION   "1"
+#define ZDDC_STORE_VERSION   "2"
 
 typedef struct zddc_store zddc_store;
 typedef struct zddc_store_tmp zddc_store_tmp;
+/* A held revalidation lock (try_lock). */
+typedef struct zddc_store_lock zddc_store_lock;
 /* One object of the store, named by what it is for: callers never learn
  * where (or whether) it lives in a file system. */
 typedef struct zddc_store_obj zddc_store_obj;
@@ -150,6 +152,15 @@ typedef struct {
     /* Keep m with o as it is now (atomically). */
     apr_status_t (*meta_set)(zddc_store_obj *o, const zddc_store_meta *m,
                              apr_pool_t *p);
+
+    /* Take o's revalidation lock without waiting: one holder at a time
+     * across threads and processes, released by unlock, by clearing p, or
+     * by the holder's death. APR_EBUSY while another holds it, APR_ENOENT
+     * when no file stands at o. The lock is on the copy as it is now: a
+     * copy replaced meanwhile has a lock of its own. */
+    apr_status_t (*try_lock)(zddc_store_obj *o, zddc_store_lock **lock,
+                             apr_pool_t *p);
+    void (*unlock)(zddc_store_lock *lock);
 } zddc_store_provider;
 
 /* The disk provider; mod_zddc_mirror.c registers it with

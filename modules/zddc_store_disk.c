@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
@@ -276,6 +277,7 @@ static void split_path(apr_pool_t *p, const char *path, const char **dir,
 
 static const char *meta_path(apr_pool_t *p, const char *fs_path);
 static void validated_set_fd(int fd);
+static int validated_on_fd(int fd);
 
 static int is_tmp_name(const char *name)
 {
@@ -902,6 +904,11 @@ static zddc_follow_e disk_follow(zddc_store_tmp *t, char *buf,
         && sb.st_ino == t->ino && S_ISREG(sb.st_mode)) {
         return ZDDC_FOLLOW_PUBLISHED;
     }
+    /* Published, then already replaced by a newer download: the commit
+     * marked it before its rename (a discarded temp is never marked). */
+    if (validated_on_fd(t->fd)) {
+        return ZDDC_FOLLOW_PUBLISHED;
+    }
     return ZDDC_FOLLOW_FAILED;
 }
 
@@ -983,6 +990,14 @@ static void validated_set_fd(int fd)
                      (apr_int64_t)apr_time_now());
 
     fsetxattr(fd, VALIDATED_XATTR, buf, (size_t)n, 0);
+}
+
+/* Whether a commit marked the file on fd (validated_set_fd). */
+static int validated_on_fd(int fd)
+{
+    char buf[32];
+
+    return fgetxattr(fd, VALIDATED_XATTR, buf, sizeof(buf)) > 0;
 }
 
 static apr_status_t disk_put(zddc_store_obj *o, const void *data,
@@ -1367,12 +1382,13 @@ static apr_status_t disk_meta_get(zddc_store_obj *o, zddc_store_meta *m,
     if (!path_in_root(st, fs_path) || !strcmp(fs_path, st->root)) {
         return APR_EINVAL;
     }
-    if (lstat(fs_path, &sb) != 0) {
-        return os_error();
-    }
+    /* Most copies have no metadata file: look for it first. */
     rv = get_path(st, meta_path(p, fs_path), META_MAX, &data, &len, p);
     if (rv != APR_SUCCESS) {
         return APR_STATUS_IS_ENOENT(rv) ? rv : APR_ENOENT;
+    }
+    if (lstat(fs_path, &sb) != 0) {
+        return os_error();
     }
     for (line = apr_strtok(data, "\n", &last); line;
          line = apr_strtok(NULL, "\n", &last)) {
@@ -1563,6 +1579,58 @@ const char *zddc_store_disk_root(zddc_store *st)
     return st->root;
 }
 
+struct zddc_store_lock {
+    int fd;
+};
+
+static apr_status_t lock_cleanup(void *data)
+{
+    zddc_store_lock *l = data;
+
+    if (l->fd >= 0) {
+        close(l->fd);           /* drops the flock */
+        l->fd = -1;
+    }
+    return APR_SUCCESS;
+}
+
+/* An flock on the copy itself: no file is created or removed for it, the
+ * kernel drops it when its holder dies, and each open is a holder of its
+ * own, so it parts threads as well as processes. */
+static apr_status_t disk_try_lock(zddc_store_obj *o, zddc_store_lock **lp,
+                                  apr_pool_t *p)
+{
+    zddc_store_lock *l;
+    int fd;
+
+    *lp = NULL;
+    if (!path_in_root(o->st, o->path)) {
+        return APR_EINVAL;
+    }
+    fd = open(o->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        return errno == ELOOP ? APR_ENOENT : os_error();
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        apr_status_t rv = errno == EWOULDBLOCK ? APR_EBUSY : os_error();
+
+        close(fd);
+        return rv;
+    }
+    l = apr_palloc(p, sizeof(*l));
+    l->fd = fd;
+    apr_pool_cleanup_register(p, l, lock_cleanup, apr_pool_cleanup_null);
+    *lp = l;
+    return APR_SUCCESS;
+}
+
+static void disk_unlock(zddc_store_lock *l)
+{
+    if (l) {
+        lock_cleanup(l);
+    }
+}
+
 const zddc_store_provider zddc_store_disk_provider = {
     .open_store = disk_open,
     .obj = disk_obj,
@@ -1587,5 +1655,7 @@ const zddc_store_provider zddc_store_disk_provider = {
     .head_set = disk_head_set,
     .head_get = disk_head_get,
     .meta_get = disk_meta_get,
-    .meta_set = disk_meta_set
+    .meta_set = disk_meta_set,
+    .try_lock = disk_try_lock,
+    .unlock = disk_unlock
 };

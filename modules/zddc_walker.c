@@ -636,7 +636,7 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
 {
     zddc_store_obj *o = task_obj(w, t);
     zddc_fill_result res;
-    zddc_fill_copy copy;
+    zddc_fill_copy copy = { 0 };
     zddc_fill_e got;
 
     if (!o) {

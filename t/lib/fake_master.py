@@ -373,8 +373,8 @@ class _Handler(BaseHTTPRequestHandler):
         """A close-delimited 200 whose body (the file, over and over) ends
         only when the client goes, the master stops, or after
         ENDLESS_SECONDS or ENDLESS_BYTES."""
-        st = os.stat(fs)
         with open(fs, "rb") as f:
+            st = os.fstat(f.fileno())
             data = f.read() or b"x"
         chunk = data * max(1, 65536 // len(data))
         self.send_response(200)
@@ -398,8 +398,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _file(self, path, fs, fault):
         if fault == "endless":
             return self._endless(fs)
-        st = os.stat(fs)
+        # Like a file server: the date is the open file's own, so a file
+        # replaced meanwhile never gets the other revision's date.
         with open(fs, "rb") as f:
+            st = os.fstat(f.fileno())
             data = f.read()
         ctype = mimetypes.guess_type(fs)[0] or "application/octet-stream"
         self._send_body(200, data, ctype, st.st_mtime, path, fault)

@@ -349,6 +349,9 @@ static void test_write(zddc_store *st, const char *root)
            "stat through a symlink planted since the last check: ENOENT");
 }
 
+static zddc_follow_e follow_all(zddc_store_tmp *t, char *out, apr_size_t cap,
+                                apr_size_t *got);
+
 static void test_follow(zddc_store *st)
 {
     const char *fs;
@@ -408,6 +411,27 @@ static void test_follow(zddc_store *st)
            "follower sees the discard");
     sp->unfollow(b);
     is_str(read_file(fs), "abcdef", "published file intact after discard");
+
+    /* Published, then replaced by a newer download before the follower
+     * looked again: it still read one whole, published revision. */
+    sp->begin(AT(st, fs), &a, &la, pool);
+    sp->begin(AT(st, fs), &b, &lb, pool);
+    is_int(la * 10 + lb, 10, "leader and follower, a third time");
+    sp->write(a, "rev1", 4);
+    sp->commit(a, 0);
+    sp->begin(AT(st, fs), &a, &la, pool);
+    is_int(la, 1, "a newer download leads");
+    sp->write(a, "rev2", 4);
+    sp->commit(a, 0);
+    {
+        apr_size_t got = 0;
+
+        is_int(follow_all(b, buf, sizeof(buf), &got), ZDDC_FOLLOW_PUBLISHED,
+               "the follower of a replaced publish sees it published");
+        is_str(buf, "rev1", "with the revision it followed");
+    }
+    sp->unfollow(b);
+    is_str(read_file(fs), "rev2", "the newer revision is the copy");
 }
 
 /* Follow t until it stops moving or settles; the bytes go to out. */

@@ -36,6 +36,7 @@ struct zddc_store {
     apr_pool_t *pool;
     apr_hash_t *items;          /* key -> mem_item */
     apr_hash_t *writing;        /* key -> the leader's zddc_store_tmp */
+    apr_hash_t *locked;         /* key -> its zddc_store_lock */
     apr_array_header_t *log;    /* "op kind url" of each call */
     apr_uint64_t versions;
 };
@@ -83,6 +84,7 @@ static apr_status_t mem_open_store(zddc_store **stp, const char *root,
     st->pool = p;
     st->items = apr_hash_make(p);
     st->writing = apr_hash_make(p);
+    st->locked = apr_hash_make(p);
     st->log = apr_array_make(p, 16, sizeof(const char *));
     *stp = st;
     return APR_SUCCESS;
@@ -528,6 +530,51 @@ static apr_status_t mem_head_get(zddc_store_tmp *t, zddc_store_head *h,
     return APR_SUCCESS;
 }
 
+struct zddc_store_lock {
+    zddc_store *st;
+    const char *key;
+};
+
+static apr_status_t mem_lock_cleanup(void *data)
+{
+    zddc_store_lock *l = data;
+
+    if (l->key) {
+        apr_hash_set(l->st->locked, l->key, APR_HASH_KEY_STRING, NULL);
+        l->key = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t mem_try_lock(zddc_store_obj *o, zddc_store_lock **lp,
+                                 apr_pool_t *p)
+{
+    zddc_store_lock *l;
+
+    mem_log(o->st, "try_lock", o);
+    *lp = NULL;
+    if (!item_of(o)) {
+        return APR_ENOENT;
+    }
+    if (apr_hash_get(o->st->locked, o->key, APR_HASH_KEY_STRING)) {
+        return APR_EBUSY;
+    }
+    l = apr_pcalloc(p, sizeof(*l));
+    l->st = o->st;
+    l->key = apr_pstrdup(o->st->pool, o->key);
+    apr_hash_set(o->st->locked, l->key, APR_HASH_KEY_STRING, l);
+    apr_pool_cleanup_register(p, l, mem_lock_cleanup, apr_pool_cleanup_null);
+    *lp = l;
+    return APR_SUCCESS;
+}
+
+static void mem_unlock(zddc_store_lock *l)
+{
+    if (l) {
+        mem_lock_cleanup(l);
+    }
+}
+
 static const zddc_store_provider mem_provider = {
     .open_store = mem_open_store,
     .obj = mem_obj,
@@ -552,7 +599,9 @@ static const zddc_store_provider mem_provider = {
     .meta_get = mem_meta_get,
     .head_set = mem_head_set,
     .head_get = mem_head_get,
-    .meta_set = mem_meta_set
+    .meta_set = mem_meta_set,
+    .try_lock = mem_try_lock,
+    .unlock = mem_unlock
 };
 
 /* ---- the contract, for any provider ------------------------------------ */
@@ -626,6 +675,21 @@ static void contract(const char *who, const zddc_store_provider *sp,
        && apr_file_read_full(fd, buf, 9, &n) == APR_SUCCESS && n == 9
        && !memcmp(buf, "revision ", 9),
        NAME("open: a file with the bytes, for a file bucket"));
+    {
+        zddc_store_lock *l1 = NULL, *l2 = NULL;
+        zddc_store_obj *none = O(sp, st, "/c/none.pdf", ZDDC_OBJ_FILE);
+
+        is_int(sp->try_lock(f, &l1, pool), APR_SUCCESS,
+               NAME("try_lock takes a copy's lock"));
+        is_int(sp->try_lock(f, &l2, pool), APR_EBUSY,
+               NAME("a second try_lock finds it busy"));
+        sp->unlock(l1);
+        is_int(sp->try_lock(f, &l2, pool), APR_SUCCESS,
+               NAME("free again once unlocked"));
+        sp->unlock(l2);
+        is_int(sp->try_lock(none, &l1, pool), APR_ENOENT,
+               NAME("no lock where no copy stands"));
+    }
 
     memset(&m, 0, sizeof(m));
     m.validated_at = t1;
