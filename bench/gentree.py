@@ -123,15 +123,7 @@ def generate(root):
         g.write(rel, size)
     for rel, size in SPARSE.items():
         g.write(rel, size, sparse=True)
-    k = 0
-    for i in range(W10K_TOP):
-        top = os.path.join("w10k", dir_name(i))
-        for j in range(W10K_SUB + 1):
-            d = top if j == 0 else os.path.join(top, dir_name(i, j))
-            for _ in range(W10K_FILES):
-                g.write(os.path.join(d, file_name(k)),
-                        g.rng.randrange(512, 16385))
-                k += 1
+    write_walk_tree(g, "w10k", W10K_TOP, W10K_SUB, W10K_FILES)
     k = 0
     payload = b"x" * W100K_SIZE
     for i in range(W100K_TOP):
@@ -145,26 +137,46 @@ def generate(root):
                     f.write(payload)
                 os.utime(p, (MTIME, MTIME))
                 k += 1
+    finish(root)
+
+
+def write_walk_tree(g, sub, ntop, nsub, nfiles):
+    """sub/: ntop directories, each with nsub subdirectories, nfiles files
+    of 512 B-16 KiB in every one of them (what the walk rows walk)."""
+    k = 0
+    for i in range(ntop):
+        top = os.path.join(sub, dir_name(i))
+        for j in range(nsub + 1):
+            d = top if j == 0 else os.path.join(top, dir_name(i, j))
+            for _ in range(nfiles):
+                g.write(os.path.join(d, file_name(k)),
+                        g.rng.randrange(512, 16385))
+                k += 1
+
+
+def finish(root):
+    """The listings of every directory, and every directory's mtime."""
     write_listings(root)
     for d, _, _ in os.walk(root):
         os.utime(d, (MTIME, MTIME))
 
 
-def ensure(root):
-    """Generate the tree at root unless a matching stamp says it is there."""
+def ensure(root, generator=generate, version=TREE_VERSION):
+    """Make the tree at root with generator(root) unless a stamp of this
+    version says it is there; True when it was made."""
     stamp = os.path.join(root, STAMP)
     try:
         with open(stamp) as f:
-            if f.read().strip() == TREE_VERSION:
+            if f.read().strip() == version:
                 return False
     except OSError:
         pass
     if os.path.isdir(root):
         shutil.rmtree(root)
     os.makedirs(root, mode=0o755)
-    generate(root)
+    generator(root)
     with open(stamp, "w") as f:
-        f.write(TREE_VERSION + "\n")
+        f.write(version + "\n")
     return True
 
 

@@ -23,7 +23,6 @@ Load comes from wrk (HTTP keep-alive, fixed duration) and curl.
 import argparse
 import datetime
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -43,17 +42,17 @@ sys.path.insert(0, HERE)
 
 import gentree  # noqa: E402
 import zddc_test  # noqa: E402
-from zddc_test import Apache, free_port, HTTPD  # noqa: E402
+from zddc_test import Apache, free_port, HTTPD  # noqa: E402,F401
+from common import (  # noqa: E402,F401  (profile.py reaches them as run.*)
+    CONF, CLK_TCK, TMPFS, WRK_THREADS, WRK_CONNS, WRK_WARMUP_SECONDS,
+    MPM_MULTI, MPM_SINGLE, UPSTREAM_SERVER, WALK_RE, loadavg, log, template,
+    PlainApache, LogCursor, access_entries, upstream_summary, proc_ticks,
+    CpuMeter, probe, wrk, curl_get, fmt_rate, fmt_s, machine,
+    snapshot_module, run_and_write)
 
-CONF = os.path.join(HERE, "conf")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 MIB = 1 << 20
 
-# wrk: fixed load shape for every requests/s figure.
-WRK_THREADS = 2
-WRK_CONNS = 16
 WRK_SECONDS = 5
-WRK_WARMUP_SECONDS = 1
 ROUNDS = 5             # ours/baseline back to back this many times
 BIG_RUNS = 5           # rounds of 4 KiB MISS, 256 MiB MISS, 256 MiB proxy
 P8_CLIENTS = 32
@@ -61,24 +60,9 @@ P2S_ROUNDS = 3         # P2s has 8 variants: fewer rounds than ROUNDS
 SYSTEM_CA = "/etc/ssl/certs/ca-certificates.crt"
 WALK_TIMEOUT = 600     # seconds; a walk not finished by then is reported
 CURL_PARALLEL = 4      # the P4 baseline, and the walker's default parallelism
-TMPFS = "/dev/shm"     # the second home of walk caches (P4, P5, P6)
 
-# Server tuning shared by the servers: enough threads that neither wrk's
-# 16 connections nor P8's 32 clients wait for a worker, and no child churn
-# that would lose CPU accounting mid-run.
-MPM_MULTI = ("StartServers 2\nServerLimit 4\nThreadLimit 64\n"
-             "ThreadsPerChild 64\nMinSpareThreads 64\nMaxSpareThreads 256\n"
-             "MaxRequestWorkers 256\n")
-MPM_SINGLE = ("StartServers 1\nServerLimit 1\nThreadLimit 32\n"
-              "ThreadsPerChild 32\nMinSpareThreads 1\nMaxSpareThreads 32\n"
-              "MaxRequestWorkers 32\n")
 # httpd's own default (Debian's too); the mirror server uses the same.
 SENDFILE = os.environ.get("ZDDC_BENCH_SENDFILE", "Off")
-UPSTREAM_SERVER = "EnableSendfile On\nMaxKeepAliveRequests 0\n" + MPM_MULTI
-
-WALK_RE = (r"walk of %s (finished in|failed after) (\S+?)(?:: (.*?))?: "
-           r"dirs=(\d+) files=(\d+) fetched=(\d+) skipped=(\d+) purged=(\d+) "
-           r"errors=(\d+) bytes=(\d+)")
 
 
 def fs_floor(where, ndirs, nfiles, threads):
@@ -120,65 +104,6 @@ def settle():
     one starts, so no measurement pays for the one before it."""
     os.sync()
     time.sleep(0.2)
-
-
-def loadavg():
-    try:
-        with open("/proc/loadavg") as f:
-            return " ".join(f.read().split()[:3])
-    except OSError:
-        return "?"
-
-
-def log(msg):
-    sys.stderr.write("[bench %s] %s\n" % (time.strftime("%H:%M:%S"), msg))
-    sys.stderr.flush()
-
-
-def template(name, **subst):
-    with open(os.path.join(CONF, name)) as f:
-        text = f.read()
-    for k, v in subst.items():
-        text = text.replace("@%s@" % k, str(v))
-    return text
-
-
-# ---------------------------------------------------------------------------
-# Servers
-# ---------------------------------------------------------------------------
-class PlainApache(Apache):
-    """The harness's httpd without mod_zddc_mirror: the benchmark upstream."""
-
-    def write_conf(self, vhost, server_conf=""):
-        super().write_conf(vhost, server_conf)
-        with open(self.conf_path) as f:
-            lines = f.read().split("\n")
-        lines = [ln for ln in lines
-                 if not ln.startswith("LoadModule zddc_mirror_module")]
-        with open(self.conf_path, "w") as f:
-            f.write("\n".join(lines))
-
-
-class LogCursor:
-    """Reads what a log gained since the cursor was set."""
-
-    def __init__(self, path):
-        self.path = path
-        self.mark()
-
-    def mark(self):
-        try:
-            self.offset = os.path.getsize(self.path)
-        except OSError:
-            self.offset = 0
-
-    def new_text(self):
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.offset)
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
 
 
 class Nginx:
@@ -235,67 +160,6 @@ def find_nginx():
 NGINX = find_nginx()
 
 
-ACCESS_RE = re.compile(r'"(\S+) (\S+) HTTP/[\d.]+" (\d{3}) (\S+)(?: (\S+))?')
-
-
-def access_entries(text):
-    """[(method, target, status, bytes, verdict)] of access log lines."""
-    out = []
-    for ln in text.splitlines():
-        m = ACCESS_RE.search(ln)
-        if m:
-            b = m.group(4)
-            out.append((m.group(1), m.group(2), int(m.group(3)),
-                        int(b) if b.isdigit() else 0, m.group(5) or "-"))
-    return out
-
-
-def upstream_summary(entries):
-    listings = [e for e in entries if e[1].endswith("/")]
-    files = [e for e in entries if not e[1].endswith("/")]
-    by_status = {}
-    for e in entries:
-        by_status[e[2]] = by_status.get(e[2], 0) + 1
-    return {"requests": len(entries), "listings": len(listings),
-            "files": len(files), "bytes": sum(e[3] for e in entries),
-            "status": by_status}
-
-
-def proc_ticks(pids):
-    out = {}
-    for pid in pids:
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            out[pid] = int(fields[11]) + int(fields[12])  # utime + stime
-        except (OSError, IndexError, ValueError):
-            pass
-    return out
-
-
-class CpuMeter:
-    """utime+stime of every process of some httpds over a window."""
-
-    def __init__(self, **servers):
-        self.servers = servers
-
-    def __enter__(self):
-        self.before = {k: proc_ticks(s.pids())
-                       for k, s in self.servers.items()}
-        self.t0 = time.monotonic()
-        return self
-
-    def __exit__(self, *exc):
-        self.wall = time.monotonic() - self.t0
-        self.cpu = {}
-        for k, s in self.servers.items():
-            after = proc_ticks(s.pids())
-            b = self.before[k]
-            self.cpu[k] = sum(v - b.get(pid, 0)
-                              for pid, v in after.items()) / CLK_TCK
-        return False
-
-
 def proc_status(pid, key):
     """A /proc/<pid>/status field in KiB (VmRSS, VmHWM)."""
     try:
@@ -311,68 +175,11 @@ def proc_status(pid, key):
 # ---------------------------------------------------------------------------
 # Clients
 # ---------------------------------------------------------------------------
-def probe(port, path, headers=None, method="GET"):
-    """(status, X-Zddc-Cache, body length) of one request."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request(method, path, headers=headers or {})
-        r = conn.getresponse()
-        body = r.read()
-        return r.status, r.getheader("X-Zddc-Cache", "-"), len(body)
-    finally:
-        conn.close()
-
-
-def wrk(url, seconds, conns=WRK_CONNS, threads=WRK_THREADS):
-    cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % seconds,
-           "--timeout", "10s", url]
-    r = subprocess.run(cmd, capture_output=True, text=True,
-                       timeout=seconds + 60)
-    if r.returncode != 0:
-        raise RuntimeError("wrk failed (%d): %s" % (r.returncode,
-                                                    r.stderr or r.stdout))
-    out = r.stdout
-    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if not m:
-        raise RuntimeError("wrk output without Requests/sec:\n" + out)
-    res = {"rps": float(m.group(1)), "raw": out}
-    m = re.search(r"(\d+) requests in", out)
-    res["requests"] = int(m.group(1)) if m else 0
-    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    res["non2xx"] = int(m.group(1)) if m else 0
-    m = re.search(r"Socket errors: (.*)", out)
-    res["socket_errors"] = m.group(1) if m else ""
-    return res
-
-
-def curl_get(url, out="/dev/null"):
-    """One GET with curl: status, size, TTFB (s), total (s), verdict."""
-    fmt = ("%{http_code} %{size_download} %{time_starttransfer} "
-           "%{time_total} %header{x-zddc-cache}")
-    r = subprocess.run(["curl", "-s", "-o", out, "-w", fmt, url],
-                       capture_output=True, text=True, timeout=300)
-    parts = r.stdout.split()
-    if r.returncode != 0 or len(parts) < 4:
-        raise RuntimeError("curl %s failed (%d): %s %s" % (
-            url, r.returncode, r.stdout, r.stderr))
-    return {"status": int(parts[0]), "size": int(parts[1]),
-            "ttfb": float(parts[2]), "total": float(parts[3]),
-            "verdict": parts[4] if len(parts) > 4 else "-"}
-
-
 def remove(path):
     try:
         os.remove(path)
     except FileNotFoundError:
         pass
-
-
-def fmt_rate(x):
-    return "{:,.0f} req/s".format(x)
-
-
-def fmt_s(x):
-    return "%.2f s" % x if x >= 1 else "%.0f ms" % (x * 1000)
 
 
 def fmt_ms(x):
@@ -1324,23 +1131,7 @@ class Bench:
 
     # --- report ---------------------------------------------------------------------
     def machine(self):
-        v = subprocess.run([HTTPD, "-v"], capture_output=True, text=True)
-        ver = v.stdout.splitlines()[0].split(":", 1)[1].strip() \
-            if v.stdout else "?"
-        cpu = "?"
-        try:
-            with open("/proc/cpuinfo") as f:
-                for ln in f:
-                    if ln.startswith("model name"):
-                        cpu = ln.split(":", 1)[1].strip()
-                        break
-        except OSError:
-            pass
-        rev = subprocess.run(["git", "-C", REPO, "describe", "--always",
-                              "--dirty"], capture_output=True, text=True)
-        return {"nproc": os.cpu_count(), "kernel": platform.release(),
-                "httpd": ver, "cpu": cpu,
-                "rev": rev.stdout.strip() or "?"}
+        return machine()
 
     def write(self):
         mc = self.machine()
@@ -1579,30 +1370,8 @@ def main():
     if not os.path.exists(args.module):
         sys.exit("bench: module not built: %s (run make)" % args.module)
     check_deps()
-    os.makedirs(args.workdir, mode=0o755, exist_ok=True)
-    os.chmod(args.workdir, 0o755)
-    # Load a snapshot: a rebuild of build/ during the run cannot touch it.
-    args.module_shown = args.module
-    snap = os.path.join(args.workdir, "mod_zddc_mirror.so")
-    shutil.copyfile(args.module, snap + ".new")
-    os.chmod(snap + ".new", 0o755)
-    os.rename(snap + ".new", snap)
-    args.module = snap
-    b = Bench(args)
-    try:
-        b.run()
-    except Exception as e:  # noqa: BLE001
-        traceback.print_exc()
-        b.errors.append("the run stopped: %s" % e)
-    b.elapsed = time.monotonic() - b.t0
-    if not b.rows:
-        log("nothing measured; %s left as it was" % args.out)
-        return 1
-    b.write()
-    if b.errors:
-        log("some rows could not be measured: %s" % "; ".join(b.errors))
-        return 2
-    return 0
+    snapshot_module(args, "mod_zddc_mirror.so")
+    return run_and_write(Bench(args), args.out)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,12 @@
  * nothing else wakes it. */
 #define TR_LOOP_TICK_MS 100
 #define TR_MAX_SESSION 256
+/* Connections a session opens to an https master until it knows the
+ * master's protocol, and for good once that is HTTP/2: past the master's
+ * streams per connection (Apache's H2MaxSessionStreams, 100 by default)
+ * libcurl would open one more connection per request waiting; with two, a
+ * new one can start while a closing one (GOAWAY) drains. */
+#define TR_H2_CONNECTIONS 2L
 
 /* The sockets libcurl opened for one connection cache (a request-path
  * handle's, or a session's multi), so the connection a request is about
@@ -96,6 +102,8 @@ struct zddc_upstream_session {
     int stopping;
     volatile apr_uint32_t *cancel;
     apr_pool_t *pool;
+    long max_conns;             /* ZddcMirrorParallelism, for HTTP/1.1 */
+    int proto_unknown;          /* loop thread only: https, no answer yet */
     tr_socks socks;             /* loop thread only */
 };
 
@@ -844,6 +852,51 @@ static void session_stop(zddc_upstream_session *s, tr_xfer *t, int stalled)
     session_complete(s, t, rv);
 }
 
+static void session_limit_connections(zddc_upstream_session *s, long n)
+{
+    curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, n);
+    curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
+}
+
+/* The first answer over https tells the master's protocol: HTTP/1.1
+ * needs a connection per request in flight. */
+static void session_learn_protocol(zddc_upstream_session *s, CURL *h)
+{
+    long v = 0;
+
+    if (s->proto_unknown
+        && curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &v) == CURLE_OK
+        && v != 0) {
+        s->proto_unknown = 0;
+        if (v < CURL_HTTP_VERSION_2_0) {
+            session_limit_connections(s, s->max_conns);
+        }
+    }
+}
+
+/* Requests of a session wait for a free stream or connection, in libcurl
+ * or in the master's queue, while the others download: a request still
+ * without its response head counts ZddcUpstreamTimeout from the last
+ * bytes any answer of the session moved (a head that drips is no such
+ * wait: its own deadline stands). */
+static void session_hold_clocks(tr_xfer *active)
+{
+    apr_time_t moved = 0;
+    tr_xfer *t;
+
+    for (t = active; t; t = t->next) {
+        if (t->x->head_done && t->last_activity > moved) {
+            moved = t->last_activity;
+        }
+    }
+    for (t = active; t; t = t->next) {
+        if (!t->x->head_done && t->last_activity == t->started
+            && moved > t->started) {
+            t->started = t->last_activity = moved;
+        }
+    }
+}
+
 /* The loop: adds handed-over transfers, drives the multi handle, hands
  * results back, and stops transfers on cancel or deadline. Callbacks of
  * every transfer run here. */
@@ -889,6 +942,7 @@ static void *APR_THREAD_FUNC session_loop(apr_thread_t *thd, void *data)
                 if (!(t = *pt)) {
                     continue;
                 }
+                session_learn_protocol(s, t->th->h);
                 curl_multi_remove_handle(s->multi, t->th->h);
                 if (t->dirty && !t->retried) {
                     /* nothing was sent: once more, on a new connection */
@@ -904,6 +958,7 @@ static void *APR_THREAD_FUNC session_loop(apr_thread_t *thd, void *data)
             }
         }
         now = apr_time_now();
+        session_hold_clocks(active);
         for (pt = &active; (t = *pt);) {
             int stalled = !cancelled && over_deadline(t, now);
             if (cancelled || stalled || zddc_up_cancelled(t->x)) {
@@ -936,13 +991,15 @@ apr_status_t zddc_upstream_session_create(zddc_upstream_session **out,
     s->up = up;
     s->cancel = cancel;
     s->pool = p;
+    s->max_conns = n;
+    s->proto_unknown = strncasecmp(up->base, "https://", 8) == 0;
     s->multi = curl_multi_init();
     if (!s->multi) {
         return APR_ENOMEM;
     }
     curl_multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-    curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, n);
-    curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
+    session_limit_connections(s, s->proto_unknown && n > TR_H2_CONNECTIONS
+                                 ? TR_H2_CONNECTIONS : n);
     curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, n);
     curl_multi_setopt(s->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, n);
     rv = apr_thread_mutex_create(&s->mu, APR_THREAD_MUTEX_DEFAULT, p);
