@@ -601,9 +601,9 @@ static int serve_file(request_rec *r, zddc_server_conf *conf)
         copy.mtime = have ? fi.mtime : 0;
         copy.confirmed = 0;
         confirmed = at;
-        if (attempt == 0 && have
-            && ((has_meta = sp->meta_get(obj, &meta, r->pool)
-                            == APR_SUCCESS) == 0 || !meta.no_validator)) {
+        has_meta = attempt == 0 && have
+                   && sp->meta_get(obj, &meta, r->pool) == APR_SUCCESS;
+        if (attempt == 0 && have && !(has_meta && meta.no_validator)) {
             copy.has_validator = 1;
             rc = serve_revalidation(r, conf, obj, &copy,
                                     has_meta ? &meta : NULL, confirmed,
