@@ -304,27 +304,29 @@ static apr_status_t fill_on_body(void *baton, const char *data, apr_size_t len)
     return APR_SUCCESS;
 }
 
-/* The exchange itself, on whichever thread: x->tmp is already the
- * leader's temp (background fills, walks) or taken on a 200. */
-static zddc_fill_e fill_exchange_run(fill_exchange *x)
+/* The request of an exchange: x->tmp is already the leader's temp
+ * (background fills, walks) or taken on a 200. */
+static void fill_exchange_req(fill_exchange *x, zddc_upstream_req *req)
+{
+    memset(req, 0, sizeof(*req));
+    req->path = x->url;
+    req->if_modified_since = x->ims;
+    req->body_length = -1;
+    req->on_headers = fill_on_headers;
+    req->on_body = fill_on_body;
+    req->baton = x;
+    req->cancel = x->cancel;
+    req->session = x->session;
+    x->res->outcome = ZDDC_FILL_FAILED;
+}
+
+/* The answer (rv: the transport's verdict) into the cache. */
+static zddc_fill_e fill_exchange_end(fill_exchange *x, apr_status_t rv)
 {
     zddc_fill_result *res = x->res;
-    zddc_upstream_req req;
     zddc_store_meta meta;
-    apr_status_t rv;
     int count = 0;
 
-    memset(&req, 0, sizeof(req));
-    req.path = x->url;
-    req.if_modified_since = x->ims;
-    req.body_length = -1;
-    req.on_headers = fill_on_headers;
-    req.on_body = fill_on_body;
-    req.baton = x;
-    req.cancel = x->cancel;
-    req.session = x->session;
-    res->outcome = ZDDC_FILL_FAILED;
-    rv = zddc_upstream_perform(x->conf->up, &req, &res->resp, x->p);
     res->rv = rv;
 
     if (rv != APR_SUCCESS) {
@@ -418,6 +420,16 @@ static zddc_fill_e fill_exchange_run(fill_exchange *x)
     return res->outcome;
 }
 
+/* The exchange itself, on whichever thread. */
+static zddc_fill_e fill_exchange_run(fill_exchange *x)
+{
+    zddc_upstream_req req;
+
+    fill_exchange_req(x, &req);
+    return fill_exchange_end(x, zddc_upstream_perform(x->conf->up, &req,
+                                                      &x->res->resp, x->p));
+}
+
 static void fill_exchange_init(fill_exchange *x, zddc_server_conf *conf,
                                const char *url, zddc_store_obj *obj,
                                const zddc_fill_copy *copy,
@@ -435,6 +447,74 @@ static void fill_exchange_init(fill_exchange *x, zddc_server_conf *conf,
     x->p = p;
 }
 
+/* A walk's file is taken for writing before its request, so the
+ * session's loop thread does no file work; held by another writer, there
+ * is nothing to ask for now. 0: x->res says why not. */
+static int fill_take(fill_exchange *x)
+{
+    int leader = 0;
+    apr_status_t rv = x->sp->begin(x->obj, &x->tmp, &leader, x->p);
+
+    if (rv == APR_SUCCESS && !leader) {
+        x->sp->unfollow(x->tmp);
+        x->tmp = NULL;
+        rv = APR_EAGAIN;
+    }
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+
+        x->res->outcome = APR_STATUS_IS_EAGAIN(rv) ? ZDDC_FILL_BUSY
+                                                   : ZDDC_FILL_FAILED;
+        x->res->store_error = apr_pstrdup(x->p, apr_strerror(rv, buf,
+                                                             sizeof(buf)));
+        return 0;
+    }
+    x->defer_max = FILL_DEFER_MAX;
+    return 1;
+}
+
+void zddc_fill_sync_all(zddc_server_conf *conf,
+                        zddc_upstream_session *session,
+                        zddc_fill_item *items, int n,
+                        volatile apr_uint32_t *cancel,
+                        zddc_fill_progress_fn *progress, void *baton,
+                        apr_pool_t *p)
+{
+    fill_exchange x[ZDDC_UPSTREAM_ALL_MAX];
+    zddc_upstream_req req[ZDDC_UPSTREAM_ALL_MAX];
+    zddc_upstream_req *reqs[ZDDC_UPSTREAM_ALL_MAX];
+    zddc_upstream_resp *resps[ZDDC_UPSTREAM_ALL_MAX];
+    apr_status_t rvs[ZDDC_UPSTREAM_ALL_MAX];
+    int asked[ZDDC_UPSTREAM_ALL_MAX];
+    int i, m = 0;
+
+    n = n > ZDDC_UPSTREAM_ALL_MAX ? ZDDC_UPSTREAM_ALL_MAX : n;
+    for (i = 0; i < n; i++) {
+        zddc_fill_item *it = &items[i];
+
+        fill_exchange_init(&x[i], conf, it->url, it->obj, &it->copy,
+                           &it->res, p);
+        x[i].cancel = cancel;
+        x[i].session = session;
+        x[i].progress = progress;
+        x[i].baton = baton;
+        if (!fill_take(&x[i])) {
+            it->outcome = it->res.outcome;
+            continue;
+        }
+        fill_exchange_req(&x[i], &req[m]);
+        reqs[m] = &req[m];
+        resps[m] = &it->res.resp;
+        asked[m++] = i;
+    }
+    if (m > 0) {
+        zddc_upstream_perform_all(conf->up, reqs, resps, rvs, m, p);
+    }
+    for (i = 0; i < m; i++) {
+        items[asked[i]].outcome = fill_exchange_end(&x[asked[i]], rvs[i]);
+    }
+}
+
 zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
                            zddc_upstream_session *session, const char *url,
                            zddc_store_obj *obj, const zddc_fill_copy *copy,
@@ -444,33 +524,22 @@ zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
 {
     fill_exchange x;
 
+    if (session) {
+        zddc_fill_item it;
+
+        memset(&it, 0, sizeof(it));
+        it.url = url;
+        it.obj = obj;
+        it.copy = *copy;
+        zddc_fill_sync_all(conf, session, &it, 1, cancel, progress, baton,
+                           p);
+        *res = it.res;
+        return it.outcome;
+    }
     fill_exchange_init(&x, conf, url, obj, copy, res, p);
     x.cancel = cancel;
-    x.session = session;
     x.progress = progress;
     x.baton = baton;
-    if (session) {
-        /* The walker's file: its temp is taken here, before the request,
-         * so the session's loop thread does no file work; held by another
-         * writer, there is nothing to ask for now. */
-        int leader = 0;
-        apr_status_t rv = x.sp->begin(obj, &x.tmp, &leader, p);
-
-        if (rv == APR_SUCCESS && !leader) {
-            x.sp->unfollow(x.tmp);
-            rv = APR_EAGAIN;
-        }
-        if (rv != APR_SUCCESS) {
-            char buf[120];
-
-            res->outcome = APR_STATUS_IS_EAGAIN(rv) ? ZDDC_FILL_BUSY
-                                                    : ZDDC_FILL_FAILED;
-            res->store_error = apr_pstrdup(p, apr_strerror(rv, buf,
-                                                           sizeof(buf)));
-            return res->outcome;
-        }
-        x.defer_max = FILL_DEFER_MAX;
-    }
     return fill_exchange_run(&x);
 }
 

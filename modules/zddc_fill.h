@@ -75,6 +75,27 @@ zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
                            zddc_fill_progress_fn *progress, void *baton,
                            zddc_fill_result *res, apr_pool_t *p);
 
+/* One file of a walk's batch. */
+typedef struct {
+    const char *url;
+    zddc_store_obj *obj;
+    zddc_fill_copy copy;
+    zddc_fill_e outcome;         /* set by zddc_fill_sync_all */
+    zddc_fill_result res;
+} zddc_fill_item;
+
+/* zddc_fill_sync for up to ZDDC_UPSTREAM_ALL_MAX files through a walk's
+ * session (non-NULL): each is taken for writing, then their requests go
+ * to the session together and this thread sleeps once, until the last
+ * answer is in; items[i].outcome and .res as zddc_fill_sync gives them.
+ * Their callbacks share p (one at a time, on the session's loop). */
+void zddc_fill_sync_all(zddc_server_conf *conf,
+                        zddc_upstream_session *session,
+                        zddc_fill_item *items, int n,
+                        volatile apr_uint32_t *cancel,
+                        zddc_fill_progress_fn *progress, void *baton,
+                        apr_pool_t *p);
+
 /* Fill url on the calling thread with a request of its own, as a client's
  * revalidation does: a 200 whose body may exceed body_max (> 0) is left
  * alone (ZDDC_FILL_BUSY: a background fill is for it); what the answer

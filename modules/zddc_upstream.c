@@ -665,14 +665,13 @@ static int add_extra(void *baton, const char *key, const char *val)
     return 1;
 }
 
-static apr_status_t upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
-                                     zddc_upstream_resp *resp, apr_pool_t *p)
+/* req on the wire (w) and its transfer's bookkeeping (x); anything but
+ * APR_SUCCESS: it is not sent. */
+static apr_status_t upstream_ask(zddc_upstream *up, zddc_upstream_req *req,
+                                 zddc_upstream_resp *resp, zddc_up_wire *w,
+                                 zddc_up_xfer *x, apr_pool_t *p)
 {
-    zddc_up_wire w;
-    zddc_up_xfer x;
     const char *path = req->path ? req->path : "/";
-    apr_status_t rv;
-
     resp->status = 0;
     resp->detail = NULL;
     resp->headers = apr_table_make(p, 16);
@@ -681,43 +680,42 @@ static apr_status_t upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
     resp->no_store = 0;
     resp->bytes = 0;
 
-    memset(&x, 0, sizeof(x));
-    x.req = req;
-    x.resp = resp;
-    x.p = p;
-    if (zddc_up_cancelled(&x)) {
+    memset(x, 0, sizeof(*x));
+    x->req = req;
+    x->resp = resp;
+    x->p = p;
+    if (zddc_up_cancelled(x)) {
         return ZDDC_UP_EABORT;
     }
-    w.method = req->method ? req->method : "GET";
-    w.is_head = strcmp(w.method, "HEAD") == 0;
-    x.is_head = w.is_head;
-    w.url = zddc_upstream_url(up, p, path);
+    w->method = req->method ? req->method : "GET";
+    w->is_head = strcmp(w->method, "HEAD") == 0;
+    x->is_head = w->is_head;
+    w->url = zddc_upstream_url(up, p, path);
     if (req->query && *req->query) {
-        w.url = apr_pstrcat(p, w.url, "?", query_encode(p, req->query), NULL);
+        w->url = apr_pstrcat(p, w->url, "?", query_encode(p, req->query), NULL);
     }
-    if (has_crlf(w.url) || has_crlf(w.method)) {
+    if (has_crlf(w->url) || has_crlf(w->method)) {
         return APR_EINVAL;
     }
-    w.lines = apr_array_make(p, 8, sizeof(const char *));
+    w->lines = apr_array_make(p, 8, sizeof(const char *));
     if (up->bearer) {
-        APR_ARRAY_PUSH(w.lines, const char *) =
+        APR_ARRAY_PUSH(w->lines, const char *) =
             apr_pstrcat(p, "Authorization: Bearer ", up->bearer, NULL);
     }
     if (req->accept && *req->accept && !has_crlf(req->accept)) {
-        APR_ARRAY_PUSH(w.lines, const char *) =
+        APR_ARRAY_PUSH(w->lines, const char *) =
             apr_pstrcat(p, "Accept: ", req->accept, NULL);
     }
     if (req->if_modified_since) {
         char date[APR_RFC822_DATE_LEN];
         apr_rfc822_date(date, req->if_modified_since);
-        APR_ARRAY_PUSH(w.lines, const char *) =
+        APR_ARRAY_PUSH(w->lines, const char *) =
             apr_pstrcat(p, "If-Modified-Since: ", date, NULL);
     }
     if (req->headers) {
-        apr_table_do(add_extra, &w, req->headers, NULL);
+        apr_table_do(add_extra, w, req->headers, NULL);
     }
-    rv = zddc_up_tr_perform(up, req->session, &w, &x);
-    return zddc_up_finish(&x, rv);
+    return APR_SUCCESS;
 }
 
 void zddc_upstream_observe(zddc_upstream *up, zddc_upstream_observer_fn *fn,
@@ -727,14 +725,46 @@ void zddc_upstream_observe(zddc_upstream *up, zddc_upstream_observer_fn *fn,
     up->observer_baton = baton;
 }
 
+void zddc_upstream_perform_all(zddc_upstream *up, zddc_upstream_req **reqs,
+                               zddc_upstream_resp **resps, apr_status_t *rvs,
+                               int n, apr_pool_t *p)
+{
+    zddc_up_wire w[ZDDC_UPSTREAM_ALL_MAX];
+    zddc_up_xfer x[ZDDC_UPSTREAM_ALL_MAX];
+    const zddc_up_wire *wl[ZDDC_UPSTREAM_ALL_MAX];
+    zddc_up_xfer *xl[ZDDC_UPSTREAM_ALL_MAX];
+    apr_status_t trv[ZDDC_UPSTREAM_ALL_MAX];
+    int sent[ZDDC_UPSTREAM_ALL_MAX];
+    int i, m = 0;
+
+    for (i = 0; i < n && i < ZDDC_UPSTREAM_ALL_MAX; i++) {
+        rvs[i] = upstream_ask(up, reqs[i], resps[i], &w[i], &x[i], p);
+        if (rvs[i] == APR_SUCCESS) {
+            wl[m] = &w[i];
+            xl[m] = &x[i];
+            sent[m++] = i;
+        }
+    }
+    for (; i < n; i++) {
+        rvs[i] = APR_EINVAL;
+    }
+    if (m > 0) {
+        zddc_up_tr_perform_all(up, reqs[sent[0]]->session, wl, xl, trv, m);
+    }
+    for (i = 0; i < m; i++) {
+        rvs[sent[i]] = zddc_up_finish(&x[sent[i]], trv[i]);
+    }
+    for (i = 0; up->observer && i < n; i++) {
+        up->observer(up->observer_baton, rvs[i], resps[i]->status);
+    }
+}
+
 apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
                                    zddc_upstream_resp *resp, apr_pool_t *p)
 {
-    apr_status_t rv = upstream_perform(up, req, resp, p);
+    apr_status_t rv;
 
-    if (up->observer) {
-        up->observer(up->observer_baton, rv, resp->status);
-    }
+    zddc_upstream_perform_all(up, &req, &resp, &rv, 1, p);
     return rv;
 }
 

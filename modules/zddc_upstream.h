@@ -62,7 +62,12 @@ typedef struct {
                                        (HTTP/1.1); else the session's loop
                                        thread does, and runs the callbacks,
                                        while this thread waits */
+    int urgent;                  /* in a session: goes ahead of the
+                                    requests waiting for a free slot */
 } zddc_upstream_req;
+
+/* Requests one zddc_upstream_perform_all call takes. */
+#define ZDDC_UPSTREAM_ALL_MAX 16
 
 /* Once per process before any thread uses curl (post_config). */
 void zddc_upstream_global_init(void);
@@ -121,6 +126,16 @@ const char *zddc_upstream_check_url(const char *url);
  * followed. */
 apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
                                    zddc_upstream_resp *resp, apr_pool_t *p);
+
+/* Up to ZDDC_UPSTREAM_ALL_MAX requests of one session (all with the same
+ * req->session), handed to its loop together: the caller sleeps once, until
+ * the last has ended (a walk's batch of files). rvs[i] is what
+ * zddc_upstream_perform would return for reqs[i]. The callbacks of all of
+ * them run on the loop thread, one at a time, so they may share a pool.
+ * Without a session they run one after another. */
+void zddc_upstream_perform_all(zddc_upstream *up, zddc_upstream_req **reqs,
+                               zddc_upstream_resp **resps, apr_status_t *rvs,
+                               int n, apr_pool_t *p);
 
 /* Convenience: GET path and collect the body (at most max bytes, else
  * ZDDC_UP_ETOOBIG) into *body and *len (NUL-terminated). */

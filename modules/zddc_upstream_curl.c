@@ -87,24 +87,39 @@ typedef struct tr_xfer {
                                    do not look (it may be HTTP/2) */
     /* session mode */
     apr_status_t rv;
-    int done;
-    apr_thread_cond_t *cv;
+    struct tr_batch *batch;     /* handed over with these; woken together */
+    int urgent;                 /* goes ahead of waiting transfers */
     struct tr_xfer *next;
 } tr_xfer;
+
+/* Transfers one thread handed over together: it sleeps until the last of
+ * them ends, one wake-up for all (guarded by the session's mu). */
+typedef struct tr_batch {
+    int left;
+    apr_thread_cond_t *cv;
+} tr_batch;
 
 struct zddc_upstream_session {
     zddc_upstream *up;
     CURLM *multi;
     apr_thread_t *thread;
-    apr_thread_mutex_t *mu;     /* guards queue, stopping, idle, done flags */
-    tr_xfer *queue, *queue_tail; /* handed over, not yet in the multi */
+    apr_thread_mutex_t *mu;     /* guards queue, room, stopping, idle,
+                                   done flags */
+    tr_xfer *queue, *queue_tail; /* handed over, not yet seen by the loop */
+    int room;                   /* transfers the loop would start now: a
+                                   hand-over wakes the loop only then */
     tr_handle *idle;
     int stopping;
     volatile apr_uint32_t *cancel;
     apr_pool_t *pool;
     long max_conns;             /* ZddcMirrorParallelism, for HTTP/1.1 */
-    int proto_unknown;          /* loop thread only: https, no answer yet */
-    tr_socks socks;             /* loop thread only */
+    int max_active;             /* transfers in the multi at once */
+    /* loop thread only */
+    int proto_unknown;          /* https, no answer yet */
+    tr_socks socks;
+    tr_xfer *urgent, *urgent_tail;   /* seen, waiting for a free slot: */
+    tr_xfer *backlog, *backlog_tail; /* listings ahead of files */
+    int nbacklog, nactive;
 };
 
 /* ---- per process: libcurl, the share handle ---------------------------- */
@@ -826,8 +841,9 @@ static void session_complete(zddc_upstream_session *s, tr_xfer *t,
 {
     apr_thread_mutex_lock(s->mu);
     t->rv = rv;
-    t->done = 1;
-    apr_thread_cond_signal(t->cv);
+    if (--t->batch->left == 0) {
+        apr_thread_cond_signal(t->batch->cv);
+    }
     apr_thread_mutex_unlock(s->mu);
 }
 
@@ -897,9 +913,153 @@ static void session_hold_clocks(tr_xfer *active)
     }
 }
 
-/* The loop: adds handed-over transfers, drives the multi handle, hands
- * results back, and stops transfers on cancel or deadline. Callbacks of
- * every transfer run here. */
+/* Handed-over transfers wait in the loop's backlog until one of the
+ * session's max_active slots is free, in order, urgent ones (a walk's
+ * listings, which feed it) first. */
+static void backlog_append(zddc_upstream_session *s, tr_xfer *in)
+{
+    tr_xfer *t, **head, **tail;
+
+    while ((t = in)) {
+        in = t->next;
+        t->next = NULL;
+        head = t->urgent ? &s->urgent : &s->backlog;
+        tail = t->urgent ? &s->urgent_tail : &s->backlog_tail;
+        if (*tail) {
+            (*tail)->next = t;
+        }
+        else {
+            *head = t;
+        }
+        *tail = t;
+        s->nbacklog++;
+    }
+}
+
+/* The next waiting transfer, taken off its list; NULL when none waits. */
+static tr_xfer *backlog_take(zddc_upstream_session *s)
+{
+    tr_xfer *t = s->urgent ? s->urgent : s->backlog;
+
+    if (!t) {
+        return NULL;
+    }
+    if (t == s->urgent) {
+        if (!(s->urgent = t->next)) {
+            s->urgent_tail = NULL;
+        }
+    }
+    else if (!(s->backlog = t->next)) {
+        s->backlog_tail = NULL;
+    }
+    s->nbacklog--;
+    t->next = NULL;
+    return t;
+}
+
+/* A waiting transfer whose walk was cancelled ends without a request. */
+static void backlog_sweep(zddc_upstream_session *s, int cancelled)
+{
+    tr_xfer *keep = NULL, *t;
+    int n = s->nbacklog;
+
+    while (n-- > 0 && (t = backlog_take(s))) {
+        if (cancelled || zddc_up_cancelled(t->x)) {
+            t->x->aborted = 1;
+            session_complete(s, t, ZDDC_UP_EABORT);
+        }
+        else {
+            t->next = keep;
+            keep = t;
+        }
+    }
+    /* back in their order: keep is reversed, and urgent ones lead */
+    while ((t = keep)) {
+        keep = t->next;
+        if (t->urgent) {
+            t->next = s->urgent;
+            s->urgent = t;
+            if (!s->urgent_tail) {
+                s->urgent_tail = t;
+            }
+        }
+        else {
+            t->next = s->backlog;
+            s->backlog = t;
+            if (!s->backlog_tail) {
+                s->backlog_tail = t;
+            }
+        }
+        s->nbacklog++;
+    }
+}
+
+/* Start waiting transfers while a slot is free. A walk keeps a few
+ * requests handed over ahead, so the next one starts on this thread the
+ * moment an answer ends, without a round trip through the walk's threads
+ * (bench/PROFILE.md, P4). Returns how many started. */
+static int session_admit(zddc_upstream_session *s, tr_xfer **active)
+{
+    tr_xfer *t;
+    int n = 0;
+
+    while (s->nactive < s->max_active && (t = backlog_take(s))) {
+        t->started = t->last_activity = apr_time_now();
+        if (curl_multi_add_handle(s->multi, t->th->h) != CURLM_OK) {
+            t->x->resp->detail = "cannot add the transfer to the session";
+            session_complete(s, t, ZDDC_UP_ECONNECT);
+            continue;
+        }
+        t->next = *active;
+        *active = t;
+        s->nactive++;
+        n++;
+    }
+    return n;
+}
+
+/* Drive the multi handle and hand back what ended; 1 when a transfer
+ * ended (its slot may go to a waiting one). */
+static int session_drive(zddc_upstream_session *s, tr_xfer **active)
+{
+    tr_xfer *t, **pt;
+    CURLMsg *msg;
+    int running = 0, left, ended = 0;
+
+    curl_multi_perform(s->multi, &running);
+    while ((msg = curl_multi_info_read(s->multi, &left))) {
+        tr_handle *th = NULL;
+        if (msg->msg != CURLMSG_DONE) {
+            continue;
+        }
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &th);
+        for (pt = active; *pt && (*pt)->th != th; pt = &(*pt)->next) {
+        }
+        if (!(t = *pt)) {
+            continue;
+        }
+        session_learn_protocol(s, t->th->h);
+        curl_multi_remove_handle(s->multi, t->th->h);
+        if (t->dirty && !t->retried) {
+            /* nothing was sent: once more, on a new connection */
+            t->dirty = 0;
+            t->retried = 1;
+            curl_easy_setopt(t->th->h, CURLOPT_FRESH_CONNECT, 1L);
+            if (curl_multi_add_handle(s->multi, t->th->h) == CURLM_OK) {
+                continue;
+            }
+        }
+        *pt = t->next;
+        s->nactive--;
+        ended = 1;
+        session_complete(s, t, map_result(msg->data.result, t));
+    }
+    return ended;
+}
+
+/* The loop: takes handed-over transfers, starts them as slots come free,
+ * drives the multi handle, hands results back, and stops transfers on
+ * cancel or deadline. Callbacks of every transfer run here. */
 static void *APR_THREAD_FUNC session_loop(apr_thread_t *thd, void *data)
 {
     zddc_upstream_session *s = data;
@@ -907,8 +1067,7 @@ static void *APR_THREAD_FUNC session_loop(apr_thread_t *thd, void *data)
 
     for (;;) {
         tr_xfer *in, *t, **pt;
-        CURLMsg *msg;
-        int running = 0, left, stopping, cancelled;
+        int stopping, cancelled, again;
         apr_time_t now;
 
         apr_thread_mutex_lock(s->mu);
@@ -916,45 +1075,13 @@ static void *APR_THREAD_FUNC session_loop(apr_thread_t *thd, void *data)
         s->queue = s->queue_tail = NULL;
         stopping = s->stopping;
         apr_thread_mutex_unlock(s->mu);
-        while ((t = in)) {
-            in = t->next;
-            t->started = t->last_activity = apr_time_now();
-            if (curl_multi_add_handle(s->multi, t->th->h) != CURLM_OK) {
-                t->x->resp->detail = "cannot add the transfer to the session";
-                session_complete(s, t, ZDDC_UP_ECONNECT);
-                continue;
-            }
-            t->next = active;
-            active = t;
-        }
+        backlog_append(s, in);
         cancelled = stopping
                     || (s->cancel && apr_atomic_read32(s->cancel) != 0);
+        backlog_sweep(s, cancelled);
         if (!cancelled) {
-            curl_multi_perform(s->multi, &running);
-            while ((msg = curl_multi_info_read(s->multi, &left))) {
-                tr_handle *th = NULL;
-                if (msg->msg != CURLMSG_DONE) {
-                    continue;
-                }
-                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &th);
-                for (pt = &active; *pt && (*pt)->th != th; pt = &(*pt)->next) {
-                }
-                if (!(t = *pt)) {
-                    continue;
-                }
-                session_learn_protocol(s, t->th->h);
-                curl_multi_remove_handle(s->multi, t->th->h);
-                if (t->dirty && !t->retried) {
-                    /* nothing was sent: once more, on a new connection */
-                    t->dirty = 0;
-                    t->retried = 1;
-                    curl_easy_setopt(t->th->h, CURLOPT_FRESH_CONNECT, 1L);
-                    if (curl_multi_add_handle(s->multi, t->th->h) == CURLM_OK) {
-                        continue;
-                    }
-                }
-                *pt = t->next;
-                session_complete(s, t, map_result(msg->data.result, t));
+            session_admit(s, &active);
+            while (session_drive(s, &active) && session_admit(s, &active)) {
             }
         }
         now = apr_time_now();
@@ -963,6 +1090,7 @@ static void *APR_THREAD_FUNC session_loop(apr_thread_t *thd, void *data)
             int stalled = !cancelled && over_deadline(t, now);
             if (cancelled || stalled || zddc_up_cancelled(t->x)) {
                 *pt = t->next;
+                s->nactive--;
                 session_stop(s, t, stalled);
             }
             else {
@@ -972,7 +1100,15 @@ static void *APR_THREAD_FUNC session_loop(apr_thread_t *thd, void *data)
         if (stopping) {
             break;
         }
-        curl_multi_poll(s->multi, NULL, 0, TR_LOOP_TICK_MS, NULL);
+        /* a hand-over made while this pass ran found no room and did not
+         * wake us: look at it now rather than at the next tick */
+        apr_thread_mutex_lock(s->mu);
+        s->room = s->max_active - s->nactive - s->nbacklog;
+        again = s->queue != NULL && s->room > 0;
+        apr_thread_mutex_unlock(s->mu);
+        if (!again) {
+            curl_multi_poll(s->multi, NULL, 0, TR_LOOP_TICK_MS, NULL);
+        }
     }
     return NULL;
 }
@@ -992,6 +1128,7 @@ apr_status_t zddc_upstream_session_create(zddc_upstream_session **out,
     s->cancel = cancel;
     s->pool = p;
     s->max_conns = n;
+    s->max_active = s->room = (int)n;
     s->proto_unknown = strncasecmp(up->base, "https://", 8) == 0;
     s->multi = curl_multi_init();
     if (!s->multi) {
@@ -1036,77 +1173,125 @@ void zddc_upstream_session_destroy(zddc_upstream_session *s)
     free(s->socks.port);
 }
 
-static apr_status_t perform_in_session(zddc_upstream_session *s,
-                                       const zddc_up_wire *w, tr_xfer *t)
+/* Hand n transfers to the session's loop at once and sleep until every
+ * one has ended. */
+static void perform_in_session(zddc_upstream_session *s,
+                               const zddc_up_wire **w, tr_xfer *t, int n)
 {
-    struct curl_slist *list = NULL;
-    apr_status_t rv;
+    struct curl_slist **lists = apr_pcalloc(t[0].x->p, n * sizeof(*lists));
+    tr_xfer *in = NULL, *last = NULL;
+    tr_batch batch;
+    int i, wake = 0;
 
-    apr_thread_mutex_lock(s->mu);
-    t->th = s->idle;
-    if (t->th) {
-        s->idle = t->th->next;
+    batch.left = 0;
+    if (apr_thread_cond_create(&batch.cv, t[0].x->p) != APR_SUCCESS) {
+        for (i = 0; i < n; i++) {
+            t[i].rv = APR_ENOMEM;
+        }
+        return;
     }
-    apr_thread_mutex_unlock(s->mu);
-    if (!t->th && !(t->th = handle_new(s->up, s))) {
-        return APR_ENOMEM;
-    }
-    /* over https the connection may be h2, where waiting frames are no
-     * desync; plain http is never h2 here */
-    if (strncasecmp(w->url, "http://", 7) == 0) {
-        t->socks = &s->socks;
-    }
-    rv = apr_thread_cond_create(&t->cv, t->x->p);
-    if (rv == APR_SUCCESS) {
-        rv = handle_prepare(t->th, w, t, &list);
-    }
-    if (rv == APR_SUCCESS) {
+    for (i = 0; i < n; i++) {
+        t[i].batch = &batch;
+        t[i].urgent = t[i].x->req->urgent;
         apr_thread_mutex_lock(s->mu);
-        if (s->stopping) {
-            rv = ZDDC_UP_EABORT;
+        if ((t[i].th = s->idle)) {
+            s->idle = t[i].th->next;
+        }
+        apr_thread_mutex_unlock(s->mu);
+        if (!t[i].th && !(t[i].th = handle_new(s->up, s))) {
+            t[i].rv = APR_ENOMEM;
+            continue;
+        }
+        /* over https the connection may be h2, where waiting frames are
+         * no desync; plain http is never h2 here */
+        if (strncasecmp(w[i]->url, "http://", 7) == 0) {
+            t[i].socks = &s->socks;
+        }
+        t[i].rv = handle_prepare(t[i].th, w[i], &t[i], &lists[i]);
+        if (t[i].rv != APR_SUCCESS) {
+            continue;
+        }
+        t[i].rv = ZDDC_UP_EABORT;
+        t[i].next = NULL;
+        if (last) {
+            last->next = &t[i];
         }
         else {
-            if (s->queue_tail) {
-                s->queue_tail->next = t;
-            }
-            else {
-                s->queue = t;
-            }
-            s->queue_tail = t;
+            in = &t[i];
         }
-        apr_thread_mutex_unlock(s->mu);
+        last = &t[i];
+        batch.left++;
     }
-    if (rv == APR_SUCCESS) {
-        curl_multi_wakeup(s->multi);
-        apr_thread_mutex_lock(s->mu);
-        while (!t->done) {
-            apr_thread_cond_wait(t->cv, s->mu);
-        }
-        rv = t->rv;
-        apr_thread_mutex_unlock(s->mu);
-    }
-    curl_easy_setopt(t->th->h, CURLOPT_HTTPHEADER, NULL);
     apr_thread_mutex_lock(s->mu);
-    t->th->next = s->idle;
-    s->idle = t->th;
+    if (s->stopping) {
+        batch.left = 0;
+    }
+    else if (in) {
+        if (s->queue_tail) {
+            s->queue_tail->next = in;
+        }
+        else {
+            s->queue = in;
+        }
+        s->queue_tail = last;
+        wake = s->room > 0;
+        s->room -= batch.left;
+    }
     apr_thread_mutex_unlock(s->mu);
-    curl_slist_free_all(list);
-    return rv;
+    /* with every slot taken the loop sees them when an answer ends */
+    if (wake) {
+        curl_multi_wakeup(s->multi);
+    }
+    apr_thread_mutex_lock(s->mu);
+    while (batch.left > 0) {
+        apr_thread_cond_wait(batch.cv, s->mu);
+    }
+    for (i = 0; i < n; i++) {
+        if (t[i].th) {
+            curl_easy_setopt(t[i].th->h, CURLOPT_HTTPHEADER, NULL);
+            t[i].th->next = s->idle;
+            s->idle = t[i].th;
+        }
+    }
+    apr_thread_mutex_unlock(s->mu);
+    for (i = 0; i < n; i++) {
+        curl_slist_free_all(lists[i]);
+    }
+    apr_thread_cond_destroy(batch.cv);
 }
 
-apr_status_t zddc_up_tr_perform(zddc_upstream *up, zddc_upstream_session *sess,
-                                const zddc_up_wire *w, zddc_up_xfer *x)
+static void xfer_init(tr_xfer *t, zddc_upstream *up, zddc_up_xfer *x)
 {
-    tr_xfer t;
+    memset(t, 0, sizeof(*t));
+    t->x = x;
+    t->limit = up->timeout;
+    t->started = t->last_activity = apr_time_now();
+}
 
-    memset(&t, 0, sizeof(t));
-    t.x = x;
-    t.limit = up->timeout;
-    t.started = t.last_activity = apr_time_now();
-    if (sess) {
-        return perform_in_session(sess, w, &t);
+void zddc_up_tr_perform_all(zddc_upstream *up, zddc_upstream_session *sess,
+                            const zddc_up_wire **w, zddc_up_xfer **x,
+                            apr_status_t *rv, int n)
+{
+    tr_xfer *t;
+    int i;
+
+    if (!sess) {
+        tr_xfer one;
+
+        for (i = 0; i < n; i++) {
+            xfer_init(&one, up, x[i]);
+            rv[i] = perform_here(up, w[i], &one);
+        }
+        return;
     }
-    return perform_here(up, w, &t);
+    t = apr_palloc(x[0]->p, n * sizeof(*t));
+    for (i = 0; i < n; i++) {
+        xfer_init(&t[i], up, x[i]);
+    }
+    perform_in_session(sess, w, t, n);
+    for (i = 0; i < n; i++) {
+        rv[i] = t[i].rv;
+    }
 }
 
 /* The libcurl version, for the startup log line (zddc_version.h). */

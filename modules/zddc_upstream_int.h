@@ -79,12 +79,14 @@ apr_status_t zddc_up_finish(zddc_up_xfer *x, apr_status_t rv);
 void zddc_up_tr_global_init(void);
 apr_status_t zddc_up_tr_create(zddc_upstream *up, apr_pool_t *p);
 
-/* Run one transfer, in this thread or (sess non-NULL) on the session's
- * event loop while this thread waits. Returns APR_SUCCESS when the
- * transport saw a complete exchange, else a ZDDC_UP_* code; the detail
- * goes to x->resp->detail. */
-apr_status_t zddc_up_tr_perform(zddc_upstream *up, zddc_upstream_session *sess,
-                                const zddc_up_wire *w, zddc_up_xfer *x);
+/* Run n transfers, one after another in this thread, or (sess non-NULL)
+ * handed to the session's event loop together while this thread waits for
+ * the last. rv[i] is APR_SUCCESS when the transport saw a complete
+ * exchange, else a ZDDC_UP_* code; the detail goes to x[i]->resp->detail.
+ * With a session, x[0]->p holds the bookkeeping. */
+void zddc_up_tr_perform_all(zddc_upstream *up, zddc_upstream_session *sess,
+                            const zddc_up_wire **w, zddc_up_xfer **x,
+                            apr_status_t *rv, int n);
 
 /* ---- the CA store (zddc_upstream_ca.c, OpenSSL only) ------------------- */
 

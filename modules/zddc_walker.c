@@ -32,6 +32,11 @@ APLOG_USE_MODULE(zddc_mirror);
 /* Files queued to the thread pool per allowed upstream request: enough to
  * keep every slot busy, few enough that a huge directory costs no memory. */
 #define WALK_QUEUE_FACTOR 2
+/* Requests a walk keeps handed over to its session beyond the
+ * ZddcMirrorParallelism in flight (at most that many again): the session
+ * starts one the moment an answer ends, while the walk's threads store
+ * the answers (bench/PROFILE.md, P4). */
+#define WALK_AHEAD_MAX 16
 /* Files one thread-pool task asks for in a row: fewer hand-offs between
  * threads per file, while a directory still spreads over every slot. */
 #define WALK_BATCH 4
@@ -64,7 +69,7 @@ typedef struct {
     const char *vhost;           /* for log lines: "name:port" */
     const zddc_store_provider *sp;
     zddc_store *st;
-    apr_thread_pool_t *tp;       /* the walk's own threads, parallel of them */
+    apr_thread_pool_t *tp;       /* the walk's own threads, threads of them */
     server_rec *s;
     apr_pool_t *pool;            /* walker thread only */
     apr_pool_t *task_root;       /* parent of the task pools; its allocator
@@ -73,7 +78,8 @@ typedef struct {
     apr_time_t deadline;         /* 0 = none */
     apr_time_t last_publish;
     const char *root_failure;    /* why the subtree's own listing failed */
-    int parallel;
+    int parallel;                /* requests in flight (the session's bound) */
+    int threads;                 /* parallel and those asked for ahead */
     zddc_upstream_session *sess; /* the walk's requests in flight; NULL:
                                     each task's own request */
     zddc_walk_counts counts;     /* updated with apr_atomic_add64 only */
@@ -91,7 +97,8 @@ typedef struct {
     apr_thread_cond_t *wake;     /* the walker: a task ended */
     int waiting;                 /* the walker waits on wake */
     apr_thread_cond_t *freed;    /* tasks: an upstream slot came free */
-    int tokens;                  /* upstream requests that may start now */
+    int tokens;                  /* upstream requests that may be asked for
+                                    now (threads of them) */
     int outstanding;             /* file batches pushed and not finished */
     walk_dir *done, *done_tail;  /* fetched listings waiting for the walker */
     apr_pool_t **spare;          /* cleared task pools, for the next task */
@@ -520,6 +527,7 @@ static listing_e zddc_walk_fetch_listing(walk_ctx *w, const char *url_dir,
             return LISTING_CANCELLED;
         }
         req.session = w->sess;
+        req.urgent = 1;         /* it feeds the walk: ahead of files */
         rv = zddc_upstream_perform(w->conf->up, &req, &resp, p);
         walk_release(w);
         if (walk_cancelled(w)) {
@@ -628,33 +636,13 @@ static zddc_store_obj *task_obj(walk_ctx *w, file_task *t)
     return t->obj;
 }
 
-/* One file through the fill engine (the request path's rules): 304 nothing
- * but the copy confirmed, 200 replaced atomically, 200 no-store purged,
- * 403/404/410 purge planned. Returns 1, counting nothing, when another
- * writer holds the file. */
-static int walk_fetch_file_once(walk_ctx *w, file_task *t)
+/* What a fill of t's file says, counted, reported and logged; 1 when
+ * another writer held the file (nothing counted). */
+static int walk_file_outcome(walk_ctx *w, file_task *t, zddc_fill_e got,
+                             zddc_fill_result *res)
 {
-    zddc_store_obj *o = task_obj(w, t);
-    zddc_fill_result res;
-    zddc_fill_copy copy = { 0 };
-    zddc_fill_e got;
-
-    if (!o) {
-        WALK_ADD(w, errors, 1);
-        return 0;
-    }
-    copy.have = t->have_local;
-    copy.mtime = t->ims;
-    copy.confirmed = 0;
-    if (!walk_acquire(w)) {
-        return 0;
-    }
-    got = zddc_fill_sync(w->conf, w->sess, t->url, o, &copy,
-                         &w->job->cancel, walk_fill_progress, w, &res,
-                         t->pool);
-    walk_release(w);
     if (got != ZDDC_FILL_BUSY && got != ZDDC_FILL_FAILED) {
-        walk_note_answer(w, &res.resp);
+        walk_note_answer(w, &res->resp);
     }
 
     switch (got) {
@@ -669,7 +657,7 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
         WALK_ADD(w, skipped, 1);
         break;
     case ZDDC_FILL_NO_STORE:
-        if (res.purged) {
+        if (res->purged) {
             WALK_ADD(w, purged, 1);
             walk_report_add(w, w->report.purged, &w->report.purged_total,
                             t->url);
@@ -697,7 +685,7 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
                      ZDDC_LOGNO(01063) "zddc_mirror: %s: walk of %s: %s answered %d",
                      w->vhost, w->job->subtree,
                      zddc_upstream_url(w->conf->up, t->pool, t->url),
-                     res.resp.status);
+                     res->resp.status);
         break;
     case ZDDC_FILL_FAILED:
     default:
@@ -705,25 +693,100 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
             break;
         }
         WALK_ADD(w, errors, 1);
-        if (res.too_large) {
+        if (res->too_large) {
             break;      /* the fill engine logged it (ZddcCacheMaxFileSize) */
         }
-        if (res.store_error) {
+        if (res->store_error) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                          ZDDC_LOGNO(01064) "zddc_mirror: %s: walk of %s: cannot store %s in "
                          "the cache: %s", w->vhost, w->job->subtree,
-                         t->url, res.store_error);
+                         t->url, res->store_error);
         }
         else {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, w->s,
                          ZDDC_LOGNO(01065) "zddc_mirror: %s: walk of %s: %s failed: %s",
                          w->vhost, w->job->subtree,
                          zddc_upstream_url(w->conf->up, t->pool, t->url),
-                         zddc_upstream_describe(res.rv, &res.resp, t->pool));
+                         zddc_upstream_describe(res->rv, &res->resp, t->pool));
         }
         break;
     }
     return 0;
+}
+
+/* The fill engine's view of t's file; 0 (an error counted) when its url
+ * no longer maps. */
+static int walk_file_item(walk_ctx *w, file_task *t, zddc_fill_item *it)
+{
+    memset(it, 0, sizeof(*it));
+    if (!(it->obj = task_obj(w, t))) {
+        WALK_ADD(w, errors, 1);
+        return 0;
+    }
+    it->url = t->url;
+    it->copy.have = t->have_local;
+    it->copy.mtime = t->ims;
+    return 1;
+}
+
+/* One file through the fill engine (the request path's rules): 304 nothing
+ * but the copy confirmed, 200 replaced atomically, 200 no-store purged,
+ * 403/404/410 purge planned. Returns 1, counting nothing, when another
+ * writer holds the file. */
+static int walk_fetch_file_once(walk_ctx *w, file_task *t)
+{
+    zddc_fill_item it;
+    zddc_fill_e got;
+
+    if (!walk_file_item(w, t, &it) || !walk_acquire(w)) {
+        return 0;
+    }
+    got = zddc_fill_sync(w->conf, w->sess, t->url, it.obj, &it.copy,
+                         &w->job->cancel, walk_fill_progress, w, &it.res,
+                         t->pool);
+    walk_release(w);
+    return walk_file_outcome(w, t, got, &it.res);
+}
+
+/* A batch's files through the session at once: one hand-over and one
+ * wake-up for all of them. busy[i]: file i was held by another writer. */
+static void walk_fetch_files_together(walk_ctx *w, file_batch *b, int *busy)
+{
+    zddc_fill_item it[WALK_BATCH];
+    int idx[WALK_BATCH];
+    int i, m = 0, asked;
+
+    for (i = 0; i < b->n; i++) {
+        busy[i] = 0;
+        if (walk_file_item(w, &b->files[i], &it[m])) {
+            idx[m++] = i;
+        }
+        else {
+            WALK_ADD(w, done, 1);
+        }
+    }
+    for (i = 0; i < m; i++) {
+        if (!walk_acquire(w)) {
+            break;
+        }
+    }
+    asked = i == m;
+    if (asked && m > 0) {
+        zddc_fill_sync_all(w->conf, w->sess, it, m, &w->job->cancel,
+                           walk_fill_progress, w, b->pool);
+    }
+    while (i-- > 0) {
+        walk_release(w);
+    }
+    for (i = 0; i < m; i++) {
+        file_task *t = &b->files[idx[i]];
+
+        busy[idx[i]] = asked && walk_file_outcome(w, t, it[i].outcome,
+                                                  &it[i].res);
+        if (!busy[idx[i]]) {
+            WALK_ADD(w, done, 1);
+        }
+    }
 }
 
 /* Another writer holds the file: a client's download, or a walk of a
@@ -824,10 +887,16 @@ static void *APR_THREAD_FUNC zddc_walk_fetch_files(apr_thread_t *thd,
 
     /* Files held by another writer wait until the rest of the batch is
      * done, so one slow download does not hold up its neighbours. */
-    for (i = 0; i < b->n; i++) {
-        busy[i] = !walk_cancelled(w) && walk_fetch_file_once(w, &b->files[i]);
-        if (!busy[i]) {
-            WALK_ADD(w, done, 1);
+    if (w->sess && !walk_cancelled(w)) {
+        walk_fetch_files_together(w, b, busy);
+    }
+    else {
+        for (i = 0; i < b->n; i++) {
+            busy[i] = !walk_cancelled(w)
+                      && walk_fetch_file_once(w, &b->files[i]);
+            if (!busy[i]) {
+                WALK_ADD(w, done, 1);
+            }
         }
     }
     for (i = 0; i < b->n; i++) {
@@ -843,7 +912,7 @@ static void *APR_THREAD_FUNC zddc_walk_fetch_files(apr_thread_t *thd,
     walk_pool_put_locked(w, tp);
     w->outstanding--;
     /* Half the queue gone: worth waking the walker to refill it. */
-    if (w->waiting && w->outstanding <= w->parallel) {
+    if (w->waiting && w->outstanding <= w->threads) {
         apr_thread_cond_signal(w->wake);
     }
     apr_thread_mutex_unlock(w->mutex);
@@ -907,7 +976,7 @@ static void walk_queue_files(walk_ctx *w, const file_task *f, int n)
 {
     apr_pool_t *tp;
     file_batch *b;
-    int limit = w->parallel * WALK_QUEUE_FACTOR, go, i;
+    int limit = w->threads * WALK_QUEUE_FACTOR, go, i;
 
     for (;;) {
         apr_thread_mutex_lock(w->mutex);
@@ -1146,7 +1215,7 @@ static void zddc_walk_dir(walk_ctx *w, walk_dir *d)
     }
     else if (d->got == LISTING_OK) {
         int n = d->files->nelts;
-        int per = (n + w->parallel - 1) / w->parallel;
+        int per = (n + w->threads - 1) / w->threads;
 
         per = per < 1 ? 1 : per > WALK_BATCH ? WALK_BATCH : per;
         for (i = 0; i < n && !walk_cancelled(w); i += per) {
@@ -1293,7 +1362,7 @@ static apr_status_t walk_pools_create(walk_ctx *w, apr_pool_t *p)
     apr_allocator_owner_set(alloc, w->task_root);
     apr_pool_tag(w->task_root, "zddc_walk_tasks");
     /* Every task that can hold a pool at once: files queued, listings. */
-    w->spare_max = w->parallel * (WALK_QUEUE_FACTOR + 1) + 1;
+    w->spare_max = w->threads * (WALK_QUEUE_FACTOR + 1) + 1;
     w->spare = apr_palloc(p, w->spare_max * sizeof(*w->spare));
     return APR_SUCCESS;
 }
@@ -1366,7 +1435,10 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
     if (w->parallel > ZDDC_MAX_PARALLELISM) {
         w->parallel = ZDDC_MAX_PARALLELISM;
     }
-    w->tokens = w->parallel;
+    w->threads = w->parallel + (w->parallel < WALK_AHEAD_MAX ? w->parallel
+                                                             : WALK_AHEAD_MAX);
+    /* with a session, each thread may hand over a batch of files at once */
+    w->tokens = w->threads * WALK_BATCH;
     apr_pool_create(&w->plan_pool, p);
     w->plan = apr_array_make(w->plan_pool, 16, sizeof(const char *));
     w->report.fetched = apr_array_make(w->plan_pool, 16, sizeof(const char *));
@@ -1380,7 +1452,7 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
         || apr_thread_cond_create(&w->wake, p) != APR_SUCCESS
         || apr_thread_cond_create(&w->freed, p) != APR_SUCCESS
         || walk_pools_create(w, p) != APR_SUCCESS
-        || apr_thread_pool_create(&w->tp, 0, (apr_size_t)w->parallel, p)
+        || apr_thread_pool_create(&w->tp, 0, (apr_size_t)w->threads, p)
            != APR_SUCCESS) {
         why = "cannot create the walk's mutex, pools or threads";
         w->tp = NULL;
@@ -1394,7 +1466,10 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
                      w->vhost, job->subtree, w->parallel);
         if (zddc_upstream_session_create(&w->sess, conf->up, w->parallel,
                                          &job->cancel, p) != APR_SUCCESS) {
+            /* no session to hold the in-flight bound: the tokens do */
             w->sess = NULL;
+            w->threads = w->tokens = w->parallel;
+            apr_thread_pool_thread_max_set(w->tp, (apr_size_t)w->threads);
         }
         zddc_walk_subtree(w);
         zddc_upstream_session_destroy(w->sess);
