@@ -1,5 +1,6 @@
 /* Unit test of zddc_upstream against a scripted HTTP/1.1 server running in
- * a thread of this process on 127.0.0.1 (headers, encoding, errors, reuse). */
+ * a thread of this process on 127.0.0.1 (headers, encoding, errors, reuse,
+ * a session's in-flight bound, urgent requests and cancel). */
 #include <string.h>
 #include <strings.h>
 #include <stdio.h>
@@ -25,11 +26,15 @@
 #define CONN_BUF 16384
 #define SERVER_LIFETIME_SEC 120
 
+#define HELD_ORDER 1024
+
 typedef struct {
     int fd;
     int stalled;
     apr_size_t len;
     char buf[CONN_BUF];
+    char held[256];             /* an answer sent at due: a request in flight */
+    apr_time_t due;
 } conn_t;
 
 typedef struct {
@@ -40,6 +45,8 @@ typedef struct {
     int accepted;
     char last_req[CONN_BUF];
     apr_size_t last_body;
+    int held_max;               /* most /hold requests open at once */
+    char held_order[HELD_ORDER]; /* their names, in the order they came */
     conn_t conns[MAX_CONNS];
 } server_t;
 
@@ -68,6 +75,7 @@ static void conn_close(conn_t *c)
     c->fd = -1;
     c->stalled = 0;
     c->len = 0;
+    c->held[0] = '\0';
 }
 
 static apr_size_t header_length(const char *head)
@@ -109,10 +117,60 @@ static int chunked_complete(const char *b, apr_size_t n, apr_size_t *wire,
     return 0;
 }
 
+/* /hold/<ms>/<name>: answered <name> by server_main once ms have passed,
+ * while the other connections are served; counts the requests open at once
+ * and notes the order they came in. */
+static void hold(server_t *s, conn_t *c, int ms, const char *name)
+{
+    int i, open = 0;
+
+    snprintf(c->held, sizeof(c->held), "HTTP/1.1 200 OK\r\n"
+             "Content-Length: %d\r\n\r\n%s", (int)strlen(name), name);
+    c->due = apr_time_now() + apr_time_from_msec(ms);
+    for (i = 0; i < MAX_CONNS; i++) {
+        open += s->conns[i].fd >= 0 && s->conns[i].held[0] != '\0';
+    }
+    apr_thread_mutex_lock(s->mu);
+    if (open > s->held_max) {
+        s->held_max = open;
+    }
+    if (s->held_order[0]) {
+        apr_cpystrn(s->held_order + strlen(s->held_order), " ",
+                    HELD_ORDER - strlen(s->held_order));
+    }
+    apr_cpystrn(s->held_order + strlen(s->held_order), name,
+                HELD_ORDER - strlen(s->held_order));
+    apr_thread_mutex_unlock(s->mu);
+}
+
+/* Send the held answers that are due; the poll timeout (ms) until the
+ * next one, at most max. */
+static int release_held(server_t *s, int max)
+{
+    apr_time_t now = apr_time_now();
+    int i, wait = max;
+
+    for (i = 0; i < MAX_CONNS; i++) {
+        conn_t *c = &s->conns[i];
+        if (c->fd < 0 || !c->held[0]) {
+            continue;
+        }
+        if (c->due <= now) {
+            send_str(c->fd, c->held);
+            c->held[0] = '\0';
+        }
+        else if (apr_time_as_msec(c->due - now) + 1 < wait) {
+            wait = (int)apr_time_as_msec(c->due - now) + 1;
+        }
+    }
+    return wait;
+}
+
 /* Answer one request by its target; returns 0 when the connection ends. */
 static int respond(server_t *s, conn_t *c, const char *head, apr_size_t body)
 {
-    char method[16] = "", target[1024] = "", out[2048];
+    char method[16] = "", target[1024] = "", out[2048], name[64];
+    int ms;
 
     sscanf(head, "%15s %1023s", method, target);
     apr_thread_mutex_lock(s->mu);
@@ -120,7 +178,10 @@ static int respond(server_t *s, conn_t *c, const char *head, apr_size_t body)
     s->last_body = body;
     apr_thread_mutex_unlock(s->mu);
 
-    if (strcmp(target, "/hello") == 0) {
+    if (sscanf(target, "/hold/%d/%63s", &ms, name) == 2) {
+        hold(s, c, ms, name);
+    }
+    else if (strcmp(target, "/hello") == 0) {
         snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nLast-Modified: %s\r\n"
                  "Content-Length: 5\r\nX-Spaced:   padded value  \r\n\r\nhello", LM);
         send_str(c->fd, out);
@@ -249,7 +310,7 @@ static void conn_input(server_t *s, conn_t *c)
         char *end = strstr(c->buf, "\r\n\r\n");
         apr_size_t hlen, blen, total;
         int chunked;
-        if (!end) {
+        if (!end || c->held[0]) {
             return;
         }
         hlen = (apr_size_t)(end - c->buf) + 4;
@@ -293,7 +354,7 @@ static void *APR_THREAD_FUNC server_main(apr_thread_t *t, void *data)
 
     while (!apr_atomic_read32(&s->stop) && apr_time_now() < deadline) {
         struct pollfd pfd[MAX_CONNS + 1];
-        int map[MAX_CONNS + 1], n = 1;
+        int map[MAX_CONNS + 1], n = 1, wait = release_held(s, 50);
 
         pfd[0].fd = s->lfd;
         pfd[0].events = POLLIN;
@@ -304,7 +365,7 @@ static void *APR_THREAD_FUNC server_main(apr_thread_t *t, void *data)
                 map[n++] = i;
             }
         }
-        if (poll(pfd, n, 50) <= 0) {
+        if (poll(pfd, n, wait) <= 0) {
             continue;
         }
         if (pfd[0].revents & POLLIN) {
@@ -734,6 +795,304 @@ static void test_session(server_t *s, apr_pool_t *p)
     zddc_upstream_session_destroy(sess);
 }
 
+static void held_reset(server_t *s)
+{
+    apr_thread_mutex_lock(s->mu);
+    s->held_max = 0;
+    s->held_order[0] = '\0';
+    apr_thread_mutex_unlock(s->mu);
+}
+
+static int held_max(server_t *s)
+{
+    int n;
+
+    apr_thread_mutex_lock(s->mu);
+    n = s->held_max;
+    apr_thread_mutex_unlock(s->mu);
+    return n;
+}
+
+static void held_order(server_t *s, char *buf, apr_size_t n)
+{
+    apr_thread_mutex_lock(s->mu);
+    apr_cpystrn(buf, s->held_order, n);
+    apr_thread_mutex_unlock(s->mu);
+}
+
+/* 1 once the server has seen the /hold request name, 0 after limit. */
+static int held_seen(server_t *s, const char *name, apr_interval_time_t limit)
+{
+    apr_time_t end = apr_time_now() + limit;
+    char seen[HELD_ORDER];
+
+    do {
+        held_order(s, seen, sizeof(seen));
+        if (strstr(seen, name)) {
+            return 1;
+        }
+        apr_sleep(apr_time_from_msec(5));
+    } while (apr_time_now() < end);
+    return 0;
+}
+
+#define BATCH_MAX 4
+
+/* Requests one thread hands to a session together (one perform_all). */
+typedef struct {
+    zddc_upstream *up;
+    zddc_upstream_session *sess;
+    int n;
+    int urgent;
+    const char *paths[BATCH_MAX];
+    apr_status_t rv[BATCH_MAX];
+    int status[BATCH_MAX];
+    char data[BATCH_MAX][64];
+    apr_thread_t *thread;
+    volatile apr_uint32_t done;
+} batch_job;
+
+static void *APR_THREAD_FUNC batch_worker(apr_thread_t *t, void *data)
+{
+    batch_job *j = data;
+    zddc_upstream_req req[BATCH_MAX], *reqs[BATCH_MAX];
+    zddc_upstream_resp resp[BATCH_MAX], *resps[BATCH_MAX];
+    sink_t k[BATCH_MAX];
+    apr_pool_t *p;
+    int i;
+
+    apr_pool_create(&p, NULL);
+    for (i = 0; i < j->n; i++) {
+        memset(&req[i], 0, sizeof(req[i]));
+        memset(&k[i], 0, sizeof(k[i]));
+        req[i].path = j->paths[i];
+        req[i].body_length = -1;
+        req[i].on_headers = sink_headers;
+        req[i].on_body = sink_body;
+        req[i].baton = &k[i];
+        req[i].session = j->sess;
+        req[i].urgent = j->urgent;
+        reqs[i] = &req[i];
+        resps[i] = &resp[i];
+    }
+    if (j->n == 1) {
+        j->rv[0] = zddc_upstream_perform(j->up, reqs[0], resps[0], p);
+    }
+    else {
+        zddc_upstream_perform_all(j->up, reqs, resps, j->rv, j->n, p);
+    }
+    for (i = 0; i < j->n; i++) {
+        j->status[i] = resp[i].status;
+        apr_cpystrn(j->data[i], k[i].data, sizeof(j->data[i]));
+    }
+    apr_pool_destroy(p);
+    apr_atomic_set32(&j->done, 1);
+    return NULL;
+}
+
+static void batch_start(batch_job *j, zddc_upstream *up,
+                        zddc_upstream_session *sess, int urgent, apr_pool_t *p)
+{
+    j->up = up;
+    j->sess = sess;
+    j->urgent = urgent;
+    apr_thread_create(&j->thread, NULL, batch_worker, j, p);
+}
+
+/* Wait at most limit for the n jobs to end and join them. A request that
+ * never ends leaves a thread asleep in the session: nothing after that can
+ * be trusted, so the test bails out. */
+static void batch_finish(batch_job *jobs, int n, apr_interval_time_t limit,
+                         const char *what)
+{
+    apr_time_t end = apr_time_now() + limit;
+    apr_status_t trv;
+    int i, left;
+
+    for (;;) {
+        for (left = 0, i = 0; i < n; i++) {
+            left += !apr_atomic_read32(&jobs[i].done);
+        }
+        if (!left || apr_time_now() >= end) {
+            break;
+        }
+        apr_sleep(apr_time_from_msec(5));
+    }
+    if (left) {
+        ok(0, what);
+        printf("# %d of %d threads still waiting after %d ms\n", left, n,
+               (int)apr_time_as_msec(limit));
+        printf("Bail out! %s: requests handed to a session never ended\n",
+               what);
+        fflush(stdout);
+        _exit(1);
+    }
+    for (i = 0; i < n; i++) {
+        apr_thread_join(&trv, jobs[i].thread);
+    }
+}
+
+/* The session holds max_in_flight itself: three threads hand over four
+ * requests each to a session of 2; the upstream never has more than 2 open
+ * at once, gets each batch in the order it was handed over (the backlog,
+ * not libcurl's queue of transfers waiting for a connection, which keeps
+ * no order), and every request gets its own answer. */
+static void test_session_bound(server_t *s, apr_pool_t *p)
+{
+    zddc_upstream *up;
+    zddc_upstream_session *sess;
+    batch_job jobs[3];
+    char seen[HELD_ORDER];
+    int b, i, most, good = 0, in_order = 0;
+
+    zddc_upstream_create(&up, apr_psprintf(p, "http://127.0.0.1:%d", s->port),
+                         NULL, NULL, apr_time_from_sec(5), p);
+    zddc_upstream_session_create(&sess, up, 2, NULL, p);
+    held_reset(s);
+    memset(jobs, 0, sizeof(jobs));
+    for (b = 0; b < 3; b++) {
+        jobs[b].n = 4;
+        for (i = 0; i < 4; i++) {
+            jobs[b].paths[i] = apr_psprintf(p, "/hold/150/b%d-%d", b, i);
+        }
+        batch_start(&jobs[b], up, sess, 0, p);
+    }
+    batch_finish(jobs, 3, apr_time_from_sec(10), "bound: the batches end");
+    for (b = 0; b < 3; b++) {
+        for (i = 0; i < 4; i++) {
+            const char *name = apr_psprintf(p, "b%d-%d", b, i);
+            if (jobs[b].rv[i] == APR_SUCCESS && jobs[b].status[i] == 200
+                && strcmp(jobs[b].data[i], name) == 0) {
+                good++;
+            }
+            else {
+                printf("# %s: rv %d status %d body '%s'\n", name,
+                       jobs[b].rv[i], jobs[b].status[i], jobs[b].data[i]);
+            }
+        }
+    }
+    is_int(good, 12, "bound: 12 requests in 3 batches all answered 200 "
+           "with their own bodies");
+    most = held_max(s);
+    ok(most <= 2, "bound: the upstream never had more than max_in_flight (2) "
+       "requests open at once");
+    if (most > 2) {
+        printf("# the upstream had %d requests open at once\n", most);
+    }
+    is_int(most, 2, "bound: ... and had both slots busy at some point");
+    held_order(s, seen, sizeof(seen));
+    for (b = 0; b < 3; b++) {
+        const char *at = seen;
+        for (i = 0; at && i < 4; i++) {
+            at = strstr(at, apr_psprintf(p, "b%d-%d", b, i));
+        }
+        in_order += at != NULL;
+    }
+    is_int(in_order, 3, "bound: each batch reached the upstream in the "
+           "order it was handed over");
+    if (in_order != 3) {
+        printf("# the upstream saw: %s\n", seen);
+    }
+    zddc_upstream_session_destroy(sess);
+}
+
+/* With the one slot busy, non-urgent requests wait; an urgent one handed
+ * over after them goes ahead of them, and they keep their order. */
+static void test_session_urgent(server_t *s, apr_pool_t *p)
+{
+    zddc_upstream *up;
+    zddc_upstream_session *sess;
+    batch_job jobs[3];
+    char seen[HELD_ORDER];
+    static const char *const names[] = { "n1", "n2", "n3", "n4" };
+    int i, good = 0;
+
+    zddc_upstream_create(&up, apr_psprintf(p, "http://127.0.0.1:%d", s->port),
+                         NULL, NULL, apr_time_from_sec(5), p);
+    zddc_upstream_session_create(&sess, up, 1, NULL, p);
+    held_reset(s);
+    memset(jobs, 0, sizeof(jobs));
+    jobs[0].n = 1;
+    jobs[0].paths[0] = "/hold/800/occupy";
+    batch_start(&jobs[0], up, sess, 0, p);
+    held_seen(s, "occupy", apr_time_from_sec(2));
+    jobs[1].n = 4;
+    for (i = 0; i < 4; i++) {
+        jobs[1].paths[i] = apr_psprintf(p, "/hold/20/%s", names[i]);
+    }
+    batch_start(&jobs[1], up, sess, 0, p);
+    /* handed over and waiting in the loop's backlog */
+    apr_sleep(apr_time_from_msec(150));
+    jobs[2].n = 1;
+    jobs[2].paths[0] = "/hold/20/urgent";
+    batch_start(&jobs[2], up, sess, 1, p);
+    batch_finish(jobs, 3, apr_time_from_sec(5), "urgent: the requests end");
+    held_order(s, seen, sizeof(seen));
+    is_str(seen, "occupy urgent n1 n2 n3 n4",
+           "urgent: an urgent request goes ahead of the non-urgent ones "
+           "already waiting, which keep their order");
+    good += jobs[0].rv[0] == APR_SUCCESS && !strcmp(jobs[0].data[0], "occupy");
+    good += jobs[2].rv[0] == APR_SUCCESS && !strcmp(jobs[2].data[0], "urgent");
+    for (i = 0; i < 4; i++) {
+        good += jobs[1].rv[i] == APR_SUCCESS
+                && !strcmp(jobs[1].data[i], names[i]);
+    }
+    is_int(good, 6, "urgent: all 6 answered with their own bodies");
+    zddc_upstream_session_destroy(sess);
+}
+
+/* The session's cancel flag ends the requests waiting for a slot at once,
+ * without sending them, as well as the one in flight. */
+static void test_session_cancel_waiting(server_t *s, apr_pool_t *p)
+{
+    zddc_upstream *up;
+    zddc_upstream_session *sess;
+    volatile apr_uint32_t cancel = 0;
+    batch_job jobs[2];
+    char seen[HELD_ORDER];
+    apr_time_t t0;
+    apr_interval_time_t took;
+    int i, before, aborted = 0;
+
+    zddc_upstream_create(&up, apr_psprintf(p, "http://127.0.0.1:%d", s->port),
+                         NULL, NULL, apr_time_from_sec(10), p);
+    zddc_upstream_session_create(&sess, up, 1, &cancel, p);
+    held_reset(s);
+    memset(jobs, 0, sizeof(jobs));
+    jobs[0].n = 1;
+    jobs[0].paths[0] = "/hold/5000/c-occupy";
+    batch_start(&jobs[0], up, sess, 0, p);
+    held_seen(s, "c-occupy", apr_time_from_sec(2));
+    before = accepted(s);
+    jobs[1].n = 4;
+    for (i = 0; i < 4; i++) {
+        jobs[1].paths[i] = apr_psprintf(p, "/hold/20/c%d", i + 1);
+    }
+    batch_start(&jobs[1], up, sess, 0, p);
+    apr_sleep(apr_time_from_msec(150));
+    t0 = apr_time_now();
+    apr_atomic_set32(&cancel, 1);
+    batch_finish(jobs, 2, apr_time_from_sec(5), "cancel: the requests end");
+    took = apr_time_now() - t0;
+    for (i = 0; i < 4; i++) {
+        aborted += jobs[1].rv[i] == ZDDC_UP_EABORT;
+    }
+    is_int(aborted, 4, "cancel: the 4 requests waiting for a slot end aborted");
+    ok(took < apr_time_from_sec(2), "cancel: ... well within 2 s");
+    printf("# they ended %d ms after the cancel\n",
+           (int)apr_time_as_msec(took));
+    is_int(jobs[0].rv[0], ZDDC_UP_EABORT, "cancel: the request in flight "
+           "ends aborted too");
+    /* a request sent before its end would have arrived by now */
+    apr_sleep(apr_time_from_msec(200));
+    held_order(s, seen, sizeof(seen));
+    is_str(seen, "c-occupy", "cancel: none of the waiting requests reached "
+           "the upstream");
+    is_int(accepted(s) - before, 0,
+           "cancel: ... nor opened a connection to it");
+    zddc_upstream_session_destroy(sess);
+}
+
 static void test_check_url(void)
 {
     ok(zddc_upstream_check_url("http://127.0.0.1:8080") == NULL, "check_url: host and port");
@@ -775,7 +1134,7 @@ int main(void)
     apr_initialize();
     apr_pool_create(&pool, NULL);
     zddc_upstream_global_init();
-    plan(108);
+    plan(119);
 
     test_check_url();
 
@@ -988,6 +1347,9 @@ int main(void)
     test_http11(s, p);
     test_cancel_connect(p);
     test_session(s, p);
+    test_session_bound(s, p);
+    test_session_urgent(s, p);
+    test_session_cancel_waiting(s, p);
 
     /* the object still works after errors */
     rv = do_get(up, "/hello", &k, &resp, p);
