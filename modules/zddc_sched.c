@@ -840,6 +840,7 @@ void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s)
     sched_child *c;
     apr_threadattr_t *attr;
     apr_status_t rv;
+    sigset_t all, saved;
     int i, j;
 
     sched_proc = NULL;
@@ -875,6 +876,13 @@ void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s)
             job->vhost = vhost_name(v->s, pchild);
         }
     }
+    /* Every thread of the walker descends from this one and inherits its
+     * signal mask: with all signals blocked there, a SIGTERM for a prefork
+     * child always runs its handler (the child's exit) on the main
+     * thread, never on a walk's thread in the middle of malloc or a
+     * transfer. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &saved);
     if ((rv = apr_thread_mutex_create(&c->mutex, APR_THREAD_MUTEX_DEFAULT,
                                       pchild)) != APR_SUCCESS
         || (rv = apr_thread_cond_create(&c->cond, pchild)) != APR_SUCCESS
@@ -882,11 +890,13 @@ void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s)
         || (rv = apr_threadattr_detach_set(attr, 0)) != APR_SUCCESS
         || (rv = apr_thread_create(&c->thread, attr, sched_thread_main, c,
                                    pchild)) != APR_SUCCESS) {
+        pthread_sigmask(SIG_SETMASK, &saved, NULL);
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                      ZDDC_LOGNO(01050) "zddc_mirror: cannot start the walker thread; this "
                      "process will not walk");
         return;
     }
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
     apr_pool_pre_cleanup_register(pchild, c, sched_child_stop);
     sched_proc = c;
 }

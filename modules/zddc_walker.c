@@ -1245,7 +1245,7 @@ static void zddc_walk_subtree(walk_ctx *w)
                                           : "/");
     for (;;) {
         if (!walk_check_deadline(w)) {
-            while (w->pending->nelts > 0 && w->dirs_held < w->parallel) {
+            while (w->pending->nelts > 0 && w->dirs_held < w->threads) {
                 walk_send_dir(w);
             }
         }
@@ -1461,6 +1461,9 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
         why = "the virtual host has no cache store or upstream";
     }
     else {
+        /* apr keeps no idle thread by default: each task of the walk
+         * would start (clone) a thread of its own */
+        apr_thread_pool_idle_max_set(w->tp, (apr_size_t)w->threads);
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, w->s,
                      ZDDC_LOGNO(01071) "zddc_mirror: %s: walk of %s started (parallelism %d)",
                      w->vhost, job->subtree, w->parallel);
