@@ -132,9 +132,9 @@ is_([f.get(k) for k in ("dirs", "files", "errors")],
 
 # --- the trace: every thread of a child, every mask it ever set -----------
 lines = st.lines()
-CLONE = re.compile(r"^(\d+) (clone3?)\((.*)$")
-RESUMED = re.compile(r"^(\d+) <\.\.\. (clone3?) resumed>.*= (\d+)$")
-MASK = re.compile(r"^(\d+) rt_sigprocmask\((SIG_\w+), (~?\[[^\]]*\])")
+CLONE = re.compile(r"^(\d+)\s+(clone3?)\((.*)$")
+RESUMED = re.compile(r"^(\d+)\s+<\.\.\. (clone3?) resumed>.*= (\d+)$")
+MASK = re.compile(r"^(\d+)\s+rt_sigprocmask\((SIG_\w+), (~?\[[^\]]*\])")
 
 
 def started(lines):
