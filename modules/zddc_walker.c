@@ -1119,15 +1119,77 @@ static void zddc_walk_entries(walk_ctx *w, walk_dir *d,
     zddc_walk_purge_orphans(w, d->url, names, local, p);
 }
 
-/* Thread pool task: one directory's listing, compared with the local
- * directory, then handed back to the walker, which waits for it
- * (dirs_held), so w stays valid throughout. The listing itself goes once
- * compared: only what the walker needs stays in d->pool. */
 static void *APR_THREAD_FUNC zddc_walk_dir_task(apr_thread_t *thd,
-                                                void *data)
+                                                void *data);
+
+/* The directories still to list: a stack of url strings, so a walk holds
+ * the pending siblings along its current branch, never the whole tree.
+ * With w->mutex held. */
+static void walk_pending_push(walk_ctx *w, const char *url_dir)
 {
-    walk_dir *d = data;
-    walk_ctx *w = d->w;
+    apr_size_t len = strlen(url_dir) + 1;
+    char *copy = ap_malloc(len);
+
+    memcpy(copy, url_dir, len);
+    APR_ARRAY_PUSH(w->pending, char *) = copy;
+}
+
+/* With w->mutex held: the next pending directory (malloc'd) when one
+ * more listing may be held, counted held; else NULL. */
+static char *walk_pending_take(walk_ctx *w, int *is_root)
+{
+    if (w->pending->nelts == 0 || w->dirs_held >= w->threads) {
+        return NULL;
+    }
+    *is_root = !w->root_sent;
+    w->root_sent = 1;
+    w->dirs_held++;
+    return *(char **)apr_array_pop(w->pending);
+}
+
+static walk_dir *walk_dir_make(walk_ctx *w, char *url, int is_root)
+{
+    apr_pool_t *p = walk_pool_get(w);
+    walk_dir *d = apr_pcalloc(p, sizeof(*d));
+
+    d->w = w;
+    d->pool = p;
+    d->url = apr_pstrdup(p, url);
+    d->is_root = is_root;
+    free(url);
+    WALK_ADD(w, dirs, 1);
+    return d;
+}
+
+/* Any thread: pending directories to the thread pool while listings may
+ * be held; they go ahead of queued files, which they feed. */
+static void walk_send_dirs(walk_ctx *w)
+{
+    walk_dir *d;
+    char *url;
+    int is_root = 0;
+
+    for (;;) {
+        apr_thread_mutex_lock(w->mutex);
+        url = walk_pending_take(w, &is_root);
+        apr_thread_mutex_unlock(w->mutex);
+        if (!url) {
+            return;
+        }
+        d = walk_dir_make(w, url, is_root);
+        if (apr_thread_pool_push(w->tp, zddc_walk_dir_task, d,
+                                 APR_THREAD_TASK_PRIORITY_HIGH, w)
+            != APR_SUCCESS) {
+            zddc_walk_dir_task(NULL, d);
+        }
+    }
+}
+
+/* One directory's listing, compared with the local directory. The
+ * listing itself goes once compared: only what the walker needs stays in
+ * d->pool. */
+static void walk_list_dir(walk_ctx *w, walk_dir *d)
+{
     apr_array_header_t *entries = NULL, *skipped = NULL;
     apr_pool_t *lp;
     int nskipped = 0;
@@ -1150,54 +1212,80 @@ static void *APR_THREAD_FUNC zddc_walk_dir_task(apr_thread_t *thd,
         walk_plan_gone_dir(w, d->url, lp);
     }
     apr_pool_destroy(lp);
+}
 
+/* A listed directory with no file to ask for (a warm walk's usual case)
+ * is settled on the task's own thread: its subdirectories pushed, last
+ * first (depth first), and the next pending one taken to list here, so a
+ * walk of current directories does not wait for the walker thread to
+ * wake for each. Returns that next directory, or NULL once d went to the
+ * walker (files to queue, a failed listing) or nothing more may be taken
+ * here. */
+static walk_dir *walk_dir_settle(walk_ctx *w, walk_dir *d)
+{
+    apr_pool_t *p = d->pool;
+    char *next = NULL;
+    int i, is_root = 0, deadline = 0;
+    int own = d->got == LISTING_OK && d->files->nelts == 0
+              && !walk_cancelled(w);
+
+    if (own) {
+        deadline = walk_check_deadline(w);
+    }
     apr_thread_mutex_lock(w->mutex);
-    if (w->done_tail) {
-        w->done_tail->next = d;
+    if (own) {
+        for (i = d->subdirs->nelts - 1; i >= 0; i--) {
+            walk_pending_push(w, APR_ARRAY_IDX(d->subdirs, i, const char *));
+        }
+        w->dirs_held--;
+        if (!deadline) {
+            next = walk_pending_take(w, &is_root);
+        }
     }
     else {
-        w->done = d;
+        if (w->done_tail) {
+            w->done_tail->next = d;
+        }
+        else {
+            w->done = d;
+        }
+        w->done_tail = d;
     }
-    w->done_tail = d;
-    if (w->waiting) {
+    /* the walker: a directory to walk, or the walk may be at its end */
+    if (w->waiting && (!own || (!next && w->dirs_held == 0))) {
         apr_thread_cond_signal(w->wake);
     }
     apr_thread_mutex_unlock(w->mutex);
-    return NULL;
-}
-
-/* The directories still to list: a stack of url strings, so a walk holds
- * the pending siblings along its current branch, never the whole tree. */
-static void walk_pending_push(walk_ctx *w, const char *url_dir)
-{
-    apr_size_t len = strlen(url_dir) + 1;
-    char *copy = ap_malloc(len);
-
-    memcpy(copy, url_dir, len);
-    APR_ARRAY_PUSH(w->pending, char *) = copy;
-}
-
-/* Walker thread: the next pending directory to the thread pool; it goes
- * ahead of queued files, which it feeds. */
-static void walk_send_dir(walk_ctx *w)
-{
-    char *url = *(char **)apr_array_pop(w->pending);
-    apr_pool_t *p = walk_pool_get(w);
-    walk_dir *d = apr_pcalloc(p, sizeof(*d));
-
-    d->w = w;
-    d->pool = p;
-    d->url = apr_pstrdup(p, url);
-    d->is_root = !w->root_sent;
-    w->root_sent = 1;
-    free(url);
-    w->dirs_held++;
-    WALK_ADD(w, dirs, 1);
-    if (apr_thread_pool_push(w->tp, zddc_walk_dir_task, d,
-                             APR_THREAD_TASK_PRIORITY_HIGH, w)
-        != APR_SUCCESS) {
-        zddc_walk_dir_task(NULL, d);
+    if (!own) {
+        return NULL;
     }
+    apr_pool_clear(p);
+    apr_thread_mutex_lock(w->mutex);
+    walk_pool_put_locked(w, p);
+    apr_thread_mutex_unlock(w->mutex);
+    if (!next) {
+        return NULL;
+    }
+    /* what it pushed beyond the next one goes to idle threads */
+    walk_send_dirs(w);
+    return walk_dir_make(w, next, is_root);
+}
+
+/* Thread pool task: directories listed one after another, each compared
+ * with the local directory; one with files to ask for goes back to the
+ * walker, which waits for every directory held (dirs_held), so w stays
+ * valid throughout. */
+static void *APR_THREAD_FUNC zddc_walk_dir_task(apr_thread_t *thd,
+                                                void *data)
+{
+    walk_dir *d = data;
+    walk_ctx *w = d->w;
+
+    while (d) {
+        walk_list_dir(w, d);
+        d = walk_dir_settle(w, d);
+    }
+    return NULL;
 }
 
 /* Walker thread: a directory back from the pool. Its files are queued,
@@ -1222,11 +1310,15 @@ static void zddc_walk_dir(walk_ctx *w, walk_dir *d)
             walk_queue_files(w, &APR_ARRAY_IDX(d->files, i, file_task),
                              n - i < per ? n - i : per);
         }
+        apr_thread_mutex_lock(w->mutex);
         for (i = d->subdirs->nelts - 1; i >= 0 && !walk_cancelled(w); i--) {
             walk_pending_push(w, APR_ARRAY_IDX(d->subdirs, i, const char *));
         }
+        apr_thread_mutex_unlock(w->mutex);
     }
+    apr_thread_mutex_lock(w->mutex);
     w->dirs_held--;
+    apr_thread_mutex_unlock(w->mutex);
     walk_pool_put(w, d->pool);
 }
 
@@ -1238,16 +1330,16 @@ static void zddc_walk_subtree(walk_ctx *w)
 {
     const char *sub = w->job->subtree;
     walk_dir *d;
-    int busy, i;
+    int busy, held, npending, i;
 
+    apr_thread_mutex_lock(w->mutex);
     walk_pending_push(w, strcmp(sub, "/") ? apr_pstrcat(w->pool, sub, "/",
                                                         NULL)
                                           : "/");
+    apr_thread_mutex_unlock(w->mutex);
     for (;;) {
         if (!walk_check_deadline(w)) {
-            while (w->pending->nelts > 0 && w->dirs_held < w->threads) {
-                walk_send_dir(w);
-            }
+            walk_send_dirs(w);
         }
         apr_thread_mutex_lock(w->mutex);
         if (!w->done && (w->outstanding > 0 || w->dirs_held > 0)) {
@@ -1261,13 +1353,15 @@ static void zddc_walk_subtree(walk_ctx *w)
             }
         }
         busy = w->outstanding > 0;
+        held = w->dirs_held;
+        npending = w->pending->nelts;
         apr_thread_mutex_unlock(w->mutex);
 
         if (d) {
             zddc_walk_dir(w, d);
         }
-        else if (!busy && w->dirs_held == 0
-                 && (walk_cancelled(w) || w->pending->nelts == 0)) {
+        else if (!busy && held == 0
+                 && (walk_cancelled(w) || npending == 0)) {
             break;
         }
         walk_publish(w, 0);
