@@ -263,26 +263,50 @@ ZddcUpstreamTimeout 10s
         is_(left, [], "%s/%s: no .zddc-cache-tmp-* left" % (F, M))
         crashes, in_stop = self.crashes()
         if in_stop:
-            # httpd's event MPM can crash a child it is stopping: on SIGTERM
-            # the child's main thread closes the sockets of workers still
-            # finishing requests (close_worker_sockets), racing their own
-            # pool cleanup; the cores show the main thread inside
-            # mod_mpm_event's apr_pool_cleanup_run, the module's threads
-            # idle. Seen in about 1 of 10 event runs of this test, never
-            # under prefork nor outside a stop. Reported, not failed.
+            # httpd can crash a child it is stopping, on either MPM; see
+            # crash_lines for the evidence. Reported, not failed.
             note("%s/%s: %d child crash(es) while httpd stopped it "
-                 "(event MPM stop race): %r" % (F, M, len(in_stop), in_stop))
+                 "(httpd's stop race): %r" % (F, M, len(in_stop), in_stop))
         is_(crashes, [], "%s/%s: no child crashed (outside an ungraceful "
-            "stop of the event MPM)" % (F, M))
+            "stop)" % (F, M))
         self.a.stop()
         self.m.close()
 
 
+# The parents' lines that end a stop window: "caught SIGTERM, shutting
+# down" (event, prefork); and those that start a server ("resuming normal
+# operations"), after which a crash is no longer the stop's.
+STOPPED = ("AH00491", "AH00169")
+STARTED = ("AH00489", "AH00163")
+
+
 def crash_lines(log, fault, mpm):
     """(crashes, crashes_in_stop): the error log's child-crash lines, and
-    those that fall in an ungraceful stop of the event MPM (after the
-    fault's SIGTERM, before that parent's own "caught SIGTERM" line and any
-    new start)."""
+    those that fall in an ungraceful stop (after the fault's SIGTERM,
+    before that parent's own "caught SIGTERM" line and any new start).
+
+    Both MPMs can crash a child that httpd is stopping, in httpd's code:
+    - event: on SIGTERM the child's main thread closes the sockets of
+      workers still finishing requests (close_worker_sockets), racing their
+      own pool cleanup; the cores show the main thread inside
+      mod_mpm_event's apr_pool_cleanup_run, the module's threads idle. Seen
+      in about 1 of 10 event runs of t/fault_sigterm.t.
+    - prefork: the child exits from inside its SIGTERM handler (just_die ->
+      clean_child_exit -> apr_pool_destroy(pchild) -> free) on whatever the
+      main thread was doing. Seen in 23 of 366 prefork runs of this test on
+      a loaded machine (3 copies on 2 CPUs), each time glibc aborting in
+      that free ("corrupted double-linked list", or "corrupted size vs.
+      prev_size"). The 19 cores are all alike: one thread, uid 0, a child
+      forked a moment before the stop, interrupted in child_main ->
+      ap_thread_main_create -> ap_thread_current_create ->
+      apr_allocator_create -> calloc -> _int_malloc (main arena); the
+      handler's free unlinks a chunk that malloc was changing. That is
+      before privileges are dropped and before any child_init: no module
+      thread, no module code on the stack. The 4 crashes without a core
+      (all "corrupted size vs. prev_size") were of children not dumpable
+      then, most likely between the setgid and the prctl of httpd's
+      privilege drop, also before the module's child_init.
+    Any other crash (another fault, or outside a stop) is a crash."""
     crash = re.compile(r"AH0005[12]|Segmentation fault|exit signal "
                        r"(Segmentation|Aborted|Bus)")
     lines = log.splitlines()
@@ -291,8 +315,9 @@ def crash_lines(log, fault, mpm):
         if not crash.search(line):
             continue
         after = next((ln for ln in lines[i + 1:]
-                      if "AH00491" in ln or "AH00489" in ln), "")
-        if fault == "sigterm" and mpm == "event" and "AH00491" in after:
+                      if any(m in ln for m in STOPPED + STARTED)), "")
+        if (fault == "sigterm" and mpm in ("event", "prefork")
+                and any(m in after for m in STOPPED)):
             in_stop.append(line)
         else:
             crashes.append(line)
