@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -938,6 +940,7 @@ static apr_status_t put_path(zddc_store *st, const char *fs_path,
     apr_file_t *f;
     apr_os_file_t fd;
     apr_status_t rv;
+    sigset_t stop, saved;
 
     if (!path_in_root(st, fs_path) || !strcmp(fs_path, st->root)) {
         return APR_EINVAL;
@@ -946,24 +949,34 @@ static apr_status_t put_path(zddc_store *st, const char *fs_path,
     if ((rv = ensure_dirs_trusted(st, dir, 1, p)) != APR_SUCCESS) {
         return rv;
     }
+    /* Under prefork a SIGTERM runs pchild's cleanups (put_tmp_cleanup among
+     * them) from its handler, on this thread: it must not land between the
+     * temp's creation and its cleanup's registration. */
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stop, &saved);
     tmpl = apr_pstrcat(p, dir, "/" PUT_TMP_TEMPLATE, NULL);
     rv = apr_file_mktemp(&f, tmpl, APR_FOPEN_CREATE | APR_FOPEN_READ
                          | APR_FOPEN_WRITE | APR_FOPEN_EXCL, p);
     if (APR_STATUS_IS_ENOENT(rv)) {
         /* purged since this thread checked it: check (and create) again */
         dir_trust_forget();
-        if ((rv = ensure_dirs(st, dir, 1, p)) != APR_SUCCESS) {
-            return rv;
+        rv = ensure_dirs(st, dir, 1, p);
+        if (rv == APR_SUCCESS) {
+            tmpl = apr_pstrcat(p, dir, "/" PUT_TMP_TEMPLATE, NULL);
+            rv = apr_file_mktemp(&f, tmpl, APR_FOPEN_CREATE | APR_FOPEN_READ
+                                 | APR_FOPEN_WRITE | APR_FOPEN_EXCL, p);
         }
-        tmpl = apr_pstrcat(p, dir, "/" PUT_TMP_TEMPLATE, NULL);
-        rv = apr_file_mktemp(&f, tmpl, APR_FOPEN_CREATE | APR_FOPEN_READ
-                             | APR_FOPEN_WRITE | APR_FOPEN_EXCL, p);
     }
+    if (rv == APR_SUCCESS) {
+        apr_pool_cleanup_register(p, tmpl, put_tmp_cleanup,
+                                  apr_pool_cleanup_null);
+    }
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    apr_pool_cleanup_register(p, tmpl, put_tmp_cleanup,
-                              apr_pool_cleanup_null);
     apr_os_file_get(&fd, f);
     if (fchmod(fd, CONTENT_FILE_MODE) != 0) {
         rv = os_error();
