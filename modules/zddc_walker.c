@@ -1541,12 +1541,18 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
                                            sizeof(const char *));
     w->pending = apr_array_make(p, 16, sizeof(char *));
 
+    /* The walk's threads are all started here and kept (idle) until the
+     * walk ends. Started on demand, apr makes one per task (it keeps no
+     * idle thread beyond the initial ones), or, with idle ones kept, none
+     * while one idle thread has yet to wake for the first of a burst of
+     * tasks: the whole burst then runs on that one thread. */
     if (apr_thread_mutex_create(&w->mutex, APR_THREAD_MUTEX_DEFAULT, p)
         != APR_SUCCESS
         || apr_thread_cond_create(&w->wake, p) != APR_SUCCESS
         || apr_thread_cond_create(&w->freed, p) != APR_SUCCESS
         || walk_pools_create(w, p) != APR_SUCCESS
-        || apr_thread_pool_create(&w->tp, 0, (apr_size_t)w->threads, p)
+        || apr_thread_pool_create(&w->tp, (apr_size_t)w->threads,
+                                  (apr_size_t)w->threads, p)
            != APR_SUCCESS) {
         why = "cannot create the walk's mutex, pools or threads";
         w->tp = NULL;
@@ -1555,9 +1561,7 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
         why = "the virtual host has no cache store or upstream";
     }
     else {
-        /* apr keeps no idle thread by default: each task of the walk
-         * would start (clone) a thread of its own */
-        apr_thread_pool_idle_max_set(w->tp, (apr_size_t)w->threads);
+
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, w->s,
                      ZDDC_LOGNO(01071) "zddc_mirror: %s: walk of %s started (parallelism %d)",
                      w->vhost, job->subtree, w->parallel);
