@@ -548,8 +548,13 @@ static tr_handle *handle_new(zddc_upstream *up, zddc_upstream_session *sess)
     curl_easy_setopt(h, CURLOPT_HTTP09_ALLOWED, 0L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                      (long)((up->timeout + 999) / 1000));
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, secs < 1 ? 1L : secs);
+    /* A session's loop keeps the deadlines itself (over_deadline), and a
+     * request waiting for an HTTP/2 stream while the others download is
+     * not late; libcurl's own check would count that wait as silence. */
+    if (!in_session) {
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, secs < 1 ? 1L : secs);
+    }
     curl_easy_setopt(h, CURLOPT_BUFFERSIZE, TR_BUFFER_SIZE);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, ZDDC_UP_USER_AGENT);
