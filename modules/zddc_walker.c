@@ -754,7 +754,7 @@ static void walk_fetch_files_together(walk_ctx *w, file_batch *b, int *busy)
 {
     zddc_fill_item it[WALK_BATCH];
     int idx[WALK_BATCH];
-    int i, m = 0, asked;
+    int i, m = 0, asked, held;
 
     for (i = 0; i < b->n; i++) {
         busy[i] = 0;
@@ -771,11 +771,16 @@ static void walk_fetch_files_together(walk_ctx *w, file_batch *b, int *busy)
         }
     }
     asked = i == m;
-    if (asked && m > 0) {
-        zddc_fill_sync_all(w->conf, w->sess, it, m, &w->job->cancel,
+    held = i;
+    /* One file per hand-over: a file is taken for writing just before its
+     * request and published right after its own answer, so a slow
+     * neighbour neither holds its publication back nor, when the child
+     * is killed, leaves its temp behind (t/mirror_prefork_sigkill.t). */
+    for (i = 0; asked && i < m; i++) {
+        zddc_fill_sync_all(w->conf, w->sess, &it[i], 1, &w->job->cancel,
                            walk_fill_progress, w, b->pool);
     }
-    while (i-- > 0) {
+    while (held-- > 0) {
         walk_release(w);
     }
     for (i = 0; i < m; i++) {
