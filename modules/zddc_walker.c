@@ -748,52 +748,6 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
     return walk_file_outcome(w, t, got, &it.res);
 }
 
-/* A batch's files through the session at once: one hand-over and one
- * wake-up for all of them. busy[i]: file i was held by another writer. */
-static void walk_fetch_files_together(walk_ctx *w, file_batch *b, int *busy)
-{
-    zddc_fill_item it[WALK_BATCH];
-    int idx[WALK_BATCH];
-    int i, m = 0, asked, held;
-
-    for (i = 0; i < b->n; i++) {
-        busy[i] = 0;
-        if (walk_file_item(w, &b->files[i], &it[m])) {
-            idx[m++] = i;
-        }
-        else {
-            WALK_ADD(w, done, 1);
-        }
-    }
-    for (i = 0; i < m; i++) {
-        if (!walk_acquire(w)) {
-            break;
-        }
-    }
-    asked = i == m;
-    held = i;
-    /* One file per hand-over: a file is taken for writing just before its
-     * request and published right after its own answer, so a slow
-     * neighbour neither holds its publication back nor, when the child
-     * is killed, leaves its temp behind (t/mirror_prefork_sigkill.t). */
-    for (i = 0; asked && i < m; i++) {
-        zddc_fill_sync_all(w->conf, w->sess, &it[i], 1, &w->job->cancel,
-                           walk_fill_progress, w, b->pool);
-    }
-    while (held-- > 0) {
-        walk_release(w);
-    }
-    for (i = 0; i < m; i++) {
-        file_task *t = &b->files[idx[i]];
-
-        busy[idx[i]] = asked && walk_file_outcome(w, t, it[i].outcome,
-                                                  &it[i].res);
-        if (!busy[idx[i]]) {
-            WALK_ADD(w, done, 1);
-        }
-    }
-}
-
 /* Another writer holds the file: a client's download, or a walk of a
  * server generation that is ending. Wait while it makes progress, until it
  * has published or given up; 0 when the walk was cancelled or the writer
@@ -892,16 +846,10 @@ static void *APR_THREAD_FUNC zddc_walk_fetch_files(apr_thread_t *thd,
 
     /* Files held by another writer wait until the rest of the batch is
      * done, so one slow download does not hold up its neighbours. */
-    if (w->sess && !walk_cancelled(w)) {
-        walk_fetch_files_together(w, b, busy);
-    }
-    else {
-        for (i = 0; i < b->n; i++) {
-            busy[i] = !walk_cancelled(w)
-                      && walk_fetch_file_once(w, &b->files[i]);
-            if (!busy[i]) {
-                WALK_ADD(w, done, 1);
-            }
+    for (i = 0; i < b->n; i++) {
+        busy[i] = !walk_cancelled(w) && walk_fetch_file_once(w, &b->files[i]);
+        if (!busy[i]) {
+            WALK_ADD(w, done, 1);
         }
     }
     for (i = 0; i < b->n; i++) {
