@@ -473,11 +473,31 @@ static int fill_take(fill_exchange *x)
     return 1;
 }
 
+typedef struct {
+    fill_exchange *x;
+    zddc_fill_item *items;
+    const int *asked;
+    zddc_fill_done_fn *done;
+    void *baton;
+} fill_all;
+
+static void fill_all_ended(void *baton, int k, apr_status_t rv)
+{
+    fill_all *a = baton;
+    zddc_fill_item *it = &a->items[a->asked[k]];
+
+    it->outcome = fill_exchange_end(&a->x[a->asked[k]], rv);
+    if (a->done) {
+        a->done(a->baton, it);
+    }
+}
+
 void zddc_fill_sync_all(zddc_server_conf *conf,
                         zddc_upstream_session *session,
                         zddc_fill_item *items, int n,
                         volatile apr_uint32_t *cancel,
-                        zddc_fill_progress_fn *progress, void *baton,
+                        zddc_fill_progress_fn *progress,
+                        zddc_fill_done_fn *done, void *baton,
                         apr_pool_t *p)
 {
     fill_exchange x[ZDDC_UPSTREAM_ALL_MAX];
@@ -486,32 +506,40 @@ void zddc_fill_sync_all(zddc_server_conf *conf,
     zddc_upstream_resp *resps[ZDDC_UPSTREAM_ALL_MAX];
     apr_status_t rvs[ZDDC_UPSTREAM_ALL_MAX];
     int asked[ZDDC_UPSTREAM_ALL_MAX];
+    fill_all a = { x, items, asked, done, baton };
     int i, m = 0;
 
     n = n > ZDDC_UPSTREAM_ALL_MAX ? ZDDC_UPSTREAM_ALL_MAX : n;
     for (i = 0; i < n; i++) {
         zddc_fill_item *it = &items[i];
+        apr_pool_t *ip = p;
 
+        /* an answer is stored here while the loop writes the next ones */
+        if (n > 1) {
+            apr_pool_create(&ip, p);
+        }
         fill_exchange_init(&x[i], conf, it->url, it->obj, &it->copy,
-                           &it->res, p);
+                           &it->res, ip);
         x[i].cancel = cancel;
         x[i].session = session;
         x[i].progress = progress;
         x[i].baton = baton;
         if (!fill_take(&x[i])) {
             it->outcome = it->res.outcome;
+            if (done) {
+                done(baton, it);
+            }
             continue;
         }
         fill_exchange_req(&x[i], &req[m]);
+        req[m].pool = ip;
         reqs[m] = &req[m];
         resps[m] = &it->res.resp;
         asked[m++] = i;
     }
     if (m > 0) {
-        zddc_upstream_perform_all(conf->up, reqs, resps, rvs, m, p);
-    }
-    for (i = 0; i < m; i++) {
-        items[asked[i]].outcome = fill_exchange_end(&x[asked[i]], rvs[i]);
+        zddc_upstream_perform_all(conf->up, reqs, resps, rvs, m,
+                                  fill_all_ended, &a, p);
     }
 }
 
@@ -531,8 +559,8 @@ zddc_fill_e zddc_fill_sync(zddc_server_conf *conf,
         it.url = url;
         it.obj = obj;
         it.copy = *copy;
-        zddc_fill_sync_all(conf, session, &it, 1, cancel, progress, baton,
-                           p);
+        zddc_fill_sync_all(conf, session, &it, 1, cancel, progress, NULL,
+                           baton, p);
         *res = it.res;
         return it.outcome;
     }

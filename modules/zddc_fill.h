@@ -80,20 +80,27 @@ typedef struct {
     const char *url;
     zddc_store_obj *obj;
     zddc_fill_copy copy;
+    void *user;                  /* the caller's */
     zddc_fill_e outcome;         /* set by zddc_fill_sync_all */
     zddc_fill_result res;
 } zddc_fill_item;
 
+/* An item of zddc_fill_sync_all is settled: its outcome and res are set
+ * (res->resp lives in a subpool of p until the call returns). */
+typedef void zddc_fill_done_fn(void *baton, zddc_fill_item *it);
+
 /* zddc_fill_sync for up to ZDDC_UPSTREAM_ALL_MAX files through a walk's
  * session (non-NULL): each is taken for writing, then their requests go
- * to the session together and this thread sleeps once, until the last
- * answer is in; items[i].outcome and .res as zddc_fill_sync gives them.
- * Their callbacks share p (one at a time, on the session's loop). */
+ * to the session together; each file is published (or discarded) and
+ * reported to done (may be NULL) on this thread as its own answer ends,
+ * so a slow neighbour holds none back. items[i].outcome and .res as
+ * zddc_fill_sync gives them. */
 void zddc_fill_sync_all(zddc_server_conf *conf,
                         zddc_upstream_session *session,
                         zddc_fill_item *items, int n,
                         volatile apr_uint32_t *cancel,
-                        zddc_fill_progress_fn *progress, void *baton,
+                        zddc_fill_progress_fn *progress,
+                        zddc_fill_done_fn *done, void *baton,
                         apr_pool_t *p);
 
 /* Fill url on the calling thread with a request of its own, as a client's

@@ -725,37 +725,68 @@ void zddc_upstream_observe(zddc_upstream *up, zddc_upstream_observer_fn *fn,
     up->observer_baton = baton;
 }
 
+typedef struct {
+    zddc_upstream *up;
+    zddc_up_xfer *x;
+    zddc_upstream_resp **resps;
+    apr_status_t *rvs;
+    const int *sent;
+    zddc_upstream_done_fn *done;
+    void *baton;
+} upstream_all;
+
+static void upstream_report(upstream_all *a, int i, apr_status_t rv)
+{
+    a->rvs[i] = rv;
+    if (a->up->observer) {
+        a->up->observer(a->up->observer_baton, rv, a->resps[i]->status);
+    }
+    if (a->done) {
+        a->done(a->baton, i, rv);
+    }
+}
+
+static void upstream_ended(void *baton, int k, apr_status_t trv)
+{
+    upstream_all *a = baton;
+    int i = a->sent[k];
+
+    upstream_report(a, i, zddc_up_finish(&a->x[i], trv));
+}
+
 void zddc_upstream_perform_all(zddc_upstream *up, zddc_upstream_req **reqs,
                                zddc_upstream_resp **resps, apr_status_t *rvs,
-                               int n, apr_pool_t *p)
+                               int n, zddc_upstream_done_fn *done,
+                               void *baton, apr_pool_t *p)
 {
     zddc_up_wire w[ZDDC_UPSTREAM_ALL_MAX];
     zddc_up_xfer x[ZDDC_UPSTREAM_ALL_MAX];
     const zddc_up_wire *wl[ZDDC_UPSTREAM_ALL_MAX];
     zddc_up_xfer *xl[ZDDC_UPSTREAM_ALL_MAX];
-    apr_status_t trv[ZDDC_UPSTREAM_ALL_MAX];
     int sent[ZDDC_UPSTREAM_ALL_MAX];
+    upstream_all a = { up, x, resps, rvs, sent, done, baton };
     int i, m = 0;
 
     for (i = 0; i < n && i < ZDDC_UPSTREAM_ALL_MAX; i++) {
-        rvs[i] = upstream_ask(up, reqs[i], resps[i], &w[i], &x[i], p);
-        if (rvs[i] == APR_SUCCESS) {
+        apr_status_t rv = upstream_ask(up, reqs[i], resps[i], &w[i], &x[i],
+                                       reqs[i]->pool ? reqs[i]->pool : p);
+
+        if (rv == APR_SUCCESS) {
             wl[m] = &w[i];
             xl[m] = &x[i];
             sent[m++] = i;
         }
+        else {
+            upstream_report(&a, i, rv);
+        }
     }
     for (; i < n; i++) {
-        rvs[i] = APR_EINVAL;
+        resps[i]->status = 0;
+        upstream_report(&a, i, APR_EINVAL);
     }
     if (m > 0) {
-        zddc_up_tr_perform_all(up, reqs[sent[0]]->session, wl, xl, trv, m);
-    }
-    for (i = 0; i < m; i++) {
-        rvs[sent[i]] = zddc_up_finish(&x[sent[i]], trv[i]);
-    }
-    for (i = 0; up->observer && i < n; i++) {
-        up->observer(up->observer_baton, rvs[i], resps[i]->status);
+        zddc_up_tr_perform_all(up, reqs[sent[0]]->session, wl, xl, m,
+                               upstream_ended, &a, p);
     }
 }
 
@@ -764,7 +795,7 @@ apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
 {
     apr_status_t rv;
 
-    zddc_upstream_perform_all(up, &req, &resp, &rv, 1, p);
+    zddc_upstream_perform_all(up, &req, &resp, &rv, 1, NULL, NULL, p);
     return rv;
 }
 

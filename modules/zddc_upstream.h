@@ -64,6 +64,9 @@ typedef struct {
                                        while this thread waits */
     int urgent;                  /* in a session: goes ahead of the
                                     requests waiting for a free slot */
+    apr_pool_t *pool;            /* NULL: perform's p; one of its own lets
+                                    a perform_all's caller use the answers
+                                    that ended while others run */
 } zddc_upstream_req;
 
 /* Requests one zddc_upstream_perform_all call takes. */
@@ -127,15 +130,22 @@ const char *zddc_upstream_check_url(const char *url);
 apr_status_t zddc_upstream_perform(zddc_upstream *up, zddc_upstream_req *req,
                                    zddc_upstream_resp *resp, apr_pool_t *p);
 
+/* reqs[i] of a perform_all has ended: rv is what zddc_upstream_perform
+ * would return for it. */
+typedef void zddc_upstream_done_fn(void *baton, int i, apr_status_t rv);
+
 /* Up to ZDDC_UPSTREAM_ALL_MAX requests of one session (all with the same
- * req->session), handed to its loop together: the caller sleeps once, until
- * the last has ended (a walk's batch of files). rvs[i] is what
- * zddc_upstream_perform would return for reqs[i]. The callbacks of all of
- * them run on the loop thread, one at a time, so they may share a pool.
- * Without a session they run one after another. */
+ * req->session), handed to its loop together (a walk's batch of files).
+ * Each is reported to done (may be NULL) on the calling thread as it ends,
+ * the ends of one pass of the loop with one wake-up; the call returns when
+ * the last has. rvs[i] is what zddc_upstream_perform would return for
+ * reqs[i]. The callbacks run on the loop thread, one at a time; a request
+ * whose answer done uses while others run needs a pool of its own
+ * (req->pool). Without a session they run one after another. */
 void zddc_upstream_perform_all(zddc_upstream *up, zddc_upstream_req **reqs,
                                zddc_upstream_resp **resps, apr_status_t *rvs,
-                               int n, apr_pool_t *p);
+                               int n, zddc_upstream_done_fn *done,
+                               void *baton, apr_pool_t *p);
 
 /* Convenience: GET path and collect the body (at most max bytes, else
  * ZDDC_UP_ETOOBIG) into *body and *len (NUL-terminated). */

@@ -87,15 +87,20 @@ typedef struct tr_xfer {
                                    do not look (it may be HTTP/2) */
     /* session mode */
     apr_status_t rv;
-    struct tr_batch *batch;     /* handed over with these; woken together */
+    struct tr_batch *batch;     /* handed over with these */
     int urgent;                 /* goes ahead of waiting transfers */
+    int queued;                 /* handed to the loop */
     struct tr_xfer *next;
+    struct tr_xfer *ended_next; /* on its batch's ended list */
 } tr_xfer;
 
-/* Transfers one thread handed over together: it sleeps until the last of
- * them ends, one wake-up for all (guarded by the session's mu). */
+/* Transfers one thread handed over together (guarded by the session's
+ * mu). The thread takes each as it ends, and the ends of one pass of the
+ * loop wake it once. */
 typedef struct tr_batch {
-    int left;
+    int left;                   /* handed over, not yet ended */
+    int signalled;              /* the thread is being woken */
+    struct tr_xfer *ended;      /* ended, not yet taken (last first) */
     apr_thread_cond_t *cv;
 } tr_batch;
 
@@ -614,10 +619,14 @@ static tr_handle *handle_new(zddc_upstream *up, zddc_upstream_session *sess)
     curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
     if (in_session) {
         /* walks: many requests, multiplexed when the master offers h2;
-         * wait for a connection being set up rather than open another */
+         * over https wait for a connection being set up rather than open
+         * another. Plain http is HTTP/1.1: waiting would hold every
+         * request of a new session behind the first one's answer. */
         curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
                          (long)CURL_HTTP_VERSION_2TLS);
-        curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+        if (strncasecmp(up->base, "https://", 8) == 0) {
+            curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+        }
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
     }
     else {
@@ -844,10 +853,16 @@ static apr_status_t perform_here(zddc_upstream *up, const zddc_up_wire *w,
 static void session_complete(zddc_upstream_session *s, tr_xfer *t,
                              apr_status_t rv)
 {
+    tr_batch *b = t->batch;
+
     apr_thread_mutex_lock(s->mu);
     t->rv = rv;
-    if (--t->batch->left == 0) {
-        apr_thread_cond_signal(t->batch->cv);
+    b->left--;
+    t->ended_next = b->ended;
+    b->ended = t;
+    if (!b->signalled) {
+        b->signalled = 1;
+        apr_thread_cond_signal(b->cv);
     }
     apr_thread_mutex_unlock(s->mu);
 }
@@ -1178,26 +1193,46 @@ void zddc_upstream_session_destroy(zddc_upstream_session *s)
     free(s->socks.port);
 }
 
-/* Hand n transfers to the session's loop at once and sleep until every
- * one has ended. */
-static void perform_in_session(zddc_upstream_session *s,
-                               const zddc_up_wire **w, tr_xfer *t, int n)
+/* Report transfers that ended (a list, last first) in the order they
+ * ended. */
+static void report_ended(tr_xfer *t, tr_xfer *e, zddc_up_ended_fn *ended,
+                         void *baton)
 {
-    struct curl_slist **lists = apr_pcalloc(t[0].x->p, n * sizeof(*lists));
-    tr_xfer *in = NULL, *last = NULL;
+    tr_xfer *order = NULL, *next;
+
+    for (; e; e = next) {
+        next = e->ended_next;
+        e->ended_next = order;
+        order = e;
+    }
+    for (; order; order = order->ended_next) {
+        ended(baton, (int)(order - t), order->rv);
+    }
+}
+
+/* Hand n transfers to the session's loop at once; each is reported on
+ * this thread as it ends, so one slow answer holds back no other. */
+static void perform_in_session(zddc_upstream_session *s,
+                               const zddc_up_wire **w, tr_xfer *t, int n,
+                               zddc_up_ended_fn *ended, void *baton,
+                               apr_pool_t *p)
+{
+    struct curl_slist **lists = apr_pcalloc(p, n * sizeof(*lists));
+    tr_xfer *in = NULL, *last = NULL, *e;
     tr_batch batch;
     int i, wake = 0;
 
-    batch.left = 0;
-    if (apr_thread_cond_create(&batch.cv, t[0].x->p) != APR_SUCCESS) {
-        for (i = 0; i < n; i++) {
-            t[i].rv = APR_ENOMEM;
-        }
-        return;
+    memset(&batch, 0, sizeof(batch));
+    if (apr_thread_cond_create(&batch.cv, p) != APR_SUCCESS) {
+        batch.cv = NULL;
     }
     for (i = 0; i < n; i++) {
         t[i].batch = &batch;
         t[i].urgent = t[i].x->req->urgent;
+        if (!batch.cv) {
+            t[i].rv = APR_ENOMEM;
+            continue;
+        }
         apr_thread_mutex_lock(s->mu);
         if ((t[i].th = s->idle)) {
             s->idle = t[i].th->next;
@@ -1228,10 +1263,10 @@ static void perform_in_session(zddc_upstream_session *s,
         batch.left++;
     }
     apr_thread_mutex_lock(s->mu);
-    if (s->stopping) {
-        batch.left = 0;
-    }
-    else if (in) {
+    if (!s->stopping && in) {
+        for (e = in; e; e = e->next) {
+            e->queued = 1;
+        }
         if (s->queue_tail) {
             s->queue_tail->next = in;
         }
@@ -1242,14 +1277,30 @@ static void perform_in_session(zddc_upstream_session *s,
         wake = s->room > 0;
         s->room -= batch.left;
     }
+    else {
+        batch.left = 0;
+    }
     apr_thread_mutex_unlock(s->mu);
     /* with every slot taken the loop sees them when an answer ends */
     if (wake) {
         curl_multi_wakeup(s->multi);
     }
+    for (i = 0; i < n; i++) {
+        if (!t[i].queued) {
+            ended(baton, i, t[i].rv);
+        }
+    }
     apr_thread_mutex_lock(s->mu);
-    while (batch.left > 0) {
-        apr_thread_cond_wait(batch.cv, s->mu);
+    while (batch.left > 0 || batch.ended) {
+        while (!batch.ended) {
+            apr_thread_cond_wait(batch.cv, s->mu);
+        }
+        e = batch.ended;
+        batch.ended = NULL;
+        batch.signalled = 0;
+        apr_thread_mutex_unlock(s->mu);
+        report_ended(t, e, ended, baton);
+        apr_thread_mutex_lock(s->mu);
     }
     for (i = 0; i < n; i++) {
         if (t[i].th) {
@@ -1262,7 +1313,9 @@ static void perform_in_session(zddc_upstream_session *s,
     for (i = 0; i < n; i++) {
         curl_slist_free_all(lists[i]);
     }
-    apr_thread_cond_destroy(batch.cv);
+    if (batch.cv) {
+        apr_thread_cond_destroy(batch.cv);
+    }
 }
 
 static void xfer_init(tr_xfer *t, zddc_upstream *up, zddc_up_xfer *x)
@@ -1274,8 +1327,9 @@ static void xfer_init(tr_xfer *t, zddc_upstream *up, zddc_up_xfer *x)
 }
 
 void zddc_up_tr_perform_all(zddc_upstream *up, zddc_upstream_session *sess,
-                            const zddc_up_wire **w, zddc_up_xfer **x,
-                            apr_status_t *rv, int n)
+                            const zddc_up_wire **w, zddc_up_xfer **x, int n,
+                            zddc_up_ended_fn *ended, void *baton,
+                            apr_pool_t *p)
 {
     tr_xfer *t;
     int i;
@@ -1285,18 +1339,15 @@ void zddc_up_tr_perform_all(zddc_upstream *up, zddc_upstream_session *sess,
 
         for (i = 0; i < n; i++) {
             xfer_init(&one, up, x[i]);
-            rv[i] = perform_here(up, w[i], &one);
+            ended(baton, i, perform_here(up, w[i], &one));
         }
         return;
     }
-    t = apr_palloc(x[0]->p, n * sizeof(*t));
+    t = apr_palloc(p, n * sizeof(*t));
     for (i = 0; i < n; i++) {
         xfer_init(&t[i], up, x[i]);
     }
-    perform_in_session(sess, w, t, n);
-    for (i = 0; i < n; i++) {
-        rv[i] = t[i].rv;
-    }
+    perform_in_session(sess, w, t, n, ended, baton, p);
 }
 
 /* The libcurl version, for the startup log line (zddc_version.h). */

@@ -79,14 +79,18 @@ apr_status_t zddc_up_finish(zddc_up_xfer *x, apr_status_t rv);
 void zddc_up_tr_global_init(void);
 apr_status_t zddc_up_tr_create(zddc_upstream *up, apr_pool_t *p);
 
+/* Transfer i ended; rv is APR_SUCCESS when the transport saw a complete
+ * exchange, else a ZDDC_UP_* code (the detail in x[i]->resp->detail). */
+typedef void zddc_up_ended_fn(void *baton, int i, apr_status_t rv);
+
 /* Run n transfers, one after another in this thread, or (sess non-NULL)
- * handed to the session's event loop together while this thread waits for
- * the last. rv[i] is APR_SUCCESS when the transport saw a complete
- * exchange, else a ZDDC_UP_* code; the detail goes to x[i]->resp->detail.
- * With a session, x[0]->p holds the bookkeeping. */
+ * handed to the session's event loop together; each is reported to ended
+ * on this thread as it ends. p holds the bookkeeping; while a transfer
+ * runs, the loop allocates only in its own x[i]->p. */
 void zddc_up_tr_perform_all(zddc_upstream *up, zddc_upstream_session *sess,
-                            const zddc_up_wire **w, zddc_up_xfer **x,
-                            apr_status_t *rv, int n);
+                            const zddc_up_wire **w, zddc_up_xfer **x, int n,
+                            zddc_up_ended_fn *ended, void *baton,
+                            apr_pool_t *p);
 
 /* ---- the CA store (zddc_upstream_ca.c, OpenSSL only) ------------------- */
 

@@ -132,6 +132,7 @@ typedef struct {
     zddc_store_obj *obj;         /* made on demand, in pool */
     int have_local;
     apr_time_t ims;
+    int busy;                    /* another writer held it at the first ask */
 } file_task;
 
 typedef struct {
@@ -748,6 +749,56 @@ static int walk_fetch_file_once(walk_ctx *w, file_task *t)
     return walk_file_outcome(w, t, got, &it.res);
 }
 
+/* A file of a batch is settled: counted and reported the moment its own
+ * answer is stored; busy ones wait for the rest of the batch. */
+static void walk_file_settled(void *baton, zddc_fill_item *it)
+{
+    walk_ctx *w = baton;
+    file_task *t = it->user;
+
+    t->busy = walk_file_outcome(w, t, it->outcome, &it->res);
+    if (!t->busy) {
+        WALK_ADD(w, done, 1);
+    }
+}
+
+/* The files of a batch handed to the session together: one wake-up of
+ * this thread for the answers that end together, while each file is
+ * published as soon as its own answer is in (a slow neighbour holds back
+ * neither its publication nor, should the child be killed, its temp:
+ * t/mirror_prefork_sigkill.t). */
+static void walk_fetch_files_together(walk_ctx *w, file_batch *b)
+{
+    zddc_fill_item it[WALK_BATCH];
+    int i, m = 0, held;
+
+    for (i = 0; i < b->n; i++) {
+        b->files[i].busy = 0;
+        if (walk_file_item(w, &b->files[i], &it[m])) {
+            it[m++].user = &b->files[i];
+        }
+        else {
+            WALK_ADD(w, done, 1);
+        }
+    }
+    for (held = 0; held < m; held++) {
+        if (!walk_acquire(w)) {
+            break;
+        }
+    }
+    if (held == m && m > 0) {
+        zddc_fill_sync_all(w->conf, w->sess, it, m, &w->job->cancel,
+                           walk_fill_progress, walk_file_settled, w,
+                           b->pool);
+    }
+    else {
+        WALK_ADD(w, done, m);   /* cancelled */
+    }
+    while (held-- > 0) {
+        walk_release(w);
+    }
+}
+
 /* Another writer holds the file: a client's download, or a walk of a
  * server generation that is ending. Wait while it makes progress, until it
  * has published or given up; 0 when the walk was cancelled or the writer
@@ -841,19 +892,18 @@ static void *APR_THREAD_FUNC zddc_walk_fetch_files(apr_thread_t *thd,
     file_batch *b = data;
     walk_ctx *w = b->w;
     apr_pool_t *tp = b->pool;
-    int busy[WALK_BATCH];
     int i;
 
+    if (!walk_cancelled(w)) {
+        walk_fetch_files_together(w, b);
+    }
+    else {
+        WALK_ADD(w, done, b->n);
+    }
     /* Files held by another writer wait until the rest of the batch is
      * done, so one slow download does not hold up its neighbours. */
     for (i = 0; i < b->n; i++) {
-        busy[i] = !walk_cancelled(w) && walk_fetch_file_once(w, &b->files[i]);
-        if (!busy[i]) {
-            WALK_ADD(w, done, 1);
-        }
-    }
-    for (i = 0; i < b->n; i++) {
-        if (busy[i]) {
+        if (b->files[i].busy) {
             if (!walk_cancelled(w)) {
                 walk_fetch_busy_file(w, &b->files[i]);
             }

@@ -848,9 +848,22 @@ typedef struct {
     apr_status_t rv[BATCH_MAX];
     int status[BATCH_MAX];
     char data[BATCH_MAX][64];
+    int each;                    /* report each answer as it ends */
+    int calls[BATCH_MAX];
+    apr_time_t ended_at[BATCH_MAX];
+    apr_status_t ended_rv[BATCH_MAX];
     apr_thread_t *thread;
     volatile apr_uint32_t done;
 } batch_job;
+
+static void batch_ended(void *baton, int i, apr_status_t rv)
+{
+    batch_job *j = baton;
+
+    j->calls[i]++;
+    j->ended_at[i] = apr_time_now();
+    j->ended_rv[i] = rv;
+}
 
 static void *APR_THREAD_FUNC batch_worker(apr_thread_t *t, void *data)
 {
@@ -872,6 +885,9 @@ static void *APR_THREAD_FUNC batch_worker(apr_thread_t *t, void *data)
         req[i].baton = &k[i];
         req[i].session = j->sess;
         req[i].urgent = j->urgent;
+        if (!strcmp(j->paths[i], "/refused")) {
+            req[i].method = "GET\r\nX-Split: 1";     /* never sent */
+        }
         reqs[i] = &req[i];
         resps[i] = &resp[i];
     }
@@ -879,7 +895,8 @@ static void *APR_THREAD_FUNC batch_worker(apr_thread_t *t, void *data)
         j->rv[0] = zddc_upstream_perform(j->up, reqs[0], resps[0], p);
     }
     else {
-        zddc_upstream_perform_all(j->up, reqs, resps, j->rv, j->n, p);
+        zddc_upstream_perform_all(j->up, reqs, resps, j->rv, j->n,
+                                  j->each ? batch_ended : NULL, j, p);
     }
     for (i = 0; i < j->n; i++) {
         j->status[i] = resp[i].status;
@@ -1093,6 +1110,55 @@ static void test_session_cancel_waiting(server_t *s, apr_pool_t *p)
     zddc_upstream_session_destroy(sess);
 }
 
+/* A batch's answers are handed back one by one as they end: two quick
+ * ones handed over with a slow one are reported long before it ends (a
+ * walk publishes each file then), each exactly once and with its own
+ * verdict; one that cannot be asked is reported too. */
+static void test_session_each(server_t *s, apr_pool_t *p)
+{
+    zddc_upstream *up;
+    zddc_upstream_session *sess;
+    batch_job job;
+    apr_time_t t0;
+    int i, once = 0, same = 0;
+
+    zddc_upstream_create(&up, apr_psprintf(p, "http://127.0.0.1:%d", s->port),
+                         NULL, NULL, apr_time_from_sec(5), p);
+    zddc_upstream_session_create(&sess, up, 4, NULL, p);
+    held_reset(s);
+    memset(&job, 0, sizeof(job));
+    job.n = 4;
+    job.each = 1;
+    job.paths[0] = "/hold/1500/e-slow";
+    job.paths[1] = "/hold/20/e-a";
+    job.paths[2] = "/refused";
+    job.paths[3] = "/hold/20/e-b";
+    t0 = apr_time_now();
+    batch_start(&job, up, sess, 0, p);
+    batch_finish(&job, 1, apr_time_from_sec(10), "each: the batch ends");
+    for (i = 0; i < 4; i++) {
+        once += job.calls[i] == 1;
+        same += job.ended_rv[i] == job.rv[i];
+    }
+    is_int(once, 4, "each: every request of the batch is reported once");
+    is_int(same, 4, "each: ... with the verdict perform_all returns for it");
+    ok(job.rv[1] == APR_SUCCESS && !strcmp(job.data[1], "e-a")
+       && job.rv[3] == APR_SUCCESS && !strcmp(job.data[3], "e-b")
+       && job.rv[0] == APR_SUCCESS && !strcmp(job.data[0], "e-slow"),
+       "each: the three good requests got their own answers");
+    is_int(job.rv[2], APR_EINVAL, "each: the bad one is refused unsent");
+    ok(job.ended_at[1] - t0 < apr_time_from_msec(1000)
+       && job.ended_at[3] - t0 < apr_time_from_msec(1000),
+       "each: the quick answers are reported well before the slow one ends");
+    ok(job.ended_at[0] - t0 >= apr_time_from_msec(1500),
+       "each: the slow one when it ends");
+    printf("# reported after %d, %d and %d ms (slow)\n",
+           (int)apr_time_as_msec(job.ended_at[1] - t0),
+           (int)apr_time_as_msec(job.ended_at[3] - t0),
+           (int)apr_time_as_msec(job.ended_at[0] - t0));
+    zddc_upstream_session_destroy(sess);
+}
+
 static void test_check_url(void)
 {
     ok(zddc_upstream_check_url("http://127.0.0.1:8080") == NULL, "check_url: host and port");
@@ -1134,7 +1200,7 @@ int main(void)
     apr_initialize();
     apr_pool_create(&pool, NULL);
     zddc_upstream_global_init();
-    plan(119);
+    plan(125);
 
     test_check_url();
 
@@ -1350,6 +1416,7 @@ int main(void)
     test_session_bound(s, p);
     test_session_urgent(s, p);
     test_session_cancel_waiting(s, p);
+    test_session_each(s, p);
 
     /* the object still works after errors */
     rv = do_get(up, "/hello", &k, &resp, p);
