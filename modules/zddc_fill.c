@@ -842,6 +842,21 @@ int zddc_fill_ended(zddc_fill *f, apr_off_t *written)
     return ended;
 }
 
+void zddc_fill_wait_more(zddc_fill *f, apr_off_t *seen,
+                         apr_interval_time_t max)
+{
+    sigset_t saved;
+
+    fill_signals_block(&saved);
+    apr_thread_mutex_lock(f->m);
+    if (f->written == *seen && !f->ended) {
+        apr_thread_cond_timedwait(f->cv, f->m, max);
+    }
+    *seen = f->written;
+    apr_thread_mutex_unlock(f->m);
+    fill_signals_restore(&saved);
+}
+
 void zddc_fill_release(zddc_fill *f)
 {
     sigset_t saved;

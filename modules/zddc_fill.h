@@ -151,6 +151,12 @@ const zddc_fill_result *zddc_fill_wait_head(zddc_fill *f);
 /* Whether the fill has ended; *written gets the body bytes stored so far. */
 int zddc_fill_ended(zddc_fill *f, apr_off_t *written);
 
+/* Wait, at most max, until the fill has stored bytes beyond *seen (what
+ * it had stored at the caller's last look, 0 at first) or has ended;
+ * *seen gets what it has stored now. */
+void zddc_fill_wait_more(zddc_fill *f, apr_off_t *seen,
+                         apr_interval_time_t max);
+
 /* The caller is done with it (the fill itself goes on if it must). */
 void zddc_fill_release(zddc_fill *f);
 

@@ -209,6 +209,7 @@ static int stream_from_store(request_rec *r, zddc_server_conf *conf,
     apr_size_t cap = 64 * 1024;
     char *buf = apr_palloc(r->pool, cap);
     apr_time_t last_progress = apr_time_now();
+    apr_off_t stored = 0;
     zddc_store_head head;
     int have_head = fill != NULL;
     zddc_stream out;
@@ -299,7 +300,17 @@ static int stream_from_store(request_rec *r, zddc_server_conf *conf,
             }
             return zddc_stream_abort(&out);
         }
-        apr_sleep(ZDDC_FOLLOW_POLL);
+        /* The first bytes of the request's own fill are sent the moment
+         * they are stored (a poll would add up to ZDDC_FOLLOW_POLL to the
+         * time to first byte, P3); later, a client that has caught up
+         * waits a poll, so it reads what arrived meanwhile in one go
+         * rather than waking for every piece. */
+        if (fill && out.sent == 0) {
+            zddc_fill_wait_more(fill, &stored, ZDDC_FOLLOW_POLL);
+        }
+        else {
+            apr_sleep(ZDDC_FOLLOW_POLL);
+        }
     }
 }
 
