@@ -72,11 +72,6 @@ struct zddc_store_obj {
     const char *path;       /* where it lives under the root */
 };
 
-/* The head travels with the temp's inode as an extended attribute, so a
- * follower reads the head of the very download it follows; the commit
- * removes it. */
-#define HEAD_XATTR "user.zddc.head"
-
 struct zddc_store_tmp {
     apr_pool_t *pool;
     const char *path;       /* the temp file */
@@ -848,12 +843,6 @@ static apr_status_t disk_commit(zddc_store_tmp *t, apr_time_t mtime)
     }
     rv = set_mtime(t->fd, mtime);
     if (rv == APR_SUCCESS) {
-        /* The head was for followers of the download; the copy's mtime
-         * and size say the same from now on (disk_head_get). Without it
-         * "validated at" fits in the inode on ext4, where beside it it
-         * took an xattr block, and a warm walk's lsetxattr of every
-         * unchanged copy spent most of its time un-sharing that block. */
-        fremovexattr(t->fd, HEAD_XATTR);
         validated_set_fd(t->fd);
         if (lstat(t->path, &sb) != 0) {
             rv = os_error();
@@ -1558,6 +1547,9 @@ static apr_status_t disk_remove(zddc_store_obj *o, apr_pool_t *p)
     return APR_SUCCESS;
 }
 
+/* The head travels with the temp's inode as an extended attribute, so a
+ * follower reads the head of the very download it follows. */
+#define HEAD_XATTR "user.zddc.head"
 #define HEAD_MAX 4096
 
 static apr_status_t disk_head_set(zddc_store_tmp *t, const zddc_store_head *h)
@@ -1599,23 +1591,8 @@ static apr_status_t disk_head_get(zddc_store_tmp *t, zddc_store_head *h,
         return APR_EINVAL;
     }
     n = fgetxattr(t->fd, HEAD_XATTR, buf, HEAD_MAX);
-    if (n < 0 && errno == ENODATA) {
-        struct stat sb;
-
-        /* A head goes before the first body byte and only a commit takes
-         * it away: with bytes there (or the commit's mark), the copy's
-         * mtime and size are its Last-Modified and length. */
-        if (fstat(t->fd, &sb) == 0 && (sb.st_size > 0
-                                       || validated_on_fd(t->fd))) {
-            h->last_modified = apr_time_from_sec(sb.st_mtime)
-                               + sb.st_mtim.tv_nsec / 1000;
-            h->length = (apr_off_t)sb.st_size;
-            return APR_SUCCESS;
-        }
-        return APR_ENOENT;
-    }
     if (n < 0) {
-        return os_error();
+        return errno == ENODATA ? APR_ENOENT : os_error();
     }
     buf[n] = '\0';
     for (i = 0, s = buf; i < 5; i++) {

@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -907,28 +906,6 @@ static void test_meta(zddc_store *st, const char *root)
        && !hg.content_disposition, "as published");
     sp->unfollow(fol);
     sp->discard(lead);
-
-    /* The commit takes the head away (on ext4 "validated at" then fits in
-     * the inode, not an xattr block a warm walk would rewrite for every
-     * copy); a follower still reads Last-Modified and length from the
-     * copy itself. */
-    is_int(sp->begin(AT(st, fs), &lead, &leader, pool), APR_SUCCESS,
-           "begin again");
-    sp->begin(AT(st, fs), &fol, &leader, pool);
-    sp->head_set(lead, &h);
-    sp->write(lead, "0123456789", 10);
-    is_int(sp->commit(lead, apr_time_from_sec(1700000000)), APR_SUCCESS,
-           "commit");
-    ok(getxattr(fs, "user.zddc.head", NULL, 0) < 0 && errno == ENODATA,
-       "the published copy keeps no head");
-    ok(getxattr(fs, "user.zddc.validated", NULL, 0) > 0,
-       "... but its validated-at");
-    memset(&hg, 0, sizeof(hg));
-    is_int(sp->head_get(fol, &hg, pool), APR_SUCCESS,
-           "a follower reads a head after the commit");
-    ok(hg.last_modified == apr_time_from_sec(1700000000) && hg.length == 10
-       && !hg.no_store, "from the copy's mtime and size");
-    sp->unfollow(fol);
 
     /* A listing keeps its metadata with it, no .zddc-meta file. */
     map_path(st, "/ml/", ZDDC_OBJ_LISTING_JSON, &fs);
