@@ -325,7 +325,7 @@ static zddc_fill_e fill_exchange_end(fill_exchange *x, apr_status_t rv)
 {
     zddc_fill_result *res = x->res;
     zddc_store_meta meta;
-    int count = 0;
+    int count = 0, keep = 0;
 
     res->rv = rv;
 
@@ -359,10 +359,34 @@ static zddc_fill_e fill_exchange_end(fill_exchange *x, apr_status_t rv)
             res->outcome = ZDDC_FILL_FAILED;
             break;
         }
+        /* Kept with the copy: no validator (never answered 304 on a
+         * made-up date, fetched unconditionally next time), and the
+         * headers the master chose for it, so a HIT sends what the MISS
+         * sent. Only then: a metadata file per copy costs a walk. */
+        memset(&meta, 0, sizeof(meta));
+        meta.no_validator = !res->resp.last_modified;
+        meta.content_disposition = apr_table_get(res->resp.headers,
+                                                 "Content-Disposition");
+        keep = meta.no_validator || meta.content_disposition;
+        if (keep) {
+            meta.validated_at = apr_time_now();
+            meta.content_type = apr_table_get(res->resp.headers,
+                                              "Content-Type");
+        }
         rv = fill_flush(x);
         if (rv == APR_SUCCESS) {
-            rv = x->sp->commit(x->tmp, zddc_fill_store_mtime(
-                                   res->resp.last_modified, x->answered));
+            apr_time_t mtime = zddc_fill_store_mtime(res->resp.last_modified,
+                                                     x->answered);
+
+            /* published with its metadata: the MISS's client may ask
+             * again the moment it has the body (t/cache_headers_kept.t) */
+            if (keep && x->sp->commit_meta) {
+                rv = x->sp->commit_meta(x->tmp, mtime, &meta);
+                keep = 0;
+            }
+            else {
+                rv = x->sp->commit(x->tmp, mtime);
+            }
         }
         else {
             x->sp->discard(x->tmp);
@@ -377,18 +401,7 @@ static zddc_fill_e fill_exchange_end(fill_exchange *x, apr_status_t rv)
             break;
         }
         res->published = 1;
-        /* Kept with the copy: no validator (never answered 304 on a
-         * made-up date, fetched unconditionally next time), and the
-         * headers the master chose for it, so a HIT sends what the MISS
-         * sent. Only then: a metadata file per copy costs a walk. */
-        memset(&meta, 0, sizeof(meta));
-        meta.no_validator = !res->resp.last_modified;
-        meta.content_disposition = apr_table_get(res->resp.headers,
-                                                 "Content-Disposition");
-        if (meta.no_validator || meta.content_disposition) {
-            meta.validated_at = apr_time_now();
-            meta.content_type = apr_table_get(res->resp.headers,
-                                              "Content-Type");
+        if (keep) {
             x->sp->meta_set(x->obj, &meta, x->p);
         }
         break;
@@ -855,6 +868,25 @@ void zddc_fill_wait_more(zddc_fill *f, apr_off_t *seen,
     *seen = f->written;
     apr_thread_mutex_unlock(f->m);
     fill_signals_restore(&saved);
+}
+
+void zddc_fill_wait_end(zddc_fill *f, apr_interval_time_t max)
+{
+    apr_time_t end = apr_time_now() + max;
+    sigset_t saved;
+    int ended = 0;
+
+    /* In slices, the lock never held while a signal can land. */
+    while (!ended && apr_time_now() < end) {
+        fill_signals_block(&saved);
+        apr_thread_mutex_lock(f->m);
+        if (!f->ended) {
+            apr_thread_cond_timedwait(f->cv, f->m, apr_time_from_msec(100));
+        }
+        ended = f->ended;
+        apr_thread_mutex_unlock(f->m);
+        fill_signals_restore(&saved);
+    }
 }
 
 void zddc_fill_release(zddc_fill *f)

@@ -157,6 +157,10 @@ int zddc_fill_ended(zddc_fill *f, apr_off_t *written);
 void zddc_fill_wait_more(zddc_fill *f, apr_off_t *seen,
                          apr_interval_time_t max);
 
+/* Wait, at most max, until the fill has ended (a copy it published is
+ * kept with its metadata by then). */
+void zddc_fill_wait_end(zddc_fill *f, apr_interval_time_t max);
+
 /* The caller is done with it (the fill itself goes on if it must). */
 void zddc_fill_release(zddc_fill *f);
 

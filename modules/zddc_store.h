@@ -10,7 +10,7 @@
 #include <apr_time.h>
 
 #define ZDDC_STORE_GROUP     "zddc_store"
-#define ZDDC_STORE_VERSION   "2"
+#define ZDDC_STORE_VERSION   "3"
 
 typedef struct zddc_store zddc_store;
 typedef struct zddc_store_tmp zddc_store_tmp;
@@ -161,6 +161,12 @@ typedef struct {
     apr_status_t (*try_lock)(zddc_store_obj *o, zddc_store_lock **lock,
                              apr_pool_t *p);
     void (*unlock)(zddc_store_lock *lock);
+
+    /* commit, with m kept with the published copy from its first moment
+     * (meta_set after commit leaves a moment where a reader finds the
+     * copy without it). NULL: the caller commits, then meta_set. */
+    apr_status_t (*commit_meta)(zddc_store_tmp *t, apr_time_t mtime,
+                                const zddc_store_meta *m);
 } zddc_store_provider;
 
 /* The disk provider; mod_zddc_mirror.c registers it with

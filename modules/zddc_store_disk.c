@@ -73,6 +73,7 @@ struct zddc_store_obj {
 };
 
 struct zddc_store_tmp {
+    zddc_store *st;
     apr_pool_t *pool;
     const char *path;       /* the temp file */
     const char *target;
@@ -789,6 +790,7 @@ static apr_status_t disk_begin(zddc_store_obj *o, zddc_store_tmp **tmpp,
     }
 
     t = apr_pcalloc(p, sizeof(*t));
+    t->st = st;
     t->pool = p;
     t->target = apr_pstrdup(p, fs_path);
     t->path = apr_pstrcat(p, dir, "/", tmp_name(p, base), NULL);
@@ -833,7 +835,30 @@ static apr_status_t disk_write(zddc_store_tmp *t, const void *buf,
     return write_all(t->fd, buf, len);
 }
 
-static apr_status_t disk_commit(zddc_store_tmp *t, apr_time_t mtime)
+static const char *meta_text(apr_pool_t *p, const struct stat *sb,
+                             const zddc_store_meta *m);
+static apr_status_t put_path(zddc_store *st, const char *fs_path,
+                             const void *data, apr_size_t len,
+                             apr_time_t mtime, apr_pool_t *p);
+
+/* The copy's metadata file, bound to the temp's inode as it will be
+ * published, written before the rename that publishes both. */
+static apr_status_t commit_meta_file(zddc_store_tmp *t,
+                                     const zddc_store_meta *m)
+{
+    struct stat sb;
+    const char *text;
+
+    if (fstat(t->fd, &sb) != 0) {
+        return os_error();
+    }
+    text = meta_text(t->pool, &sb, m);
+    return put_path(t->st, meta_path(t->pool, t->target), text,
+                    strlen(text), 0, t->pool);
+}
+
+static apr_status_t disk_commit_meta(zddc_store_tmp *t, apr_time_t mtime,
+                                     const zddc_store_meta *m)
 {
     apr_status_t rv;
     struct stat sb;
@@ -842,6 +867,9 @@ static apr_status_t disk_commit(zddc_store_tmp *t, apr_time_t mtime)
         return APR_EINVAL;
     }
     rv = set_mtime(t->fd, mtime);
+    if (rv == APR_SUCCESS && m) {
+        rv = commit_meta_file(t, m);
+    }
     if (rv == APR_SUCCESS) {
         validated_set_fd(t->fd);
         if (lstat(t->path, &sb) != 0) {
@@ -857,6 +885,11 @@ static apr_status_t disk_commit(zddc_store_tmp *t, apr_time_t mtime)
     apr_pool_cleanup_kill(t->pool, t, tmp_cleanup);
     tmp_release(t, rv != APR_SUCCESS);
     return rv;
+}
+
+static apr_status_t disk_commit(zddc_store_tmp *t, apr_time_t mtime)
+{
+    return disk_commit_meta(t, mtime, NULL);
 }
 
 static void disk_discard(zddc_store_tmp *t)
@@ -1476,6 +1509,26 @@ static apr_status_t disk_meta_get(zddc_store_obj *o, zddc_store_meta *m,
     return APR_SUCCESS;
 }
 
+/* m as kept for the object whose stat is sb (bound to it). */
+static const char *meta_text(apr_pool_t *p, const struct stat *sb,
+                             const zddc_store_meta *m)
+{
+    return apr_pstrcat(p, "object ", meta_binding(p, sb), "\n",
+                       apr_psprintf(p, "validated %" APR_INT64_T_FMT "\n",
+                                    (apr_int64_t)m->validated_at),
+                       m->no_validator ? "novalidator 1\n" : "",
+                       m->etag ? "etag " : "",
+                       m->etag ? meta_clean(p, m->etag) : "",
+                       m->etag ? "\n" : "",
+                       m->content_type ? "type " : "",
+                       m->content_type ? meta_clean(p, m->content_type) : "",
+                       m->content_type ? "\n" : "",
+                       m->content_disposition ? "disposition " : "",
+                       m->content_disposition
+                       ? meta_clean(p, m->content_disposition) : "",
+                       m->content_disposition ? "\n" : "", NULL);
+}
+
 static apr_status_t disk_meta_set(zddc_store_obj *o, const zddc_store_meta *m,
                                   apr_pool_t *p)
 {
@@ -1493,20 +1546,7 @@ static apr_status_t disk_meta_set(zddc_store_obj *o, const zddc_store_meta *m,
     if (!S_ISREG(sb.st_mode)) {
         return APR_EINVAL;
     }
-    text = apr_pstrcat(p, "object ", meta_binding(p, &sb), "\n",
-                       apr_psprintf(p, "validated %" APR_INT64_T_FMT "\n",
-                                    (apr_int64_t)m->validated_at),
-                       m->no_validator ? "novalidator 1\n" : "",
-                       m->etag ? "etag " : "",
-                       m->etag ? meta_clean(p, m->etag) : "",
-                       m->etag ? "\n" : "",
-                       m->content_type ? "type " : "",
-                       m->content_type ? meta_clean(p, m->content_type) : "",
-                       m->content_type ? "\n" : "",
-                       m->content_disposition ? "disposition " : "",
-                       m->content_disposition
-                       ? meta_clean(p, m->content_disposition) : "",
-                       m->content_disposition ? "\n" : "", NULL);
+    text = meta_text(p, &sb, m);
     if (meta_in_xattr(o)) {
         if (lsetxattr(fs_path, META_XATTR, text, strlen(text), 0) == 0) {
             return APR_SUCCESS;
@@ -1716,5 +1756,6 @@ const zddc_store_provider zddc_store_disk_provider = {
     .meta_get = disk_meta_get,
     .meta_set = disk_meta_set,
     .try_lock = disk_try_lock,
-    .unlock = disk_unlock
+    .unlock = disk_unlock,
+    .commit_meta = disk_commit_meta
 };

@@ -907,6 +907,28 @@ static void test_meta(zddc_store *st, const char *root)
     sp->unfollow(fol);
     sp->discard(lead);
 
+    /* commit_meta publishes the copy with its metadata: it is there and
+     * bound to the copy the moment the copy is (a reader between a commit
+     * and a meta_set found the copy without the master's headers). */
+    is_int(sp->begin(AT(st, fs), &lead, &leader, pool), APR_SUCCESS,
+           "begin for commit_meta");
+    sp->write(lead, "fresh", 5);
+    memset(&m, 0, sizeof(m));
+    m.content_disposition = "attachment; filename=\"dl.pdf\"";
+    m.content_type = "application/pdf";
+    ok(sp->commit_meta != NULL, "the disk provider has commit_meta");
+    is_int(sp->commit_meta(lead, apr_time_from_sec(1700000000), &m),
+           APR_SUCCESS, "commit_meta");
+    is_int(sp->meta_get(AT(st, fs), &got, pool), APR_SUCCESS,
+           "the published copy has its metadata");
+    ok(got.content_disposition
+       && !strcmp(got.content_disposition, "attachment; filename=\"dl.pdf\"")
+       && got.content_type && !strcmp(got.content_type, "application/pdf"),
+       "as committed");
+    sp->put(AT(st, fs), "other", 5, apr_time_from_sec(1700000100), pool);
+    is_int(sp->meta_get(AT(st, fs), &got, pool), APR_ENOENT,
+           "a copy replaced after it does not inherit it");
+
     /* A listing keeps its metadata with it, no .zddc-meta file. */
     map_path(st, "/ml/", ZDDC_OBJ_LISTING_JSON, &fs);
     sp->put(AT(st, fs), "[]", 2, 0, pool);
