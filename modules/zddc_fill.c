@@ -820,22 +820,29 @@ static apr_status_t fill_start(zddc_server_conf *conf, const char *url,
     return APR_EAGAIN;
 }
 
-const zddc_fill_result *zddc_fill_wait_head(zddc_fill *f)
+/* Wait until *flag (one of f's, read under its mutex) is set, or until
+ * end (0: no end). In slices, the lock never held while a signal can
+ * land. */
+static void fill_wait_flag(zddc_fill *f, const int *flag, apr_time_t end)
 {
     sigset_t saved;
-    int ready = 0;
+    int set = 0;
 
-    /* Waits in slices, the lock never held while a signal can land. */
-    while (!ready) {
+    while (!set && (!end || apr_time_now() < end)) {
         fill_signals_block(&saved);
         apr_thread_mutex_lock(f->m);
-        if (!f->head_ready) {
+        if (!*flag) {
             apr_thread_cond_timedwait(f->cv, f->m, apr_time_from_msec(100));
         }
-        ready = f->head_ready;
+        set = *flag;
         apr_thread_mutex_unlock(f->m);
         fill_signals_restore(&saved);
     }
+}
+
+const zddc_fill_result *zddc_fill_wait_head(zddc_fill *f)
+{
+    fill_wait_flag(f, &f->head_ready, 0);
     return &f->res;
 }
 
@@ -872,21 +879,7 @@ void zddc_fill_wait_more(zddc_fill *f, apr_off_t *seen,
 
 void zddc_fill_wait_end(zddc_fill *f, apr_interval_time_t max)
 {
-    apr_time_t end = apr_time_now() + max;
-    sigset_t saved;
-    int ended = 0;
-
-    /* In slices, the lock never held while a signal can land. */
-    while (!ended && apr_time_now() < end) {
-        fill_signals_block(&saved);
-        apr_thread_mutex_lock(f->m);
-        if (!f->ended) {
-            apr_thread_cond_timedwait(f->cv, f->m, apr_time_from_msec(100));
-        }
-        ended = f->ended;
-        apr_thread_mutex_unlock(f->m);
-        fill_signals_restore(&saved);
-    }
+    fill_wait_flag(f, &f->ended, apr_time_now() + max);
 }
 
 void zddc_fill_release(zddc_fill *f)
