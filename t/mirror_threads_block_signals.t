@@ -98,7 +98,7 @@ ok(child in children, "the walk runs in one of the new prefork children",
 ok(wait_until(lambda: len(tids(child)) >= 5, 15),
    "the walking child runs its walk's threads", tids(child))
 seen = {}                       # tid -> the masks it was seen with
-main_masks = set()
+main_masks = []                 # the main thread's, one per look
 deadline = time.monotonic() + 1.5
 while time.monotonic() < deadline:
     for tid in tids(child):
@@ -106,7 +106,7 @@ while time.monotonic() < deadline:
         if mask is None:
             continue
         if tid == child:
-            main_masks.add(mask)
+            main_masks.append(mask)
         else:
             seen.setdefault(tid, set()).add(mask)
     time.sleep(0.05)
@@ -120,8 +120,16 @@ bad = dict((tid, ["%016x %s" % (mk, unblocked(mk)) for mk in masks
 is_(dict((tid, v) for tid, v in bad.items() if v), {},
     "SigBlk: every thread but the main one blocks SIGTERM, SIGHUP and "
     "SIGUSR1 (%d threads)" % len(seen))
-ok(main_masks and all("TERM" in unblocked(mk) for mk in main_masks),
-   "the main thread takes SIGTERM", ["%016x" % mk for mk in main_masks])
+# The main thread blocks them too, but only for the moment it holds a
+# fill's or the scheduler's lock (a request ending, zddc_fill_release): a
+# look can land in that moment, most loudly under strace on a loaded
+# machine (each futex of the window stops for the tracer). What matters is
+# that it does not keep them blocked.
+takes = [mk for mk in main_masks if "TERM" in unblocked(mk)]
+ok(main_masks and len(takes) * 2 > len(main_masks),
+   "the main thread takes SIGTERM (in %d of %d looks)"
+   % (len(takes), len(main_masks)),
+   ["%016x" % mk for mk in main_masks])
 
 done = a.wait_log(r"walk of %s finished in \S+: (.*)$" % re.escape(SUB), 60)
 ok(done, "the walk finishes", a.error_log_tail())
