@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -907,11 +908,34 @@ static void test_meta(zddc_store *st, const char *root)
     sp->unfollow(fol);
     sp->discard(lead);
 
+    /* The commit takes the head away (on ext4 "validated at" then fits in
+     * the inode, not an xattr block a warm walk would rewrite for every
+     * copy); a follower still reads Last-Modified and length from the
+     * copy itself. */
+    is_int(sp->begin(AT(st, fs), &lead, &leader, pool), APR_SUCCESS,
+           "begin again");
+    sp->begin(AT(st, fs), &fol, &leader, pool);
+    sp->head_set(lead, &h);
+    sp->write(lead, "0123456789", 10);
+    is_int(sp->commit(lead, apr_time_from_sec(1700000000)), APR_SUCCESS,
+           "commit");
+    ok(getxattr(fs, "user.zddc.head", NULL, 0) < 0 && errno == ENODATA,
+       "the published copy keeps no head");
+    ok(getxattr(fs, "user.zddc.validated", NULL, 0) > 0,
+       "... but its validated-at");
+    memset(&hg, 0, sizeof(hg));
+    is_int(sp->head_get(fol, &hg, pool), APR_SUCCESS,
+           "a follower reads a head after the commit");
+    ok(hg.last_modified == apr_time_from_sec(1700000000) && hg.length == 10
+       && !hg.no_store, "from the copy's mtime and size");
+    sp->unfollow(fol);
+
     /* commit_meta publishes the copy with its metadata: it is there and
      * bound to the copy the moment the copy is (a reader between a commit
      * and a meta_set found the copy without the master's headers). */
     is_int(sp->begin(AT(st, fs), &lead, &leader, pool), APR_SUCCESS,
            "begin for commit_meta");
+    sp->begin(AT(st, fs), &fol, &leader, pool);
     sp->write(lead, "fresh", 5);
     memset(&m, 0, sizeof(m));
     m.content_disposition = "attachment; filename=\"dl.pdf\"";
@@ -919,6 +943,17 @@ static void test_meta(zddc_store *st, const char *root)
     ok(sp->commit_meta != NULL, "the disk provider has commit_meta");
     is_int(sp->commit_meta(lead, apr_time_from_sec(1700000000), &m),
            APR_SUCCESS, "commit_meta");
+    /* A follower that asks for the head only after the commit took it
+     * away still gets the master's headers, from the copy's metadata. */
+    memset(&hg, 0, sizeof(hg));
+    is_int(sp->head_get(fol, &hg, pool), APR_SUCCESS,
+           "a follower reads a head after commit_meta");
+    ok(hg.length == 5 && hg.content_type
+       && !strcmp(hg.content_type, "application/pdf")
+       && hg.content_disposition
+       && !strcmp(hg.content_disposition, "attachment; filename=\"dl.pdf\""),
+       "with the type and disposition committed with the copy");
+    sp->unfollow(fol);
     is_int(sp->meta_get(AT(st, fs), &got, pool), APR_SUCCESS,
            "the published copy has its metadata");
     ok(got.content_disposition
