@@ -48,6 +48,14 @@ def temps():
     return glob.glob(os.path.join(a.cache + DOCS, ".zddc-cache-tmp-*"))
 
 
+def size(path):
+    """A temp's size, 0 once it is gone (a put's temp lives a moment)."""
+    try:
+        return os.path.getsize(path)
+    except FileNotFoundError:
+        return 0
+
+
 def all_temps():
     return [os.path.join(d, n) for d, _, names in os.walk(a.cache)
             for n in names if n.startswith(".zddc-cache-tmp-")]
@@ -64,7 +72,7 @@ ok(live, "a walk is in flight", a.error_log_tail())
 victim = live["pid"] if live else None
 ok(victim in a.child_pids(), "it runs in a child process of the server",
    "pid %r, children %r" % (victim, a.child_pids()))
-ok(wait_until(lambda: [t for t in temps() if os.path.getsize(t) > 0], 10),
+ok(wait_until(lambda: [t for t in temps() if size(t) > 0], 10),
    "the walk is part-way through downloading the big file into a temp",
    temps())
 ok(not os.path.exists(a.cache + BIG), "nothing is published at the target "
