@@ -75,6 +75,8 @@ struct zddc_fill {
     int refs;
     int head_ready;
     int ended;
+    int first_sent;              /* the requesting client sent its first
+                                    bytes, or left (fill_signal) */
     apr_off_t written;
     zddc_fill_result res;
     fill_exchange x;
@@ -126,9 +128,20 @@ static zddc_fill_e fill_classify(int status)
     }
 }
 
+/* How long a download's writer waits for the client that asked for it
+ * to send the first bytes it stored (fill_signal). */
+#define FILL_FIRST_WAIT apr_time_from_msec(5)
+
+/* After the first bytes of a body with more to come, the writer lets the
+ * client that asked for it send them before it takes the CPU back: on a
+ * machine with few cores the writer and the master otherwise keep that
+ * client's thread waiting for a CPU for milliseconds (P3, time to first
+ * byte). Bounded, and only while that client is there: a client that
+ * does not take them holds the download up no longer. */
 static void fill_signal(fill_exchange *x, int head, apr_off_t written)
 {
     zddc_fill *f = x->shared;
+    int first;
 
     if (!f) {
         return;
@@ -137,8 +150,19 @@ static void fill_signal(fill_exchange *x, int head, apr_off_t written)
     if (head) {
         f->head_ready = 1;
     }
+    first = f->written == 0 && written > 0;
     f->written += written;
     apr_thread_cond_broadcast(f->cv);
+    if (first && (x->res->resp.content_length < 0
+                  || x->stored < x->res->resp.content_length)) {
+        apr_time_t end = apr_time_now() + FILL_FIRST_WAIT;
+        apr_time_t now;
+
+        while (!f->first_sent && f->refs > 1
+               && (now = apr_time_now()) < end) {
+            apr_thread_cond_timedwait(f->cv, f->m, end - now);
+        }
+    }
     apr_thread_mutex_unlock(f->m);
 }
 
@@ -882,11 +906,24 @@ void zddc_fill_wait_end(zddc_fill *f, apr_interval_time_t max)
     fill_wait_flag(f, &f->ended, apr_time_now() + max);
 }
 
+void zddc_fill_first_sent(zddc_fill *f)
+{
+    sigset_t saved;
+
+    fill_signals_block(&saved);
+    apr_thread_mutex_lock(f->m);
+    f->first_sent = 1;
+    apr_thread_cond_broadcast(f->cv);
+    apr_thread_mutex_unlock(f->m);
+    fill_signals_restore(&saved);
+}
+
 void zddc_fill_release(zddc_fill *f)
 {
     sigset_t saved;
 
     if (f) {
+        zddc_fill_first_sent(f);
         fill_signals_block(&saved);
         fill_unref(f);
         fill_signals_restore(&saved);

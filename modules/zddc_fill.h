@@ -161,6 +161,10 @@ void zddc_fill_wait_more(zddc_fill *f, apr_off_t *seen,
  * kept with its metadata by then). */
 void zddc_fill_wait_end(zddc_fill *f, apr_interval_time_t max);
 
+/* The requesting client has sent the first bytes of the body (the
+ * writer waits a moment for that, fill_signal). */
+void zddc_fill_first_sent(zddc_fill *f);
+
 /* The caller is done with it (the fill itself goes on if it must). */
 void zddc_fill_release(zddc_fill *f);
 

@@ -247,6 +247,9 @@ static int stream_from_store(request_rec *r, zddc_server_conf *conf,
                 zddc_fill_wait_end(fill, conf->timeout);
             }
             zddc_stream_write(&out, buf, len);
+            if (fill && out.sent == (apr_off_t)len) {
+                zddc_fill_first_sent(fill);
+            }
             last_progress = apr_time_now();
             if (out.client_gone) {
                 sp->unfollow(tmp);
