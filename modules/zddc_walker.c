@@ -48,6 +48,9 @@ APLOG_USE_MODULE(zddc_mirror);
 #define WALK_BAD_LOGGED 20
 /* Freed memory the walk's task allocator keeps for the next tasks. */
 #define WALK_POOL_MAX_FREE (2 * 1024 * 1024)
+/* Directories listed ahead of their parent's listing at once, per
+ * ZddcMirrorParallelism (a listed one waits, parsed, for its verdict). */
+#define WALK_AHEAD_PER_SLOT 2
 
 struct zddc_walker {
     apr_pool_t *pool;
@@ -62,6 +65,26 @@ typedef enum {
 } listing_e;
 
 typedef struct walk_dir walk_dir;
+
+/* A directory listed ahead (SPEC §6: a warm walk is bounded by its
+ * requests, not by the depth of the tree times the round trip): the cache
+ * holds it, so its listing is asked for beside its parent's. Nothing is
+ * done with that listing (no file asked for, nothing purged, no
+ * subdirectory pushed) until the parent's own listing names it as a
+ * directory; otherwise it is dropped, with whatever was listed ahead
+ * below it. */
+typedef enum {
+    AHEAD_QUEUED,        /* in ahead_pending */
+    AHEAD_FLIGHT,        /* its listing is being fetched */
+    AHEAD_PARKED         /* listed: d waits for the verdict */
+} ahead_state;
+
+typedef struct {
+    char *url;           /* malloc'd, the key in walk_ctx.ahead */
+    ahead_state state;
+    int verdict;         /* 0 open, 1 its parent names it, -1 dropped */
+    walk_dir *d;         /* AHEAD_PARKED */
+} ahead_dir;
 
 typedef struct {
     zddc_walk_job *job;
@@ -105,6 +128,11 @@ typedef struct {
     int nspare, spare_max;
     apr_pool_t *plan_pool;       /* plan and report, under mutex */
     apr_array_header_t *plan;    /* url paths to purge when the walk ends */
+    apr_hash_t *ahead;           /* url -> ahead_dir: listed ahead */
+    apr_array_header_t *ahead_pending; /* ahead_dir *: to list, in
+                                    plan_pool; after pending */
+    int ahead_live, ahead_max;   /* ahead_dirs there are, may be */
+    walk_dir *ready, *ready_tail; /* listed ahead, then named: to walk */
     apr_uint64_t plan_paths;     /* paths planned (plan may hold fewer) */
     apr_uint64_t plan_entries;   /* local entries below them */
     zddc_walk_report report;
@@ -121,8 +149,15 @@ struct walk_dir {
     int is_root;
     listing_e got;
     apr_array_header_t *files;   /* file_task: the files to ask for */
-    apr_array_header_t *subdirs; /* const char *: "/a/b/c/" */
-    walk_dir *next;              /* in the done queue */
+    apr_array_header_t *subdirs; /* const char *: "/a/b/c/"; NULL once
+                                    it went ahead (walk_ahead_settle) */
+    walk_dir *next;              /* in the done or ready queue */
+    ahead_dir *ahead;            /* listed ahead, verdict open */
+    apr_array_header_t *kids;    /* ahead_dir *: what it listed ahead */
+    int listed;                  /* the listing below is in */
+    apr_pool_t *lp;              /* the listing, until compared */
+    apr_array_header_t *entries, *skipped;
+    int nskipped;
 };
 
 typedef struct {
@@ -1137,20 +1172,69 @@ static void walk_pending_push(walk_ctx *w, const char *url_dir)
     APR_ARRAY_PUSH(w->pending, char *) = copy;
 }
 
-/* With w->mutex held: the next pending directory (malloc'd) when one
- * more listing may be held, counted held; else NULL. */
-static char *walk_pending_take(walk_ctx *w, int *is_root)
+/* With w->mutex held: an ahead_dir ends (its d, if any, is the
+ * caller's). */
+static void walk_ahead_free_locked(walk_ctx *w, ahead_dir *a)
 {
-    if (w->pending->nelts == 0 || w->dirs_held >= w->threads) {
-        return NULL;
-    }
-    *is_root = !w->root_sent;
-    w->root_sent = 1;
-    w->dirs_held++;
-    return *(char **)apr_array_pop(w->pending);
+    apr_hash_set(w->ahead, a->url, APR_HASH_KEY_STRING, NULL);
+    free(a->url);
+    free(a);
+    w->ahead_live--;
 }
 
-static walk_dir *walk_dir_make(walk_ctx *w, char *url, int is_root)
+/* What the walk still has to take: pending, listed ahead, named. With
+ * w->mutex held. */
+static int walk_pending_count(walk_ctx *w)
+{
+    return w->pending->nelts + w->ahead_pending->nelts + (w->ready != NULL);
+}
+
+/* With w->mutex held, when one more listing may be held (counted held):
+ * a directory listed ahead and since named (*ready), else the next
+ * pending directory (malloc'd), else the next to list ahead (*ahead set).
+ * NULL and no *ready: nothing to take now. */
+static char *walk_pending_take(walk_ctx *w, int *is_root, ahead_dir **ahead,
+                               walk_dir **ready)
+{
+    *ahead = NULL;
+    *ready = NULL;
+    if (w->dirs_held >= w->threads) {
+        return NULL;
+    }
+    if (w->ready) {
+        *ready = w->ready;
+        w->ready = w->ready->next;
+        if (!w->ready) {
+            w->ready_tail = NULL;
+        }
+        (*ready)->next = NULL;
+        w->dirs_held++;
+        return NULL;
+    }
+    if (w->pending->nelts > 0) {
+        *is_root = !w->root_sent;
+        w->root_sent = 1;
+        w->dirs_held++;
+        return *(char **)apr_array_pop(w->pending);
+    }
+    while (w->ahead_pending->nelts > 0) {
+        ahead_dir *a = *(ahead_dir **)apr_array_pop(w->ahead_pending);
+
+        if (a->verdict < 0) {
+            walk_ahead_free_locked(w, a);
+            continue;
+        }
+        a->state = AHEAD_FLIGHT;
+        *ahead = a;
+        *is_root = 0;
+        w->dirs_held++;
+        return strdup(a->url);
+    }
+    return NULL;
+}
+
+static walk_dir *walk_dir_make(walk_ctx *w, char *url, int is_root,
+                               ahead_dir *ahead)
 {
     apr_pool_t *p = walk_pool_get(w);
     walk_dir *d = apr_pcalloc(p, sizeof(*d));
@@ -1159,27 +1243,48 @@ static walk_dir *walk_dir_make(walk_ctx *w, char *url, int is_root)
     d->pool = p;
     d->url = apr_pstrdup(p, url);
     d->is_root = is_root;
+    d->ahead = ahead;
     free(url);
-    WALK_ADD(w, dirs, 1);
     return d;
+}
+
+/* With w->mutex held: the next directory to walk on this thread, made
+ * once the mutex is released (walk_take_made); 0 when there is none. */
+typedef struct {
+    char *url;
+    int is_root;
+    ahead_dir *ahead;
+    walk_dir *ready;
+} walk_take;
+
+static int walk_take_locked(walk_ctx *w, walk_take *t)
+{
+    t->url = walk_pending_take(w, &t->is_root, &t->ahead, &t->ready);
+    return t->url || t->ready;
+}
+
+static walk_dir *walk_take_made(walk_ctx *w, walk_take *t)
+{
+    return t->ready ? t->ready
+                    : walk_dir_make(w, t->url, t->is_root, t->ahead);
 }
 
 /* Any thread: pending directories to the thread pool while listings may
  * be held; they go ahead of queued files, which they feed. */
 static void walk_send_dirs(walk_ctx *w)
 {
+    walk_take t;
     walk_dir *d;
-    char *url;
-    int is_root = 0;
+    int got;
 
     for (;;) {
         apr_thread_mutex_lock(w->mutex);
-        url = walk_pending_take(w, &is_root);
+        got = walk_take_locked(w, &t);
         apr_thread_mutex_unlock(w->mutex);
-        if (!url) {
+        if (!got) {
             return;
         }
-        d = walk_dir_make(w, url, is_root);
+        d = walk_take_made(w, &t);
         if (apr_thread_pool_push(w->tp, zddc_walk_dir_task, d,
                                  APR_THREAD_TASK_PRIORITY_HIGH, w)
             != APR_SUCCESS) {
@@ -1188,33 +1293,222 @@ static void walk_send_dirs(walk_ctx *w)
     }
 }
 
+/* With w->mutex held: a directory listed ahead will not be walked (its
+ * parent does not name it, or was not listed), nor anything listed ahead
+ * below it. A parked one's d goes on *trash for its pool. */
+static void walk_ahead_drop_locked(walk_ctx *w, ahead_dir *a, walk_dir **trash)
+{
+    a->verdict = -1;
+    if (a->state == AHEAD_PARKED) {
+        walk_dir *d = a->d;
+        int i;
+
+        for (i = 0; d->kids && i < d->kids->nelts; i++) {
+            ahead_dir *k = APR_ARRAY_IDX(d->kids, i, ahead_dir *);
+
+            if (k->verdict == 0) {
+                walk_ahead_drop_locked(w, k, trash);
+            }
+        }
+        d->next = *trash;
+        *trash = d;
+        walk_ahead_free_locked(w, a);
+    }
+    /* queued: freed when taken; in flight: its task drops it */
+}
+
+static void walk_trash(walk_ctx *w, walk_dir *trash)
+{
+    while (trash) {
+        walk_dir *next = trash->next;
+
+        walk_pool_put(w, trash->pool);
+        trash = next;
+    }
+}
+
+/* The local subdirectories of d (a warm walk's cached tree), listed
+ * ahead of d's own listing while the walk has room for them. */
+static void walk_ahead_list(walk_ctx *w, walk_dir *d)
+{
+    apr_array_header_t *local;
+    apr_pool_t *p;
+    int i, any = 0;
+
+    if (w->ahead_max == 0) {
+        return;
+    }
+    apr_pool_create(&p, d->pool);
+    if (w->sp->list(w->st, d->url, &local, p) == APR_SUCCESS) {
+        apr_thread_mutex_lock(w->mutex);
+        for (i = 0; i < local->nelts && w->ahead_live < w->ahead_max; i++) {
+            zddc_store_entry *e = &APR_ARRAY_IDX(local, i, zddc_store_entry);
+            const char *url;
+            ahead_dir *a;
+
+            if (!e->is_dir || !zddc_name_is_safe(e->name, strlen(e->name),
+                                                 w->conf->access_file_name)) {
+                continue;
+            }
+            url = apr_pstrcat(p, zddc_path_join(p, d->url, e->name), "/",
+                              NULL);
+            if (apr_hash_get(w->ahead, url, APR_HASH_KEY_STRING)) {
+                continue;
+            }
+            a = ap_calloc(1, sizeof(*a));
+            a->url = strdup(url);
+            a->state = AHEAD_QUEUED;
+            apr_hash_set(w->ahead, a->url, APR_HASH_KEY_STRING, a);
+            APR_ARRAY_PUSH(w->ahead_pending, ahead_dir *) = a;
+            APR_ARRAY_PUSH(d->kids, ahead_dir *) = a;
+            w->ahead_live++;
+            any = 1;
+        }
+        apr_thread_mutex_unlock(w->mutex);
+    }
+    apr_pool_destroy(p);
+    if (any) {
+        walk_send_dirs(w);
+    }
+}
+
+/* What became of a directory a task took. */
+typedef enum {
+    DIR_WALKED,          /* compared: its files and subdirectories known */
+    DIR_PARKED,          /* listed ahead, waiting: no longer the task's */
+    DIR_DROPPED          /* listed ahead, not named: only its pool left */
+} dir_fate;
+
+/* A listing fetched ahead: DIR_WALKED when its parent named it meanwhile
+ * (walk it now); else it is parked for the verdict, or dropped. Only the
+ * parent decides: an ahead_dir is freed once it has a verdict, and the
+ * parent's d->kids is read until then. */
+static dir_fate walk_ahead_settle(walk_ctx *w, walk_dir *d)
+{
+    ahead_dir *a = d->ahead;
+    walk_dir *trash = NULL;
+    dir_fate fate;
+
+    apr_thread_mutex_lock(w->mutex);
+    a->state = AHEAD_PARKED;
+    a->d = d;
+    if (a->verdict > 0) {
+        walk_ahead_free_locked(w, a);
+        d->ahead = NULL;
+        fate = DIR_WALKED;
+    }
+    else if (a->verdict < 0) {
+        walk_ahead_drop_locked(w, a, &trash);
+        fate = DIR_DROPPED;
+    }
+    else {
+        fate = DIR_PARKED;      /* from here on, d is its parent's */
+    }
+    apr_thread_mutex_unlock(w->mutex);
+    /* d itself is in trash when dropped: its pool goes after the task
+     * (walk_dir_settle) */
+    while (trash) {
+        walk_dir *next = trash->next;
+
+        if (trash != d) {
+            walk_pool_put(w, trash->pool);
+        }
+        trash = next;
+    }
+    return fate;
+}
+
+/* After d was compared: the subdirectories it names that were listed
+ * ahead are walked from what was fetched (taken out of d->subdirs), and
+ * what it listed ahead and does not name is dropped. */
+static void walk_ahead_verdicts(walk_ctx *w, walk_dir *d)
+{
+    walk_dir *trash = NULL;
+    int i, named = 0;
+
+    if (!d->kids || d->kids->nelts == 0) {
+        return;
+    }
+    apr_thread_mutex_lock(w->mutex);
+    for (i = 0; i < d->subdirs->nelts; i++) {
+        const char *url = APR_ARRAY_IDX(d->subdirs, i, const char *);
+        ahead_dir *a = apr_hash_get(w->ahead, url, APR_HASH_KEY_STRING);
+
+        if (a && a->verdict == 0) {
+            a->verdict = 1;
+            APR_ARRAY_IDX(d->subdirs, i, const char *) = NULL;
+        }
+    }
+    for (i = 0; i < d->kids->nelts; i++) {
+        ahead_dir *a = APR_ARRAY_IDX(d->kids, i, ahead_dir *);
+
+        if (a->verdict == 0) {
+            walk_ahead_drop_locked(w, a, &trash);
+        }
+        else if (a->verdict > 0 && a->state == AHEAD_PARKED) {
+            walk_dir *r = a->d;
+
+            r->ahead = NULL;
+            r->next = NULL;
+            if (w->ready_tail) {
+                w->ready_tail->next = r;
+            }
+            else {
+                w->ready = r;
+            }
+            w->ready_tail = r;
+            walk_ahead_free_locked(w, a);
+            named = 1;
+        }
+    }
+    apr_thread_mutex_unlock(w->mutex);
+    walk_trash(w, trash);
+    if (named) {
+        walk_send_dirs(w);
+    }
+}
+
 /* One directory's listing, compared with the local directory. The
  * listing itself goes once compared: only what the walker needs stays in
  * d->pool. */
-static void walk_list_dir(walk_ctx *w, walk_dir *d)
+static dir_fate walk_list_dir(walk_ctx *w, walk_dir *d)
 {
-    apr_array_header_t *entries = NULL, *skipped = NULL;
-    apr_pool_t *lp;
-    int nskipped = 0;
+    if (!d->listed) {
+        d->files = apr_array_make(d->pool, 8, sizeof(file_task));
+        d->subdirs = apr_array_make(d->pool, 8, sizeof(const char *));
+        d->kids = apr_array_make(d->pool, 4, sizeof(ahead_dir *));
+        apr_pool_create(&d->lp, d->pool);
+        if (!walk_cancelled(w)) {
+            walk_ahead_list(w, d);
+        }
+        d->got = walk_cancelled(w) ? LISTING_CANCELLED
+                 : zddc_walk_fetch_listing(w, d->url, &d->entries,
+                                           &d->skipped, &d->nskipped, d->lp);
+        d->listed = 1;
+        if (d->ahead) {
+            dir_fate fate = walk_ahead_settle(w, d);
 
-    d->files = apr_array_make(d->pool, 8, sizeof(file_task));
-    d->subdirs = apr_array_make(d->pool, 8, sizeof(const char *));
-    apr_pool_create(&lp, d->pool);
-    d->got = walk_cancelled(w) ? LISTING_CANCELLED
-             : zddc_walk_fetch_listing(w, d->url, &entries, &skipped,
-                                               &nskipped, lp);
+            if (fate != DIR_WALKED) {
+                return fate;
+            }
+        }
+    }
+    WALK_ADD(w, dirs, 1);
     if (d->got == LISTING_OK) {
-        zddc_walk_entries(w, d, entries, skipped, lp);
+        zddc_walk_entries(w, d, d->entries, d->skipped, d->lp);
         /* Those not kept one by one are counted for the walk's total. */
-        if (skipped && nskipped > skipped->nelts) {
+        if (d->skipped && d->nskipped > d->skipped->nelts) {
             apr_atomic_add32(&w->bad_entries,
-                             (apr_uint32_t)(nskipped - skipped->nelts));
+                             (apr_uint32_t)(d->nskipped - d->skipped->nelts));
         }
     }
     else if (d->got == LISTING_GONE) {
-        walk_plan_gone_dir(w, d->url, lp);
+        walk_plan_gone_dir(w, d->url, d->lp);
     }
-    apr_pool_destroy(lp);
+    walk_ahead_verdicts(w, d);
+    apr_pool_destroy(d->lp);
+    d->lp = NULL;
+    return DIR_WALKED;
 }
 
 /* A listed directory with no file to ask for (a warm walk's usual case)
@@ -1224,28 +1518,36 @@ static void walk_list_dir(walk_ctx *w, walk_dir *d)
  * wake for each. Returns that next directory, or NULL once d went to the
  * walker (files to queue, a failed listing) or nothing more may be taken
  * here. */
-static walk_dir *walk_dir_settle(walk_ctx *w, walk_dir *d)
+static walk_dir *walk_dir_settle(walk_ctx *w, walk_dir *d, dir_fate fate)
 {
-    apr_pool_t *p = d->pool;
-    char *next = NULL;
-    int i, is_root = 0, deadline = 0;
-    int own = d->got == LISTING_OK && d->files->nelts == 0
-              && !walk_cancelled(w);
+    /* a parked d is its parent's now: not to be read here */
+    apr_pool_t *p = fate == DIR_PARKED ? NULL : d->pool;
+    walk_take next;
+    int i, deadline = 0, got = 0;
+    int own = fate != DIR_WALKED
+              || (d->got == LISTING_OK && d->files->nelts == 0
+                  && !walk_cancelled(w));
 
     if (own) {
         deadline = walk_check_deadline(w);
     }
     apr_thread_mutex_lock(w->mutex);
     if (own) {
-        for (i = d->subdirs->nelts - 1; i >= 0; i--) {
-            walk_pending_push(w, APR_ARRAY_IDX(d->subdirs, i, const char *));
+        for (i = fate != DIR_WALKED ? -1 : d->subdirs->nelts - 1; i >= 0;
+             i--) {
+            const char *sub = APR_ARRAY_IDX(d->subdirs, i, const char *);
+
+            if (sub) {
+                walk_pending_push(w, sub);
+            }
         }
         w->dirs_held--;
         if (!deadline) {
-            next = walk_pending_take(w, &is_root);
+            got = walk_take_locked(w, &next);
         }
     }
     else {
+        d->next = NULL;
         if (w->done_tail) {
             w->done_tail->next = d;
         }
@@ -1255,23 +1557,26 @@ static walk_dir *walk_dir_settle(walk_ctx *w, walk_dir *d)
         w->done_tail = d;
     }
     /* the walker: a directory to walk, or the walk may be at its end */
-    if (w->waiting && (!own || (!next && w->dirs_held == 0))) {
+    if (w->waiting && (!own || (!got && w->dirs_held == 0))) {
         apr_thread_cond_signal(w->wake);
     }
     apr_thread_mutex_unlock(w->mutex);
     if (!own) {
         return NULL;
     }
-    apr_pool_clear(p);
-    apr_thread_mutex_lock(w->mutex);
-    walk_pool_put_locked(w, p);
-    apr_thread_mutex_unlock(w->mutex);
-    if (!next) {
+    /* a parked directory keeps its pool (and listing) for its verdict */
+    if (fate != DIR_PARKED) {
+        apr_pool_clear(p);
+        apr_thread_mutex_lock(w->mutex);
+        walk_pool_put_locked(w, p);
+        apr_thread_mutex_unlock(w->mutex);
+    }
+    if (!got) {
         return NULL;
     }
     /* what it pushed beyond the next one goes to idle threads */
     walk_send_dirs(w);
-    return walk_dir_make(w, next, is_root);
+    return walk_take_made(w, &next);
 }
 
 /* Thread pool task: directories listed one after another, each compared
@@ -1285,8 +1590,7 @@ static void *APR_THREAD_FUNC zddc_walk_dir_task(apr_thread_t *thd,
     walk_ctx *w = d->w;
 
     while (d) {
-        walk_list_dir(w, d);
-        d = walk_dir_settle(w, d);
+        d = walk_dir_settle(w, d, walk_list_dir(w, d));
     }
     return NULL;
 }
@@ -1315,7 +1619,11 @@ static void zddc_walk_dir(walk_ctx *w, walk_dir *d)
         }
         apr_thread_mutex_lock(w->mutex);
         for (i = d->subdirs->nelts - 1; i >= 0 && !walk_cancelled(w); i--) {
-            walk_pending_push(w, APR_ARRAY_IDX(d->subdirs, i, const char *));
+            const char *sub = APR_ARRAY_IDX(d->subdirs, i, const char *);
+
+            if (sub) {          /* NULL: listed ahead (walk_ahead_verdicts) */
+                walk_pending_push(w, sub);
+            }
         }
         apr_thread_mutex_unlock(w->mutex);
     }
@@ -1329,6 +1637,25 @@ static void zddc_walk_dir(walk_ctx *w, walk_dir *d)
  * flight (sharing the upstream slots with the file tasks), each directory
  * walked as its listing arrives, until nothing is pending, in flight or
  * outstanding. */
+/* A stopped walk leaves directories listed ahead without a verdict:
+ * their pools go with the walk's, their records here. */
+static void walk_ahead_end(walk_ctx *w)
+{
+    apr_hash_index_t *hi;
+    apr_array_header_t *all = apr_array_make(w->pool, w->ahead_live + 1,
+                                             sizeof(ahead_dir *));
+    int i;
+
+    for (hi = apr_hash_first(w->pool, w->ahead); hi; hi = apr_hash_next(hi)) {
+        APR_ARRAY_PUSH(all, ahead_dir *) = apr_hash_this_val(hi);
+    }
+    for (i = 0; i < all->nelts; i++) {
+        walk_ahead_free_locked(w, APR_ARRAY_IDX(all, i, ahead_dir *));
+    }
+    w->ahead_pending->nelts = 0;
+    w->ready = w->ready_tail = NULL;
+}
+
 static void zddc_walk_subtree(walk_ctx *w)
 {
     const char *sub = w->job->subtree;
@@ -1357,7 +1684,7 @@ static void zddc_walk_subtree(walk_ctx *w)
         }
         busy = w->outstanding > 0;
         held = w->dirs_held;
-        npending = w->pending->nelts;
+        npending = walk_pending_count(w);
         apr_thread_mutex_unlock(w->mutex);
 
         if (d) {
@@ -1373,6 +1700,7 @@ static void zddc_walk_subtree(walk_ctx *w)
         free(APR_ARRAY_IDX(w->pending, i, char *));
     }
     w->pending->nelts = 0;
+    walk_ahead_end(w);
 }
 
 /* Carry out the purge plan unless it exceeds ZddcMirrorMaxPurge; returns a
@@ -1543,6 +1871,9 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
     w->report.would_purge = apr_array_make(w->plan_pool, 0,
                                            sizeof(const char *));
     w->pending = apr_array_make(p, 16, sizeof(char *));
+    w->ahead = apr_hash_make(w->plan_pool);
+    w->ahead_pending = apr_array_make(w->plan_pool, 16, sizeof(ahead_dir *));
+    w->ahead_max = w->parallel > 1 ? w->parallel * WALK_AHEAD_PER_SLOT : 0;
 
     /* The walk's threads are all started here and kept (idle) until the
      * walk ends. Started on demand, apr makes one per task (it keeps no

@@ -96,6 +96,9 @@ def _prefix_base(pre):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the SYNs of a burst of new
+    # connections (a walk's), which the client then retries a second later.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         if self.master.verbose:
