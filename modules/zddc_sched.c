@@ -874,6 +874,7 @@ void zddc_sched_child_init(apr_pool_t *pchild, server_rec *s)
             job->subtree = APR_ARRAY_IDX(v->conf->subtrees, j, const char *);
             job->slot = v->first + j;
             job->vhost = vhost_name(v->s, pchild);
+            job->https_h1 = &sched_slots[v->first + j].https_h1;
         }
     }
     /* Every thread of the walker descends from this one and inherits its

@@ -81,6 +81,9 @@ typedef struct {
     int last_offline;         /* it failed because the upstream served only
                                  stale copies (a tier above is cut off) */
     char last_error[ZDDC_SLOT_ERROR_MAX]; /* why it failed, purge refusal */
+    volatile apr_uint32_t https_h1; /* an https master answered a walk
+                                       over HTTP/1.x (apr_atomic; read by
+                                       the next walk, in any process) */
 } zddc_sched_slot;
 
 /* The shared memory: this header, then the slots of every Mirror vhost in

@@ -121,6 +121,9 @@ struct zddc_upstream_session {
     int max_active;             /* transfers in the multi at once */
     /* loop thread only */
     int proto_unknown;          /* https, no answer yet */
+    int proto_assumed;          /* https: HTTP/1.1 as the last walk
+                                   learnt it, until the first answer */
+    volatile apr_uint32_t *https_h1; /* where walks remember it, or NULL */
     tr_socks socks;
     tr_xfer *urgent, *urgent_tail;   /* seen, waiting for a free slot: */
     tr_xfer *backlog, *backlog_tail; /* listings ahead of files */
@@ -895,17 +898,28 @@ static void session_limit_connections(zddc_upstream_session *s, long n)
 }
 
 /* The first answer over https tells the master's protocol: HTTP/1.1
- * needs a connection per request in flight. */
+ * needs a connection per request in flight. It is remembered for the
+ * next session (s->https_h1), which then does not wait for an answer
+ * before it opens them. */
 static void session_learn_protocol(zddc_upstream_session *s, CURL *h)
 {
     long v = 0;
+    int h1;
 
-    if (s->proto_unknown
+    if ((s->proto_unknown || s->proto_assumed)
         && curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &v) == CURLE_OK
         && v != 0) {
-        s->proto_unknown = 0;
-        if (v < CURL_HTTP_VERSION_2_0) {
+        h1 = v < CURL_HTTP_VERSION_2_0;
+        if (s->proto_unknown && h1) {
             session_limit_connections(s, s->max_conns);
+        }
+        else if (s->proto_assumed && !h1) {
+            session_limit_connections(s, s->max_conns > TR_H2_CONNECTIONS
+                                         ? TR_H2_CONNECTIONS : s->max_conns);
+        }
+        s->proto_unknown = s->proto_assumed = 0;
+        if (s->https_h1) {
+            apr_atomic_set32(s->https_h1, (apr_uint32_t)h1);
         }
     }
 }
@@ -1139,6 +1153,17 @@ apr_status_t zddc_upstream_session_create(zddc_upstream_session **out,
                                           volatile apr_uint32_t *cancel,
                                           apr_pool_t *p)
 {
+    return zddc_upstream_session_create_ex(out, up, max_in_flight, cancel,
+                                           NULL, p);
+}
+
+apr_status_t zddc_upstream_session_create_ex(zddc_upstream_session **out,
+                                             zddc_upstream *up,
+                                             int max_in_flight,
+                                             volatile apr_uint32_t *cancel,
+                                             volatile apr_uint32_t *https_h1,
+                                             apr_pool_t *p)
+{
     zddc_upstream_session *s = apr_pcalloc(p, sizeof(*s));
     long n = max_in_flight < 1 ? 1 : max_in_flight > TR_MAX_SESSION
              ? TR_MAX_SESSION : max_in_flight;
@@ -1150,6 +1175,11 @@ apr_status_t zddc_upstream_session_create(zddc_upstream_session **out,
     s->max_conns = n;
     s->max_active = s->room = (int)n;
     s->proto_unknown = strncasecmp(up->base, "https://", 8) == 0;
+    s->https_h1 = s->proto_unknown ? https_h1 : NULL;
+    if (s->https_h1 && apr_atomic_read32(s->https_h1)) {
+        s->proto_unknown = 0;
+        s->proto_assumed = 1;
+    }
     s->multi = curl_multi_init();
     if (!s->multi) {
         return APR_ENOMEM;

@@ -1899,8 +1899,9 @@ void zddc_walk_run(zddc_walk_job *job, zddc_walk_result *res, apr_pool_t *p)
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, w->s,
                      ZDDC_LOGNO(01071) "zddc_mirror: %s: walk of %s started (parallelism %d)",
                      w->vhost, job->subtree, w->parallel);
-        if (zddc_upstream_session_create(&w->sess, conf->up, w->parallel,
-                                         &job->cancel, p) != APR_SUCCESS) {
+        if (zddc_upstream_session_create_ex(&w->sess, conf->up, w->parallel,
+                                            &job->cancel, job->https_h1, p)
+            != APR_SUCCESS) {
             /* no session to hold the in-flight bound: the tokens do */
             w->sess = NULL;
             w->threads = w->tokens = w->parallel;

@@ -36,6 +36,8 @@ struct zddc_walk_job {
     const char *subtree;             /* normalized, from conf->subtrees */
     const char *vhost;               /* "name:port", for log lines */
     int slot;                        /* index in the shared slots */
+    volatile apr_uint32_t *https_h1; /* its slot's: the master's protocol
+                                        as the last walk learnt it */
     apr_uint32_t generation;         /* the claim this job runs under */
     volatile apr_uint32_t cancel;    /* ZDDC_CANCEL_*, 0 while it runs */
     int busy;                        /* queued or running (scheduler mutex) */
