@@ -1172,6 +1172,19 @@ static void walk_pending_push(walk_ctx *w, const char *url_dir)
     APR_ARRAY_PUSH(w->pending, char *) = copy;
 }
 
+/* With w->mutex held: d at the end of a queue (done, ready). */
+static void walk_dir_append(walk_dir **head, walk_dir **tail, walk_dir *d)
+{
+    d->next = NULL;
+    if (*tail) {
+        (*tail)->next = d;
+    }
+    else {
+        *head = d;
+    }
+    *tail = d;
+}
+
 /* With w->mutex held: an ahead_dir ends (its d, if any, is the
  * caller's). */
 static void walk_ahead_free_locked(walk_ctx *w, ahead_dir *a)
@@ -1446,17 +1459,8 @@ static void walk_ahead_verdicts(walk_ctx *w, walk_dir *d)
             walk_ahead_drop_locked(w, a, &trash);
         }
         else if (a->verdict > 0 && a->state == AHEAD_PARKED) {
-            walk_dir *r = a->d;
-
-            r->ahead = NULL;
-            r->next = NULL;
-            if (w->ready_tail) {
-                w->ready_tail->next = r;
-            }
-            else {
-                w->ready = r;
-            }
-            w->ready_tail = r;
+            a->d->ahead = NULL;
+            walk_dir_append(&w->ready, &w->ready_tail, a->d);
             walk_ahead_free_locked(w, a);
             named = 1;
         }
@@ -1547,14 +1551,7 @@ static walk_dir *walk_dir_settle(walk_ctx *w, walk_dir *d, dir_fate fate)
         }
     }
     else {
-        d->next = NULL;
-        if (w->done_tail) {
-            w->done_tail->next = d;
-        }
-        else {
-            w->done = d;
-        }
-        w->done_tail = d;
+        walk_dir_append(&w->done, &w->done_tail, d);
     }
     /* the walker: a directory to walk, or the walk may be at its end */
     if (w->waiting && (!own || (!got && w->dirs_held == 0))) {
