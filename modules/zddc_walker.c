@@ -149,8 +149,9 @@ struct walk_dir {
     int is_root;
     listing_e got;
     apr_array_header_t *files;   /* file_task: the files to ask for */
-    apr_array_header_t *subdirs; /* const char *: "/a/b/c/"; NULL once
-                                    it went ahead (walk_ahead_settle) */
+    apr_array_header_t *subdirs; /* const char *: "/a/b/c/"; an entry is
+                                    NULL once it was listed ahead
+                                    (walk_ahead_verdicts) */
     walk_dir *next;              /* in the done or ready queue */
     ahead_dir *ahead;            /* listed ahead, verdict open */
     apr_array_header_t *kids;    /* ahead_dir *: what it listed ahead */
@@ -1330,12 +1331,16 @@ static void walk_ahead_drop_locked(walk_ctx *w, ahead_dir *a, walk_dir **trash)
     /* queued: freed when taken; in flight: its task drops it */
 }
 
-static void walk_trash(walk_ctx *w, walk_dir *trash)
+/* The pools of dropped directories back, but keep's: that one's task
+ * still runs in it (walk_dir_settle gives it back). */
+static void walk_trash(walk_ctx *w, walk_dir *trash, const walk_dir *keep)
 {
     while (trash) {
         walk_dir *next = trash->next;
 
-        walk_pool_put(w, trash->pool);
+        if (trash != keep) {
+            walk_pool_put(w, trash->pool);
+        }
         trash = next;
     }
 }
@@ -1418,16 +1423,7 @@ static dir_fate walk_ahead_settle(walk_ctx *w, walk_dir *d)
         fate = DIR_PARKED;      /* from here on, d is its parent's */
     }
     apr_thread_mutex_unlock(w->mutex);
-    /* d itself is in trash when dropped: its pool goes after the task
-     * (walk_dir_settle) */
-    while (trash) {
-        walk_dir *next = trash->next;
-
-        if (trash != d) {
-            walk_pool_put(w, trash->pool);
-        }
-        trash = next;
-    }
+    walk_trash(w, trash, d);
     return fate;
 }
 
@@ -1466,7 +1462,7 @@ static void walk_ahead_verdicts(walk_ctx *w, walk_dir *d)
         }
     }
     apr_thread_mutex_unlock(w->mutex);
-    walk_trash(w, trash);
+    walk_trash(w, trash, NULL);
     if (named) {
         walk_send_dirs(w);
     }
