@@ -114,6 +114,12 @@ const char *zddc_upstream_check_proxy(const char *url);
  * ends every transfer of the session promptly. The loop thread lives
  * until zddc_upstream_session_destroy, which the owner calls once no
  * request of the session is running. */
+apr_status_t zddc_upstream_session_create(zddc_upstream_session **sess,
+                                          zddc_upstream *up,
+                                          int max_in_flight,
+                                          volatile apr_uint32_t *cancel,
+                                          apr_pool_t *p);
+
 /* As zddc_upstream_session_create; https_h1 (may be NULL) is where the
  * sessions of one walk remember, across processes, that the https
  * master speaks HTTP/1.x: a session that starts knowing it opens a
@@ -125,12 +131,6 @@ apr_status_t zddc_upstream_session_create_ex(zddc_upstream_session **sess,
                                              volatile apr_uint32_t *cancel,
                                              volatile apr_uint32_t *https_h1,
                                              apr_pool_t *p);
-
-apr_status_t zddc_upstream_session_create(zddc_upstream_session **sess,
-                                          zddc_upstream *up,
-                                          int max_in_flight,
-                                          volatile apr_uint32_t *cancel,
-                                          apr_pool_t *p);
 void zddc_upstream_session_destroy(zddc_upstream_session *sess);
 
 /* Validate a base URL for ZddcUpstream: NULL if fine, else a message. */

@@ -897,6 +897,13 @@ static void session_limit_connections(zddc_upstream_session *s, long n)
     curl_multi_setopt(s->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, n);
 }
 
+/* Connections while the master may multiplex (HTTP/2, or not known). */
+static long session_h2_connections(const zddc_upstream_session *s)
+{
+    return s->max_conns > TR_H2_CONNECTIONS ? TR_H2_CONNECTIONS
+                                            : s->max_conns;
+}
+
 /* The first answer over https tells the master's protocol: HTTP/1.1
  * needs a connection per request in flight. It is remembered for the
  * next session (s->https_h1), which then does not wait for an answer
@@ -914,8 +921,7 @@ static void session_learn_protocol(zddc_upstream_session *s, CURL *h)
             session_limit_connections(s, s->max_conns);
         }
         else if (s->proto_assumed && !h1) {
-            session_limit_connections(s, s->max_conns > TR_H2_CONNECTIONS
-                                         ? TR_H2_CONNECTIONS : s->max_conns);
+            session_limit_connections(s, session_h2_connections(s));
         }
         s->proto_unknown = s->proto_assumed = 0;
         if (s->https_h1) {
@@ -1185,8 +1191,8 @@ apr_status_t zddc_upstream_session_create_ex(zddc_upstream_session **out,
         return APR_ENOMEM;
     }
     curl_multi_setopt(s->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-    session_limit_connections(s, s->proto_unknown && n > TR_H2_CONNECTIONS
-                                 ? TR_H2_CONNECTIONS : n);
+    session_limit_connections(s, s->proto_unknown ? session_h2_connections(s)
+                                                  : n);
     curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, n);
     curl_multi_setopt(s->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, n);
     rv = apr_thread_mutex_create(&s->mu, APR_THREAD_MUTEX_DEFAULT, p);
